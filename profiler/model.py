@@ -1,0 +1,190 @@
+"""The one data model the analyses fill and the renderers read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .records import ParseStats
+
+
+@dataclass(slots=True)
+class PhaseNode:
+    """Time spent in one span name at one place of a compile's span tree, summed over its calls."""
+
+    name: str
+    total_s: float = 0.0
+    self_s: float = 0.0
+    count: int = 0
+    children: dict[str, PhaseNode] = field(default_factory=dict)
+
+    def child(self, name: str) -> PhaseNode:
+        """The child node for `name`, created on first use."""
+        node = self.children.get(name)
+        if node is None:
+            node = self.children[name] = PhaseNode(name)
+        return node
+
+    def walk(self):
+        """Yield this node and every node below it, depth first."""
+        yield self
+        for c in self.children.values():
+            yield from c.walk()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: name, total_s, self_s, count, children."""
+        return {
+            "name": self.name,
+            "total_s": round(self.total_s, 6),
+            "self_s": round(self.self_s, 6),
+            "count": self.count,
+            "children": [c.to_dict() for c in self.children.values()],
+        }
+
+
+@dataclass(slots=True)
+class SpanTotal:
+    """Flat time of one span name outside any compile tree (background threads, stray events)."""
+
+    name: str
+    total_s: float = 0.0
+    count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"name": self.name, "total_s": round(self.total_s, 6), "count": self.count}
+
+
+@dataclass(slots=True)
+class PhaseTree:
+    """The span tree of one compile: a synthetic root whose children are the outermost spans."""
+
+    root: PhaseNode = field(default_factory=lambda: PhaseNode("<root>"))
+    instants: dict[str, int] = field(default_factory=dict)
+    claimed: bool = False
+
+    @property
+    def roots(self) -> list[PhaseNode]:
+        """The outermost spans."""
+        return list(self.root.children.values())
+
+
+ASSERT_KINDS = ("size_stride", "alignment", "scalar", "nan")
+
+
+@dataclass(slots=True)
+class AssertCounts:
+    """Runtime asserts in generated code, by kind."""
+
+    size_stride: int = 0
+    alignment: int = 0
+    scalar: int = 0
+    nan: int = 0
+
+    @property
+    def total(self) -> int:
+        """All asserts."""
+        return self.size_stride + self.alignment + self.scalar + self.nan
+
+    def add(self, other: AssertCounts) -> None:
+        """Add another count to this one."""
+        for k in ASSERT_KINDS:
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+    def to_dict(self) -> dict[str, int]:
+        """The JSON form."""
+        return {k: getattr(self, k) for k in ASSERT_KINDS}
+
+
+@dataclass(slots=True)
+class GraphAsserts:
+    """The asserts of one `inductor_output_code` record and what they guard."""
+
+    compile_id: str | None
+    rank: int | None
+    filename: str | None
+    counts: AssertCounts
+    guarded_inputs: list[str] = field(default_factory=list)
+    guarded_ops: dict[str, int] = field(default_factory=dict)
+    language: str = "python"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "compile_id": self.compile_id,
+            "rank": self.rank,
+            "filename": self.filename,
+            "language": self.language,
+            **self.counts.to_dict(),
+            "guarded_inputs": self.guarded_inputs,
+            "guarded_ops": self.guarded_ops,
+        }
+
+
+CACHE_EVENTS = ("fx_graph_cache_hit", "fx_graph_cache_miss", "fx_graph_cache_bypass",
+                "aotautograd_cache_hit", "aotautograd_cache_miss", "aotautograd_cache_bypass")
+
+
+@dataclass(slots=True)
+class CompileInfo:
+    """One `compilation_metrics` record with what the rest of the log says about its compile."""
+
+    compile_id: str | None
+    attempt: int | None
+    rank: int | None
+    co_name: str | None
+    co_filename: str | None
+    co_firstlineno: int | None
+    compile_time_s: float | None
+    backend_compile_time_s: float | None
+    inductor_compile_time_s: float | None
+    code_gen_time_s: float | None
+    structured_logging_overhead_s: float | None
+    fail_type: str | None
+    fail_reason: str | None
+    restart_reasons: list[str]
+    recompile_reason: str | None
+    parts_s: dict[str, float]
+    counts: dict[str, int]
+    tree: PhaseTree
+    graph_breaks: int = 0
+    graph_break_reasons: list[str] = field(default_factory=list)
+    cache: dict[str, int] = field(default_factory=dict)
+    line: int = 0
+
+    @property
+    def is_recompile(self) -> bool:
+        """True when this frame had been compiled before (frame_compile_id > 0)."""
+        cid = self.compile_id or ""
+        tail = cid.rsplit("/", 1)[-1]
+        return "/" in cid and tail.isdigit() and int(tail) > 0
+
+    @property
+    def frame(self) -> str | None:
+        """The frame part of the compile id (`0/1` -> `0`), which recompiles share."""
+        if not self.compile_id or "/" not in self.compile_id:
+            return self.compile_id
+        return self.compile_id.rsplit("/", 1)[0]
+
+    @property
+    def trace_only_s(self) -> float:
+        """Time in this compile's `*_torch_trace_only` spans."""
+        return sum(n.total_s for n in self.tree.root.walk() if n.name.endswith("_torch_trace_only"))
+
+
+@dataclass(slots=True)
+class TraceReport:
+    """Everything read from one log file (one process, one rank)."""
+
+    path: str
+    rank: int | None
+    torch_version: str | None
+    parse: ParseStats
+    compiles: list[CompileInfo] = field(default_factory=list)
+    graphs: list[GraphAsserts] = field(default_factory=list)
+    unattributed: dict[str, SpanTotal] = field(default_factory=dict)
+    trace_only: dict[str, SpanTotal] = field(default_factory=dict)
+    stray_begin: int = 0
+    stray_end: int = 0
+    artifacts: dict[str, int] = field(default_factory=dict)
+    device: str | None = None

@@ -1,0 +1,176 @@
+"""A streaming reader of TORCH_TRACE logs.
+
+The file is read in fixed-size binary chunks; only whole records are parsed and the tail of a
+chunk is carried into the next, so memory is bounded by the chunk size plus the largest single
+record, whatever the log's size. Payloads stay bytes until an analysis asks for their text.
+Damage is counted in a `ParseStats`, never raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string
+
+CHUNK_SIZE = 8 << 20
+
+ENVELOPE_KEYS = frozenset(
+    {"rank", "compiled_autograd_id", "frame_id", "frame_compile_id", "attempt", "subgraph_name", "stack", "has_payload"}
+)
+# glog prefix: level, MMDD, time, thread/pid, path:line]; not anchored (launchers prefix `[rank0]:`).
+_GLOG = re.compile(rb"[VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\n]*:\d+\][^{\n]*?(?= \{)")
+# A payload: every following line that starts with a TAB.
+_PAYLOAD = re.compile(rb"(?:\t[^\n]*\n)*")
+
+
+def _safe_cut(buf: bytes) -> int:
+    """The offset of the last record start in `buf` (a line not starting with TAB), or 0."""
+    pos = len(buf)
+    while True:
+        nl = buf.rfind(b"\n", 0, pos)
+        if nl < 0:
+            return 0
+        if nl + 1 < len(buf) and buf[nl + 1] != 9:  # 9 == TAB
+            return nl + 1
+        pos = nl
+
+
+class TraceReader:
+    """Iterate the records of one log file, counting lines and damage into `self.stats`."""
+
+    def __init__(self, path: str | Path, chunk_size: int = CHUNK_SIZE) -> None:
+        self.path = Path(path)
+        self.chunk_size = chunk_size
+        self.stats = ParseStats()
+        self.rank: int | None = None
+        self.strings: dict[int, str] = {}
+        self._line = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        carry = b""
+        with open(self.path, "rb") as fh:
+            while True:
+                chunk = fh.read(self.chunk_size)
+                self.stats.bytes += len(chunk)
+                if not chunk:
+                    break
+                buf = carry + chunk if carry else chunk
+                cut = _safe_cut(buf)
+                if cut == 0:  # one record larger than the buffer: keep reading
+                    carry = buf
+                    continue
+                carry = buf[cut:]
+                yield from self._parse(buf[:cut])
+        if carry:
+            # The last record: a missing final newline is harmless unless the record is cut short.
+            unterminated = not carry.endswith(b"\n")
+            before = self.stats.damage
+            yield from self._parse(carry if not unterminated else carry + b"\n")
+            if unterminated and self.stats.damage > before:
+                self.stats.truncated += 1
+
+    def _parse(self, buf: bytes) -> Iterator[Record]:
+        """Parse a buffer holding only whole lines."""
+        if b"\r" in buf:
+            buf = buf.replace(b"\r\n", b"\n")
+        stats = self.stats
+        find = buf.find
+        match_payload = _PAYLOAD.match
+        pos, end = 0, len(buf)
+        while pos < end:
+            nl = find(b"\n", pos)
+            header = buf[pos:nl]
+            payload_end = match_payload(buf, nl + 1).end()
+            block = buf[nl + 1 : payload_end] if payload_end > nl + 1 else None
+            n_lines = 1 + (block.count(b"\n") if block else 0)
+            line_no = self._line + 1
+            self._line += n_lines
+            stats.lines += n_lines
+            pos = payload_end
+            if not header.strip():
+                continue
+            if header[0] == 9:  # payload lines with no record before them
+                stats.fail_glog += n_lines
+                continue
+            record = self._record(header, block, line_no)
+            if record is not None:
+                yield record
+
+    def _record(self, header: bytes, block: bytes | None, line_no: int) -> Record | None:
+        stats = self.stats
+        m = _GLOG.search(header)
+        if m is None:
+            stats.fail_glog += 1
+            return None
+        raw = header[m.end() + 1 :]
+        utf8_errors = False
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("utf-8", "replace")
+                utf8_errors = True
+            try:
+                obj = orjson.loads(text) if utf8_errors else None
+            except orjson.JSONDecodeError:
+                obj = None
+            if obj is None:
+                stats.fail_json += 1
+                return None
+        if type(obj) is not dict:
+            stats.fail_json += 1
+            return None
+        kind = None
+        for key in obj:
+            if key not in ENVELOPE_KEYS:
+                kind = key
+                break
+        if kind is None:
+            stats.fail_json += 1
+            return None
+        rank = obj.get("rank")
+        if rank is not None:
+            if self.rank is None:
+                self.rank = rank
+            elif rank != self.rank:
+                stats.other_rank += 1
+                return None
+        stats.records += 1
+        expected = obj.get("has_payload")
+        if expected is not None:
+            if block is None:
+                digest = hashlib.md5(b"").hexdigest()
+            else:
+                digest = hashlib.md5(block[1:-1].replace(b"\n\t", b"\n")).hexdigest()
+            if digest != expected:
+                stats.fail_payload_md5 += 1
+        if block is not None and not utf8_errors:
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                utf8_errors = True
+        if utf8_errors:
+            stats.invalid_utf8 += 1
+        if kind not in KNOWN_KINDS:
+            stats.unknown += 1
+            stats.unknown_kinds[kind] = stats.unknown_kinds.get(kind, 0) + 1
+        meta = obj[kind]
+        if kind == "str" and type(meta) is list and len(meta) == 2:
+            self.strings[meta[1]] = meta[0]
+        return Record(
+            kind=kind,
+            meta=meta,
+            compile_id=compile_id_string(obj.get("compiled_autograd_id"), obj.get("frame_id"), obj.get("frame_compile_id")),
+            attempt=obj.get("attempt"),
+            rank=rank,
+            line=line_no,
+            payload=block,
+            utf8_errors=utf8_errors,
+        )

@@ -1,0 +1,1 @@
+"""Renderers: each takes a `Report` and writes it as terminal text, JSON or Markdown."""

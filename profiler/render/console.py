@@ -1,0 +1,260 @@
+"""The terminal report (rich): summary, compiles, phase trees, logging overhead, asserts, parse health."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from ..model import CompileInfo, PhaseNode
+from ..report import Report
+from .words import cache_label, fmt_pct, fmt_s, spend_sentence
+
+
+@dataclass(slots=True)
+class ConsoleOptions:
+    """How much to show: compile rows (0 = all), phase trees, tree depth and the smallest share shown."""
+
+    limit: int = 25
+    trees: int = 3
+    depth: int = 6
+    min_share: float = 0.01
+
+
+def _where(c: CompileInfo) -> str:
+    name = c.co_name or "?"
+    if c.co_filename:
+        return f"{name}  {Path(c.co_filename).name}:{c.co_firstlineno if c.co_firstlineno is not None else '?'}"
+    return name
+
+
+def _summary(report: Report) -> Panel:
+    s = report.summary
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    ranks = report.ranks
+    grid.add_row("logs", f"{len(report.traces)}" + (f"  (ranks {', '.join(map(str, ranks))})" if ranks else ""))
+    grid.add_row("torch", ", ".join(report.torch_versions) or "unknown (not in this log)")
+    device = next((t.device for t in report.traces if t.device), None)
+    grid.add_row("device", device or "unknown (no generated code)")
+    grid.add_row("compiled frames", f"{s.frames}  ({s.compiles} compiles, {s.attempts} attempts)")
+    grid.add_row("compile time", fmt_s(s.compile_time_s))
+    gb = f"{s.graph_breaks}"
+    if s.graph_break_reasons:
+        top, n = next(iter(s.graph_break_reasons.items()))
+        gb += f"  top: {top[:90]} (x{n})"
+    grid.add_row("graph breaks", gb)
+    grid.add_row("recompiles", str(len(s.recompiles)))
+    grid.add_row("failures", str(len(s.failures)))
+    grid.add_row("restarts", str(len(s.restarts)))
+    if s.cache:
+        grid.add_row("caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()))
+    else:
+        grid.add_row("caches", "no cache events in the log")
+    return Panel(grid, title=f"compileprof report: {report.source}", title_align="left")
+
+
+def _reasons(report: Report) -> list:
+    s = report.summary
+    out = []
+    if s.recompiles:
+        t = Table(title="Recompiles", title_justify="left", show_edge=False)
+        t.add_column("compile")
+        t.add_column("reason", overflow="fold")
+        for cid, reason in s.recompiles:
+            t.add_row(cid or "?", reason or "(no reason in the log)")
+        out.append(t)
+    if s.failures or s.restarts:
+        t = Table(title="Failures and restarts", title_justify="left", show_edge=False)
+        t.add_column("compile")
+        t.add_column("kind")
+        t.add_column("reason", overflow="fold")
+        for cid, kind, reason in s.failures:
+            t.add_row(cid or "?", f"[red]{kind}[/]", reason or "(null fail_reason)")
+        for cid, reason in s.restarts:
+            t.add_row(cid or "?", "restart", reason)
+        out.append(t)
+    return out
+
+
+def _compiles(report: Report, opts: ConsoleOptions) -> list:
+    multi = len(report.traces) > 1
+    t = Table(title="Compiles (whole-frame time and its parts from compilation_metrics)", title_justify="left")
+    t.add_column("id")
+    if multi:
+        t.add_column("rank", justify="right")
+    t.add_column("function", overflow="fold")
+    for name in ("compile", "backend", "inductor", "code gen", "log ovh", "trace-only"):
+        t.add_column(name, justify="right")
+    t.add_column("cache")
+    t.add_column("status")
+    rows = report.compiles if not opts.limit else report.compiles[: opts.limit]
+    for c in rows:
+        cache = ", ".join(f"{cache_label(k)}" + (f" x{v}" if v > 1 else "") for k, v in c.cache.items() if v)
+        status = "[red]failed[/]" if c.fail_type else ("restarted" if c.restart_reasons else "ok")
+        if c.is_recompile:
+            status += " recompile"
+        cells = [f"{c.compile_id}" + (f" a{c.attempt}" if c.attempt else "")]
+        if multi:
+            cells.append(str(c.rank) if c.rank is not None else "-")
+        cells += [_where(c), fmt_s(c.compile_time_s), fmt_s(c.backend_compile_time_s), fmt_s(c.inductor_compile_time_s),
+                  fmt_s(c.code_gen_time_s), fmt_s(c.structured_logging_overhead_s), fmt_s(c.trace_only_s or None),
+                  cache or "-", status]
+        t.add_row(*cells)
+    out: list = [t]
+    if opts.limit and len(report.compiles) > opts.limit:
+        out.append(Text(f"... {len(report.compiles) - opts.limit} more compiles (--limit 0 shows all)", style="dim"))
+    return out
+
+
+def _tree(c: CompileInfo, opts: ConsoleOptions) -> Tree:
+    whole = c.compile_time_s or sum(n.total_s for n in c.tree.roots) or None
+    label = f"[bold]{c.compile_id}[/] {c.co_name or ''}  {fmt_s(c.compile_time_s)}"
+    tree = Tree(label)
+
+    def add(parent: Tree, node: PhaseNode, depth: int) -> None:
+        share = node.total_s / whole if whole else None
+        text = (f"{node.name}  {fmt_s(node.total_s)} total, {fmt_s(node.self_s)} self"
+                + (f", x{node.count}" if node.count != 1 else "") + (f"  {fmt_pct(share)}" if share is not None else ""))
+        branch = parent.add(text)
+        if depth >= opts.depth:
+            return
+        hidden = 0.0
+        for child in sorted(node.children.values(), key=lambda n: -n.total_s):
+            if whole and child.total_s / whole < opts.min_share:
+                hidden += child.total_s
+                continue
+            add(branch, child, depth + 1)
+        if hidden:
+            branch.add(Text(f"(spans under {fmt_pct(opts.min_share)} each: {fmt_s(hidden)})", style="dim"))
+
+    for root in c.tree.roots:
+        add(tree, root, 1)
+    if not c.tree.roots:
+        tree.add(Text("no chromium events for this compile in the log", style="dim"))
+    return tree
+
+
+def _phases(report: Report, opts: ConsoleOptions) -> list:
+    out: list = []
+    slowest = sorted(report.compiles, key=lambda c: -(c.compile_time_s or 0))[: opts.trees]
+    if slowest:
+        out.append(Text(f"Phase trees of the {len(slowest)} slowest compiles", style="bold italic"))
+        out.extend(_tree(c, opts) for c in slowest)
+    total = report.summary.compile_time_s
+    if report.phases:
+        t = Table(title="Phase totals across compiles", title_justify="left")
+        t.add_column("span")
+        t.add_column("total", justify="right")
+        t.add_column("share", justify="right")
+        for name, value in list(report.phases.items())[:15]:
+            t.add_row(name, fmt_s(value), fmt_pct(value / total) if total else "-")
+        out.append(t)
+    if report.unattributed:
+        t = Table(title="Spans outside any compile (background threads, compile id None, compiles without metrics)",
+                  title_justify="left")
+        t.add_column("span")
+        t.add_column("total", justify="right")
+        t.add_column("count", justify="right")
+        for span in list(report.unattributed.values())[:10]:
+            t.add_row(span.name, fmt_s(span.total_s), str(span.count))
+        out.append(t)
+    begin, end = report.stray_events
+    if begin or end:
+        out.append(Text(f"Unpaired events: {begin} B never closed, {end} E with no B (truncated or interleaved log)",
+                        style="yellow"))
+    if report.spends:
+        out.append(Text("Where compile time goes", style="bold italic"))
+        for spend in report.spends[:3]:
+            out.append(Text("  - " + spend_sentence(spend)))
+    return out
+
+
+def _logging(report: Report) -> list:
+    s = report.summary
+    total = s.compile_time_s
+    t = Table(title="Structured-logging (TORCH_TRACE) overhead", title_justify="left")
+    t.add_column("what")
+    t.add_column("time", justify="right")
+    t.add_column("share of compile", justify="right")
+    t.add_column("count", justify="right")
+    known = [c.structured_logging_overhead_s for c in report.compiles if c.structured_logging_overhead_s is not None]
+    t.add_row("torch structured_logging_overhead", fmt_s(s.structured_logging_overhead_s) if known else "not in log",
+              fmt_pct(s.structured_logging_overhead_s / total) if known and total else "-", str(len(known)))
+    for span in report.trace_only.values():
+        t.add_row(f"span {span.name}", fmt_s(span.total_s), fmt_pct(span.total_s / total) if total else "-",
+                  str(span.count))
+    if not report.trace_only:
+        t.add_row("*_torch_trace_only spans", "none in log", "-", "0")
+    return [t]
+
+
+def _asserts(report: Report) -> list:
+    a = report.asserts
+    head = Text(f"Runtime asserts in generated code: {a.total} "
+                f"(size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan}) "
+                f"in {len(report.graphs)} graphs", style="bold")
+    out: list = [head]
+    if report.graphs:
+        t = Table(show_edge=False)
+        for name in ("compile", "graph", "size", "align", "scalar", "nan", "guards"):
+            t.add_column(name, justify="right" if name in ("size", "align", "scalar", "nan") else "left",
+                         overflow="fold")
+        for g in report.graphs[:25]:
+            ops = ", ".join(f"{op} x{n}" for op, n in sorted(g.guarded_ops.items(), key=lambda kv: -kv[1])[:3])
+            guards = f"{len(g.guarded_inputs)} inputs" + (f"; ops: {ops}" if ops else "")
+            t.add_row(g.compile_id or "?", Path(g.filename).name if g.filename else "-", str(g.counts.size_stride),
+                      str(g.counts.alignment), str(g.counts.scalar), str(g.counts.nan), guards)
+        out.append(t)
+        if len(report.graphs) > 25:
+            out.append(Text(f"... {len(report.graphs) - 25} more graphs (see --format json)", style="dim"))
+    return out
+
+
+def _ranks(report: Report) -> list:
+    if len(report.traces) < 2 or report.skew is None:
+        return []
+    t = Table(title="Ranks", title_justify="left")
+    for name in ("rank", "log", "compiles", "compile time", "log ovh", "asserts", "damage"):
+        t.add_column(name, justify="left" if name == "log" else "right")
+    for tr in report.traces:
+        compile_time = sum(c.compile_time_s or 0 for c in tr.compiles)
+        overhead = sum(c.structured_logging_overhead_s or 0 for c in tr.compiles)
+        t.add_row(str(tr.rank) if tr.rank is not None else "-", Path(tr.path).name, str(len(tr.compiles)),
+                  fmt_s(compile_time), fmt_s(overhead), str(sum(g.counts.total for g in tr.graphs)),
+                  str(tr.parse.damage))
+    sk = report.skew
+    ratio = f" ({sk.ratio:.2f}x)" if sk.ratio else ""
+    line = Text(f"Rank skew: slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)} vs fastest rank {sk.fastest_rank} "
+                f"{fmt_s(sk.fastest_s)}: {fmt_s(sk.spread_s)} apart{ratio}")
+    counts = set(sk.compiles_per_rank.values())
+    out: list = [t, line]
+    if len(counts) > 1:
+        out.append(Text("Ranks compiled different numbers of graphs: they diverged.", style="yellow"))
+    return out
+
+
+def _health(report: Report) -> Text:
+    p = report.parse
+    parts = [f"{p.lines} lines, {p.records} records, {p.bytes / 1e6:.1f} MB"]
+    damage = [(name, getattr(p, name)) for name in p.DAMAGE if getattr(p, name)]
+    if damage:
+        parts.append("damage: " + ", ".join(f"{name} {n}" for name, n in damage))
+        if p.unknown_kinds:
+            parts.append("unknown types: " + ", ".join(f"{k} x{n}" for k, n in p.unknown_kinds.items()))
+        return Text("Parse health: " + "; ".join(parts), style="yellow")
+    return Text("Parse health: " + parts[0] + "; no damage", style="green")
+
+
+def render_console(report: Report, console: Console, opts: ConsoleOptions | None = None) -> None:
+    """Print the whole report to `console`."""
+    opts = opts or ConsoleOptions()
+    parts: list = [_summary(report), *_reasons(report), *_compiles(report, opts), *_phases(report, opts),
+                   *_logging(report), *_asserts(report), *_ranks(report), _health(report)]
+    console.print(Group(*parts))

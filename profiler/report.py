@@ -1,0 +1,185 @@
+"""The report of one or more logs (ranks), and its JSON contract (schema_version 1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .analysis import (
+    RankSkew,
+    Spend,
+    Summary,
+    assert_totals,
+    merge_span_totals,
+    phase_totals,
+    rank_skew,
+    summarize_compiles,
+    top_spends,
+)
+from .discover import find_logs
+from .errors import CompileprofError
+from .model import AssertCounts, CompileInfo, GraphAsserts, SpanTotal, TraceReport
+from .records import ParseStats
+from .summarize import summarize_files
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything `compileprof report` shows: the per-log reports and their combined views."""
+
+    source: str
+    traces: list[TraceReport]
+    parse: ParseStats = field(default_factory=ParseStats)
+    compiles: list[CompileInfo] = field(default_factory=list)
+    graphs: list[GraphAsserts] = field(default_factory=list)
+    asserts: AssertCounts = field(default_factory=AssertCounts)
+    trace_only: dict[str, SpanTotal] = field(default_factory=dict)
+    unattributed: dict[str, SpanTotal] = field(default_factory=dict)
+    summary: Summary = field(default_factory=Summary)
+    phases: dict[str, float] = field(default_factory=dict)
+    spends: list[Spend] = field(default_factory=list)
+    skew: RankSkew | None = None
+
+    @property
+    def torch_versions(self) -> list[str]:
+        """Distinct torch versions the logs name."""
+        return sorted({t.torch_version for t in self.traces if t.torch_version})
+
+    @property
+    def ranks(self) -> list[int]:
+        """Distinct ranks of the logs."""
+        return sorted({t.rank for t in self.traces if t.rank is not None})
+
+    @property
+    def stray_events(self) -> tuple[int, int]:
+        """(B events never closed, E events with no B) over all logs."""
+        return sum(t.stray_begin for t in self.traces), sum(t.stray_end for t in self.traces)
+
+
+def combine(source: str, traces: list[TraceReport]) -> Report:
+    """Build the combined report of several per-log reports."""
+    report = Report(source=source, traces=traces)
+    for t in traces:
+        report.parse.merge(t.parse)
+        report.compiles.extend(t.compiles)
+        report.graphs.extend(t.graphs)
+    report.asserts = assert_totals(report.graphs)
+    report.trace_only = merge_span_totals([t.trace_only for t in traces])
+    report.unattributed = merge_span_totals([t.unattributed for t in traces])
+    report.summary = summarize_compiles(report.compiles, report.trace_only)
+    report.phases = phase_totals(report.compiles)
+    report.spends = top_spends(report.compiles)
+    report.skew = rank_skew(traces)
+    return report
+
+
+def build_report(path: str | Path, latest: bool = False, jobs: int | None = None) -> Report:
+    """Find the logs under `path`, read them (in parallel) and combine them.
+
+    Raises `CompileprofError` when nothing there is a TORCH_TRACE log.
+    """
+    logs = find_logs(path, latest=latest)
+    traces = summarize_files(logs, jobs=jobs)
+    for t in traces:
+        if t.parse.records == 0 and t.parse.lines > 0:
+            if len(traces) == 1:
+                raise CompileprofError(
+                    f"{t.path}: not a TORCH_TRACE log (none of its {t.parse.lines} lines is a glog-prefixed JSON record)")
+    return combine(str(path), traces)
+
+
+# ---- JSON contract -------------------------------------------------------------------------
+
+def _r(value: float | None) -> float | None:
+    return round(value, 6) if value is not None else None
+
+
+def compile_to_dict(c: CompileInfo) -> dict[str, Any]:
+    """One entry of the contract's `compiles` list."""
+    return {
+        "compile_id": c.compile_id,
+        "attempt": c.attempt,
+        "rank": c.rank,
+        "co_name": c.co_name,
+        "co_filename": c.co_filename,
+        "co_firstlineno": c.co_firstlineno,
+        "compile_time_s": _r(c.compile_time_s),
+        "backend_compile_time_s": _r(c.backend_compile_time_s),
+        "inductor_compile_time_s": _r(c.inductor_compile_time_s),
+        "code_gen_time_s": _r(c.code_gen_time_s),
+        "structured_logging_overhead_s": _r(c.structured_logging_overhead_s),
+        "torch_trace_only_s": _r(c.trace_only_s),
+        "fail_type": c.fail_type,
+        "fail_reason": c.fail_reason,
+        "restart_reasons": c.restart_reasons,
+        "recompile_reason": c.recompile_reason,
+        "is_recompile": c.is_recompile,
+        "graph_breaks": c.graph_breaks,
+        "graph_break_reasons": c.graph_break_reasons,
+        "cache": c.cache,
+        "counts": c.counts,
+        "parts_s": {k: _r(v) for k, v in c.parts_s.items()},
+        "phases": [n.to_dict() for n in c.tree.roots],
+    }
+
+
+def _totals(compiles: list[CompileInfo], trace_only: dict[str, SpanTotal]) -> dict[str, Any]:
+    compile_time = sum(c.compile_time_s or 0.0 for c in compiles)
+    overhead = sum(c.structured_logging_overhead_s or 0.0 for c in compiles)
+    trace_only_s = sum(t.total_s for t in trace_only.values())
+    return {
+        "compiles": len(compiles),
+        "compile_time_s": _r(compile_time),
+        "structured_logging_overhead_s": _r(overhead),
+        "structured_logging_share": _r(overhead / compile_time) if compile_time else None,
+        "torch_trace_only_s": _r(trace_only_s),
+        "torch_trace_only_share": _r(trace_only_s / compile_time) if compile_time else None,
+        "torch_trace_only_spans": {name: t.to_dict() for name, t in trace_only.items()},
+        "phases": {name: _r(v) for name, v in phase_totals(compiles).items()},
+    }
+
+
+def _asserts(graphs: list[GraphAsserts], with_graphs: bool) -> dict[str, Any]:
+    counts = assert_totals(graphs)
+    out: dict[str, Any] = {**counts.to_dict(), "total": counts.total}
+    if with_graphs:
+        out["graphs"] = [g.to_dict() for g in graphs]
+    return out
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """The machine-readable report (README documents every key)."""
+    begin, end = report.stray_events
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "compileprof", "version": __version__},
+        "source": report.source,
+        "files": [t.path for t in report.traces],
+        "torch_versions": report.torch_versions,
+        "device": next((t.device for t in report.traces if t.device), None),
+        "parse": report.parse.to_dict(),
+        "summary": report.summary.to_dict(),
+        "compiles": [compile_to_dict(c) for c in report.compiles],
+        "totals": _totals(report.compiles, report.trace_only),
+        "asserts": _asserts(report.graphs, with_graphs=True),
+        "top_spends": [{"name": s.name, "self_s": _r(s.self_s), "share": _r(s.share)} for s in report.spends],
+        "unattributed_spans": [t.to_dict() for t in report.unattributed.values()],
+        "stray_events": {"unmatched_begin": begin, "unmatched_end": end},
+        "ranks": [
+            {
+                "rank": t.rank,
+                "path": t.path,
+                "torch_version": t.torch_version,
+                "parse": t.parse.to_dict(),
+                "totals": _totals(t.compiles, t.trace_only),
+                "asserts": _asserts(t.graphs, with_graphs=False),
+                "summary": summarize_compiles(t.compiles, t.trace_only).to_dict(),
+            }
+            for t in report.traces
+        ],
+        "rank_skew": report.skew.to_dict() if report.skew else None,
+    }

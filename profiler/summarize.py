@@ -1,0 +1,129 @@
+"""Fold one log's record stream into a `TraceReport`; several logs in parallel processes."""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from .asserts import graph_asserts
+from .compiles import compile_from_metrics, resolve_span_fallbacks
+from .model import CACHE_EVENTS, TraceReport
+from .phases import PhaseBuilder
+from .reader import TraceReader
+
+_RANK_IN_NAME = re.compile(r"rank_(\d+)")
+
+
+@dataclass(slots=True)
+class _Pending:
+    """What a compile's records say before its metrics record arrives."""
+
+    cache: dict[str, int] = field(default_factory=dict)
+    graph_breaks: list[str] = field(default_factory=list)
+    recompile_reasons: list[str] = field(default_factory=list)
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return ""
+
+
+def summarize_file(path: str | Path) -> TraceReport:
+    """Read one log and build its report. Never raises on damaged content; counts it instead."""
+    reader = TraceReader(path)
+    builder = PhaseBuilder()
+    report = TraceReport(path=str(path), rank=None, torch_version=None, parse=reader.stats)
+    pending: dict[str | None, _Pending] = {}
+    for rec in reader:
+        kind = rec.kind
+        if kind == "chromium_event":
+            try:
+                event = orjson.loads(rec.payload) if rec.payload else None
+            except orjson.JSONDecodeError:
+                event = None
+            if isinstance(event, dict):
+                builder.feed(event, rec.compile_id)
+        elif kind == "compilation_metrics":
+            if not isinstance(rec.meta, dict):
+                continue
+            info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank,
+                                        builder.claim(rec.meta.get("compile_id") or rec.compile_id), rec.line)
+            seen = pending.pop(info.compile_id, None) or pending.pop(rec.compile_id, None)
+            if seen is not None:
+                if seen.cache:
+                    info.cache = seen.cache
+                info.graph_breaks = len(seen.graph_breaks)
+                info.graph_break_reasons = seen.graph_breaks
+                if not info.recompile_reason and seen.recompile_reasons:
+                    info.recompile_reason = "; ".join(seen.recompile_reasons)
+            if not info.graph_break_reasons and "dynamo_graph_break_reason" not in report.artifacts:
+                # Older torch writes no graph-break artifact: a restart is the trace of a break.
+                info.graph_breaks = sum("graph_break" in r or "graph break" in r.lower() for r in info.restart_reasons)
+            if report.torch_version is None and isinstance(rec.meta.get("pytorch_version"), str):
+                report.torch_version = rec.meta["pytorch_version"]
+            report.compiles.append(info)
+        elif kind == "artifact" and isinstance(rec.meta, dict):
+            name = str(rec.meta.get("name"))
+            report.artifacts[name] = report.artifacts.get(name, 0) + 1
+            if name in CACHE_EVENTS:
+                cache = pending.setdefault(rec.compile_id, _Pending()).cache
+                cache[name] = cache.get(name, 0) + 1
+            elif name == "dynamo_graph_break_reason":
+                pending.setdefault(rec.compile_id, _Pending()).graph_breaks.append(_first_line(rec.text()))
+            elif name == "recompile_reasons":
+                try:
+                    reasons = orjson.loads(rec.text())
+                except orjson.JSONDecodeError:
+                    reasons = [rec.text()]
+                if isinstance(reasons, list):
+                    pending.setdefault(rec.compile_id, _Pending()).recompile_reasons.extend(
+                        _first_line(str(r)) for r in reasons)
+            elif name == "torch_version" and report.torch_version is None:
+                try:
+                    version = orjson.loads(rec.text()).get("pytorch_version")
+                except (orjson.JSONDecodeError, AttributeError):
+                    version = None
+                report.torch_version = version if isinstance(version, str) else None
+        elif kind == "inductor_output_code":
+            meta = rec.meta if isinstance(rec.meta, dict) else {}
+            code = rec.text()
+            report.graphs.append(graph_asserts(code, rec.compile_id, rec.rank, meta.get("filename")))
+            if report.device is None:
+                if "async_compile.triton(" in code or "import triton" in code:
+                    report.device = "cuda"
+                elif "async_compile.cpp" in code or "cpp_fused" in code:
+                    report.device = "cpu"
+    builder.finish()
+    report.rank = reader.rank
+    if report.rank is None:
+        m = _RANK_IN_NAME.search(Path(path).name)
+        report.rank = int(m.group(1)) if m else None
+    for g in report.graphs:
+        if g.rank is None:
+            g.rank = report.rank
+    for info in report.compiles:
+        resolve_span_fallbacks(info)
+        if info.rank is None:
+            info.rank = report.rank
+    report.unattributed = builder.unattributed
+    report.trace_only = builder.trace_only
+    report.stray_begin, report.stray_end = builder.stray_begin, builder.stray_end
+    return report
+
+
+def summarize_files(paths: list[Path], jobs: int | None = None) -> list[TraceReport]:
+    """Summarise several logs, in parallel processes when there is more than one."""
+    if len(paths) <= 1:
+        return [summarize_file(p) for p in paths]
+    workers = min(len(paths), jobs or os.cpu_count() or 1)
+    if workers <= 1:
+        return [summarize_file(p) for p in paths]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(summarize_file, paths))
