@@ -1,0 +1,1 @@
+"""torch.compile backends (inductor, eager, piecewise); used by `compileprof run`."""

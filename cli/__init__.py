@@ -1,0 +1,1 @@
+"""compileprof's command line: thin typer commands over the `compileprof.profiler` library."""

@@ -1,0 +1,39 @@
+"""Shared helpers: fixture paths and a builder of hand-made TORCH_TRACE logs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def record_line(kind: str, meta: object, payload: str | None = None, prefix: str = "", **envelope: object) -> str:
+    """One record as torch writes it: glog prefix, JSON envelope, TAB-indented payload lines."""
+    obj = {kind: meta, **envelope}
+    if payload is not None:
+        obj["has_payload"] = hashlib.md5(payload.encode()).hexdigest()
+    text = f"{prefix}V1122 02:10:24.560000 2241 torch/_dynamo/utils.py:2350] {json.dumps(obj)}"
+    if payload is not None:
+        text += "".join(f"\n\t{line}" for line in payload.split("\n"))
+    return text + "\n"
+
+
+def event(name: str, ph: str, ts_us: float, compile_id: str | None = "0/0", **extra: object) -> str:
+    """A chromium_event record for compile `compile_id` (None: a background thread's)."""
+    payload = json.dumps({"name": name, "ts": ts_us, "args": {"compile_id": str(compile_id)}, "ph": ph,
+                          "cat": "dynamo_timed", "tid": 0, "pid": 0, **extra}, indent=0)
+    env = {}
+    if compile_id is not None:
+        frame, fc = compile_id.split("/")
+        env = {"frame_id": int(frame), "frame_compile_id": int(fc), "attempt": 0}
+    return record_line("chromium_event", {}, payload, **env)
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    """The directory of real trace fixtures."""
+    return FIXTURES
