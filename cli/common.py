@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
-
 from compileprof.profiler.errors import EXIT_NO_DATA, EXIT_USAGE, CompileprofError
+from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-
 from compileprof.profiler import __version__
 
 from .report import report_command

@@ -7,13 +7,12 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.console import Console
-
 from compileprof.profiler.errors import EXIT_DAMAGED
 from compileprof.profiler.render.as_json import render_json
 from compileprof.profiler.render.as_markdown import render_markdown
 from compileprof.profiler.render.console import ConsoleOptions, render_console
 from compileprof.profiler.report import Report, build_report
+from rich.console import Console
 
 from .common import fail, format_for, user_errors, write_output
 
@@ -41,7 +40,9 @@ def render(report: Report, fmt: str, opts: ConsoleOptions, width: int | None = N
 def report_command(
     path: Path = typer.Argument(..., help="A TORCH_TRACE log, a directory of them (one per rank), or a run directory."),
     fmt: Format | None = typer.Option(None, "--format", "-f", help="console (default), json or markdown."),
-    out: Path | None = typer.Option(None, "--output", "-o", help="Write the report to FILE (format from its extension)."),
+    out: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report to FILE (format from its extension)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
     latest: bool = typer.Option(False, "--latest", help="Only the newest log in the directory."),
     strict: bool = typer.Option(False, "--strict", help=f"Exit {EXIT_DAMAGED} when any damage was counted."),
@@ -63,7 +64,9 @@ def report_command(
         if out is not None:
             Console(stderr=True).print(f"wrote {kind} report to {out}")
     if strict and report.parse.damage:
-        raise fail(f"{path}: {report.parse.damage} damaged or unexpected lines/records (see Parse health)", EXIT_DAMAGED)
+        raise fail(
+            f"{path}: {report.parse.damage} damaged or unexpected lines/records (see Parse health)", EXIT_DAMAGED
+        )
 
 
 class _nullcontext:

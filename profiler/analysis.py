@@ -153,8 +153,10 @@ class RankSkew:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
         return {
-            "slowest_rank": self.slowest_rank, "slowest_s": round(self.slowest_s, 6),
-            "fastest_rank": self.fastest_rank, "fastest_s": round(self.fastest_s, 6),
+            "slowest_rank": self.slowest_rank,
+            "slowest_s": round(self.slowest_s, 6),
+            "fastest_rank": self.fastest_rank,
+            "fastest_s": round(self.fastest_s, 6),
             "spread_s": round(self.spread_s, 6),
             "ratio": round(self.ratio, 4) if self.ratio is not None else None,
             "compiles_per_rank": self.compiles_per_rank,

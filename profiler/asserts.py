@@ -49,5 +49,5 @@ def count_asserts(code: str) -> tuple[AssertCounts, list[str], dict[str, int]]:
 def graph_asserts(code: str, compile_id: str | None, rank: int | None, filename: str | None) -> GraphAsserts:
     """The `GraphAsserts` of one output-code record."""
     counts, inputs, ops = count_asserts(code)
-    language = "cpp" if filename and filename.endswith((".cpp", ".h")) or "extern \"C\"" in code[:20000] else "python"
+    language = "cpp" if (filename and filename.endswith((".cpp", ".h"))) or 'extern "C"' in code[:20000] else "python"
     return GraphAsserts(compile_id, rank, filename, counts, inputs, ops, language)

@@ -8,12 +8,20 @@ from .model import CompileInfo, PhaseTree
 
 # Timing fields reported as the compile's parts, normalised to seconds ("_us" / 1e6).
 PART_FIELDS = (
-    "dynamo_cumulative_compile_time_us", "aot_autograd_cumulative_compile_time_us",
-    "inductor_cumulative_compile_time_us", "inductor_code_gen_cumulative_compile_time_us",
-    "triton_compile_time_us", "compile_time_autotune_time_us", "pre_grad_pass_time_us",
-    "post_grad_pass_time_us", "joint_graph_pass_time_us", "gc_time_us",
-    "dynamo_compile_time_before_restart_us", "backward_cumulative_compile_time_us",
-    "remote_fx_graph_cache_get_time_us", "distributed_ephemeral_timeout_us",
+    "dynamo_cumulative_compile_time_us",
+    "aot_autograd_cumulative_compile_time_us",
+    "inductor_cumulative_compile_time_us",
+    "inductor_code_gen_cumulative_compile_time_us",
+    "triton_compile_time_us",
+    "compile_time_autotune_time_us",
+    "pre_grad_pass_time_us",
+    "post_grad_pass_time_us",
+    "joint_graph_pass_time_us",
+    "gc_time_us",
+    "dynamo_compile_time_before_restart_us",
+    "backward_cumulative_compile_time_us",
+    "remote_fx_graph_cache_get_time_us",
+    "distributed_ephemeral_timeout_us",
 )
 COUNT_FIELDS = ("guard_count", "shape_env_guard_count", "graph_op_count", "graph_node_count", "graph_input_count")
 CACHE_FIELDS = {
@@ -44,8 +52,9 @@ def _span_total(tree: PhaseTree, name: str) -> float | None:
     return None
 
 
-def compile_from_metrics(meta: dict, compile_id: str | None, attempt: int | None, rank: int | None,
-                         tree: PhaseTree, line: int) -> CompileInfo:
+def compile_from_metrics(
+    meta: dict, compile_id: str | None, attempt: int | None, rank: int | None, tree: PhaseTree, line: int
+) -> CompileInfo:
     """Build a `CompileInfo` from a metrics record; `tree` is its (possibly still growing) span tree."""
     cid = meta.get("compile_id") if isinstance(meta.get("compile_id"), str) else compile_id
     parts = {}

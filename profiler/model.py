@@ -121,8 +121,14 @@ class GraphAsserts:
         }
 
 
-CACHE_EVENTS = ("fx_graph_cache_hit", "fx_graph_cache_miss", "fx_graph_cache_bypass",
-                "aotautograd_cache_hit", "aotautograd_cache_miss", "aotautograd_cache_bypass")
+CACHE_EVENTS = (
+    "fx_graph_cache_hit",
+    "fx_graph_cache_miss",
+    "fx_graph_cache_bypass",
+    "aotautograd_cache_hit",
+    "aotautograd_cache_miss",
+    "aotautograd_cache_bypass",
+)
 
 
 @dataclass(slots=True)

@@ -118,7 +118,7 @@ class PhaseBuilder:
 
     def _feed_flat(self, key: tuple, name: str, ph: str | None, ts: float) -> None:
         """Spans of no compile: pair B/E by name (LIFO); the summed time is order-independent."""
-        opened = self._flat_open.setdefault(key + (name,), [])
+        opened = self._flat_open.setdefault((*key, name), [])
         if ph == "B":
             opened.append(ts)
         elif ph == "E":

@@ -167,7 +167,9 @@ class TraceReader:
         return Record(
             kind=kind,
             meta=meta,
-            compile_id=compile_id_string(obj.get("compiled_autograd_id"), obj.get("frame_id"), obj.get("frame_compile_id")),
+            compile_id=compile_id_string(
+                obj.get("compiled_autograd_id"), obj.get("frame_id"), obj.get("frame_compile_id")
+            ),
             attempt=obj.get("attempt"),
             rank=rank,
             line=line_no,

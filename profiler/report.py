@@ -88,11 +88,14 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
         if t.parse.records == 0 and t.parse.lines > 0:
             if len(traces) == 1:
                 raise CompileprofError(
-                    f"{t.path}: not a TORCH_TRACE log (none of its {t.parse.lines} lines is a glog-prefixed JSON record)")
+                    f"{t.path}: not a TORCH_TRACE log "
+                    f"(none of its {t.parse.lines} lines is a glog-prefixed JSON record)"
+                )
     return combine(str(path), traces)
 
 
 # ---- JSON contract -------------------------------------------------------------------------
+
 
 def _r(value: float | None) -> float | None:
     return round(value, 6) if value is not None else None

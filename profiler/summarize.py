@@ -53,8 +53,14 @@ def summarize_file(path: str | Path) -> TraceReport:
         elif kind == "compilation_metrics":
             if not isinstance(rec.meta, dict):
                 continue
-            info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank,
-                                        builder.claim(rec.meta.get("compile_id") or rec.compile_id), rec.line)
+            info = compile_from_metrics(
+                rec.meta,
+                rec.compile_id,
+                rec.attempt,
+                rec.rank,
+                builder.claim(rec.meta.get("compile_id") or rec.compile_id),
+                rec.line,
+            )
             seen = pending.pop(info.compile_id, None) or pending.pop(rec.compile_id, None)
             if seen is not None:
                 if seen.cache:
@@ -84,7 +90,8 @@ def summarize_file(path: str | Path) -> TraceReport:
                     reasons = [rec.text()]
                 if isinstance(reasons, list):
                     pending.setdefault(rec.compile_id, _Pending()).recompile_reasons.extend(
-                        _first_line(str(r)) for r in reasons)
+                        _first_line(str(r)) for r in reasons
+                    )
             elif name == "torch_version" and report.torch_version is None:
                 try:
                     version = orjson.loads(rec.text()).get("pytorch_version")

@@ -24,8 +24,19 @@ def record_line(kind: str, meta: object, payload: str | None = None, prefix: str
 
 def event(name: str, ph: str, ts_us: float, compile_id: str | None = "0/0", **extra: object) -> str:
     """A chromium_event record for compile `compile_id` (None: a background thread's)."""
-    payload = json.dumps({"name": name, "ts": ts_us, "args": {"compile_id": str(compile_id)}, "ph": ph,
-                          "cat": "dynamo_timed", "tid": 0, "pid": 0, **extra}, indent=0)
+    payload = json.dumps(
+        {
+            "name": name,
+            "ts": ts_us,
+            "args": {"compile_id": str(compile_id)},
+            "ph": ph,
+            "cat": "dynamo_timed",
+            "tid": 0,
+            "pid": 0,
+            **extra,
+        },
+        indent=0,
+    )
     env = {}
     if compile_id is not None:
         frame, fc = compile_id.split("/")

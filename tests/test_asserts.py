@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compileprof.profiler.asserts import count_asserts
 
-PYTHON_WRAPPER = '''
+PYTHON_WRAPPER = """
 assert_size_stride = torch._C._dynamo.guards.assert_size_stride
 assert_alignment = torch._C._dynamo.guards.assert_alignment
 
@@ -22,15 +22,15 @@ def call(args):
     assert not buf0.isnan().any().item()
     assert not buf0.isinf().any().item()
     return (buf0, )
-'''
+"""
 
-CPP_WRAPPER = '''
+CPP_WRAPPER = """
     assert_size_stride(arg0_1, {2, 32}, {32, 1}, "input");
     assert_size_stride(buf0, {2, 32}, {32, 1}, "aten.mm");
     if (!(u1 >= 2)) {
         throw std::runtime_error("u1 >= 2");
     }
-'''
+"""
 
 
 def test_python_wrapper_counts_each_kind_and_skips_header_aliases():
@@ -47,5 +47,7 @@ def test_cpp_wrapper():
 
 
 def test_code_without_asserts():
-    counts, _, _ = count_asserts("assert_size_stride = torch._C._dynamo.guards.assert_size_stride\ndef call(a):\n    return a\n")
+    counts, _, _ = count_asserts(
+        "assert_size_stride = torch._C._dynamo.guards.assert_size_stride\ndef call(a):\n    return a\n"
+    )
     assert counts.total == 0

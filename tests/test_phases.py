@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from compileprof.profiler.phases import PhaseBuilder
 
 
@@ -18,9 +17,18 @@ def feed(builder, events, cid="0/0"):
 
 def test_nested_spans_give_total_self_and_count():
     b = PhaseBuilder()
-    feed(b, [ev("dynamo", "B", 0), ev("backend_compile", "B", 100_000), ev("compile_file", "B", 200_000),
-             ev("compile_file", "E", 300_000), ev("compile_file", "B", 400_000), ev("compile_file", "E", 450_000),
-             ev("backend_compile", "E", 600_000)])
+    feed(
+        b,
+        [
+            ev("dynamo", "B", 0),
+            ev("backend_compile", "B", 100_000),
+            ev("compile_file", "B", 200_000),
+            ev("compile_file", "E", 300_000),
+            ev("compile_file", "B", 400_000),
+            ev("compile_file", "E", 450_000),
+            ev("backend_compile", "E", 600_000),
+        ],
+    )
     tree = b.claim("0/0")
     feed(b, [ev("dynamo", "E", 1_000_000)])  # the outer E comes after the metrics record
     b.finish()
@@ -36,8 +44,15 @@ def test_nested_spans_give_total_self_and_count():
 def test_background_spans_are_flat_and_may_overlap():
     b = PhaseBuilder()
     # two overlapping background compiles (B B E E) of compile id "None"
-    feed(b, [ev("compile_file", "B", 0, "None"), ev("compile_file", "B", 10, "None"),
-             ev("compile_file", "E", 30, "None"), ev("compile_file", "E", 50, "None")])
+    feed(
+        b,
+        [
+            ev("compile_file", "B", 0, "None"),
+            ev("compile_file", "B", 10, "None"),
+            ev("compile_file", "E", 30, "None"),
+            ev("compile_file", "E", 50, "None"),
+        ],
+    )
     b.finish()
     span = b.unattributed["compile_file"]
     assert span.count == 2 and span.total_s == pytest.approx(70e-6)
@@ -45,8 +60,16 @@ def test_background_spans_are_flat_and_may_overlap():
 
 def test_stray_events_are_counted():
     b = PhaseBuilder()
-    feed(b, [ev("orphan_end", "E", 5), ev("dynamo", "B", 0), ev("inner", "B", 1), ev("dynamo", "E", 10),
-             ev("never_closed", "B", 20)])
+    feed(
+        b,
+        [
+            ev("orphan_end", "E", 5),
+            ev("dynamo", "B", 0),
+            ev("inner", "B", 1),
+            ev("dynamo", "E", 10),
+            ev("never_closed", "B", 20),
+        ],
+    )
     b.claim("0/0")
     b.finish()
     assert b.stray_end == 1  # orphan_end
@@ -55,8 +78,16 @@ def test_stray_events_are_counted():
 
 def test_trace_only_spans_and_instants():
     b = PhaseBuilder()
-    feed(b, [ev("dynamo", "B", 0), ev("x_log_torch_trace_only", "B", 10), ev("x_log_torch_trace_only", "E", 40),
-             ev("fx_graph_cache_miss", "i", 41), ev("dynamo", "E", 100)])
+    feed(
+        b,
+        [
+            ev("dynamo", "B", 0),
+            ev("x_log_torch_trace_only", "B", 10),
+            ev("x_log_torch_trace_only", "E", 40),
+            ev("fx_graph_cache_miss", "i", 41),
+            ev("dynamo", "E", 100),
+        ],
+    )
     tree = b.claim("0/0")
     b.finish()
     assert b.trace_only["x_log_torch_trace_only"].total_s == pytest.approx(30e-6)

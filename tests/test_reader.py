@@ -17,8 +17,14 @@ def test_records_payloads_and_compile_ids(tmp_path):
     # GIVEN a log with a payload record, a compiled-autograd record and a record of no compile
     log = tmp_path / "t.log"
     log.write_text(
-        record_line("artifact", {"name": "a", "encoding": "string"}, "line one\nline two", frame_id=0,
-                    frame_compile_id=1, attempt=0)
+        record_line(
+            "artifact",
+            {"name": "a", "encoding": "string"},
+            "line one\nline two",
+            frame_id=0,
+            frame_compile_id=1,
+            attempt=0,
+        )
         + record_line("dynamo_start", {"stack": []}, compiled_autograd_id=1, frame_id=2, frame_compile_id=0)
         + record_line("str", ["/x.py", 0])
     )

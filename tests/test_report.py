@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from compileprof.profiler.report import build_report, report_to_dict
 from conftest import FIXTURES, event, record_line
 
@@ -30,7 +29,12 @@ def test_graph_break_fixture_totals():
     assert d["summary"]["graph_breaks"] == 2 and len(d["summary"]["recompiles"]) == 2
     assert d["summary"]["cache"] == {"aotautograd_cache_miss": 4, "fx_graph_cache_miss": 4}
     # one size/stride assert per graph (the input), nothing else
-    assert (d["asserts"]["size_stride"], d["asserts"]["alignment"], d["asserts"]["scalar"], d["asserts"]["nan"]) == (4, 0, 0, 0)
+    assert (d["asserts"]["size_stride"], d["asserts"]["alignment"], d["asserts"]["scalar"], d["asserts"]["nan"]) == (
+        4,
+        0,
+        0,
+        0,
+    )
     assert [g["compile_id"] for g in d["asserts"]["graphs"]] == ["0/0", "1/0", "0/1", "1/1"]
 
 
@@ -52,7 +56,8 @@ def test_phase_tree_is_consistent():
 
     check(dynamo)
     assert d["totals"]["phases"]["backend_compile"] == pytest.approx(
-        sum(c["backend_compile_time_s"] for c in d["compiles"]), rel=0.01)
+        sum(c["backend_compile_time_s"] for c in d["compiles"]), rel=0.01
+    )
 
 
 def test_trace_only_spans_and_logging_share():
@@ -63,7 +68,7 @@ def test_trace_only_spans_and_logging_share():
     assert spans["fixture_log_compile_start_torch_trace_only"]["count"] == 1
     assert d["totals"]["torch_trace_only_s"] == pytest.approx(0.0003215, abs=1e-6)
     assert d["totals"]["structured_logging_overhead_s"] == pytest.approx(0.023942)
-    assert d["totals"]["structured_logging_share"] == pytest.approx(0.023942 / 13.094458, rel=1e-4)
+    assert d["totals"]["structured_logging_share"] == pytest.approx(0.023942 / 13.094458, abs=1e-6)
     assert d["asserts"]["size_stride"] == 5 and len(d["asserts"]["graphs"][0]["guarded_inputs"]) == 5
     assert d["torch_versions"] == ["2.13.0+cpu"] and d["device"] == "cpu"
 
@@ -87,8 +92,10 @@ def test_directory_of_ranks(tmp_path):
 def test_file_with_several_ranks_counts_the_first(tmp_path):
     log = tmp_path / "mixed.log"
     metrics = {"co_name": "f", "entire_frame_compile_time_s": 1.0}
-    log.write_text(record_line("compilation_metrics", metrics, rank=3, frame_id=0, frame_compile_id=0, attempt=0)
-                   + record_line("compilation_metrics", metrics, rank=4, frame_id=0, frame_compile_id=0, attempt=0))
+    log.write_text(
+        record_line("compilation_metrics", metrics, rank=3, frame_id=0, frame_compile_id=0, attempt=0)
+        + record_line("compilation_metrics", metrics, rank=4, frame_id=0, frame_compile_id=0, attempt=0)
+    )
     d = report_to_dict(build_report(log))
     assert d["parse"]["other_rank"] == 1 and d["totals"]["compiles"] == 1 and d["ranks"][0]["rank"] == 3
 
@@ -105,15 +112,27 @@ def test_null_fail_reason_and_missing_fields(tmp_path):
     log = tmp_path / "t.log"
     log.write_text(
         event("dynamo", "B", 0)
-        + record_line("compilation_metrics", {"co_name": "f", "fail_type": "BackendCompilerFailed",
-                                              "fail_reason": None, "entire_frame_compile_time_s": None},
-                      frame_id=0, frame_compile_id=0, attempt=0)
-        + event("dynamo", "E", 500_000))
+        + record_line(
+            "compilation_metrics",
+            {
+                "co_name": "f",
+                "fail_type": "BackendCompilerFailed",
+                "fail_reason": None,
+                "entire_frame_compile_time_s": None,
+            },
+            frame_id=0,
+            frame_compile_id=0,
+            attempt=0,
+        )
+        + event("dynamo", "E", 500_000)
+    )
     d = report_to_dict(build_report(log))
     (c,) = d["compiles"]
     assert c["fail_type"] == "BackendCompilerFailed" and c["fail_reason"] is None
     assert c["compile_time_s"] is None and d["totals"]["compile_time_s"] == 0
-    assert d["summary"]["failures"] == [{"compile_id": "0/0", "fail_type": "BackendCompilerFailed", "fail_reason": None}]
+    assert d["summary"]["failures"] == [
+        {"compile_id": "0/0", "fail_type": "BackendCompilerFailed", "fail_reason": None}
+    ]
 
 
 def test_empty_file_gives_an_empty_report(tmp_path):

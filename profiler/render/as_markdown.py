@@ -14,54 +14,101 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
-    return out + [""]
+    return [*out, ""]
+
+
+def _share(part: float, total: float) -> str:
+    return fmt_pct(part / total) if total else "-"
 
 
 def render_markdown(report: Report, limit: int = 25) -> str:
     """The report as GitHub-flavoured Markdown."""
     s = report.summary
+    a = report.asserts
     total = s.compile_time_s
     lines = [f"## compileprof report: `{report.source}`", ""]
-    lines += _table(["what", "value"], [
-        ["logs / ranks", f"{len(report.traces)} / {', '.join(map(str, report.ranks)) or '-'}"],
-        ["torch", ", ".join(report.torch_versions) or "unknown"],
-        ["compiled frames", f"{s.frames} ({s.compiles} compiles, {s.attempts} attempts)"],
-        ["compile time", fmt_s(total)],
-        ["graph breaks", str(s.graph_breaks)],
-        ["recompiles", str(len(s.recompiles))],
-        ["failures / restarts", f"{len(s.failures)} / {len(s.restarts)}"],
-        ["caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()) or "-"],
-        ["structured logging overhead", f"{fmt_s(s.structured_logging_overhead_s)} ({fmt_pct(s.structured_logging_overhead_s / total) if total else '-'})"],
-        ["`*_torch_trace_only` spans", f"{fmt_s(s.torch_trace_only_s)} ({fmt_pct(s.torch_trace_only_s / total) if total else '-'})"],
-        ["runtime asserts", f"{report.asserts.total} (size/stride {report.asserts.size_stride}, alignment {report.asserts.alignment}, scalar {report.asserts.scalar}, nan {report.asserts.nan})"],
-        ["parse damage", str(report.parse.damage)],
-    ])
+    lines += _table(
+        ["what", "value"],
+        [
+            ["logs / ranks", f"{len(report.traces)} / {', '.join(map(str, report.ranks)) or '-'}"],
+            ["torch", ", ".join(report.torch_versions) or "unknown"],
+            ["compiled frames", f"{s.frames} ({s.compiles} compiles, {s.attempts} attempts)"],
+            ["compile time", fmt_s(total)],
+            ["graph breaks", str(s.graph_breaks)],
+            ["recompiles", str(len(s.recompiles))],
+            ["failures / restarts", f"{len(s.failures)} / {len(s.restarts)}"],
+            ["caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()) or "-"],
+            [
+                "structured logging overhead",
+                f"{fmt_s(s.structured_logging_overhead_s)} ({_share(s.structured_logging_overhead_s, total)})",
+            ],
+            [
+                "`*_torch_trace_only` spans",
+                f"{fmt_s(s.torch_trace_only_s)} ({_share(s.torch_trace_only_s, total)})",
+            ],
+            [
+                "runtime asserts",
+                f"{a.total} (size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan})",
+            ],
+            ["parse damage", str(report.parse.damage)],
+        ],
+    )
     if report.spends:
         lines += ["### Where compile time goes", ""] + [f"- {spend_sentence(sp)}" for sp in report.spends[:3]] + [""]
-    rows = [[c.compile_id or "?", str(c.rank) if c.rank is not None else "-", c.co_name or "?", fmt_s(c.compile_time_s),
-             fmt_s(c.backend_compile_time_s), fmt_s(c.inductor_compile_time_s), fmt_s(c.code_gen_time_s),
-             fmt_s(c.structured_logging_overhead_s), "failed" if c.fail_type else "ok"]
-            for c in report.compiles[:limit]]
+    rows = [
+        [
+            c.compile_id or "?",
+            str(c.rank) if c.rank is not None else "-",
+            c.co_name or "?",
+            fmt_s(c.compile_time_s),
+            fmt_s(c.backend_compile_time_s),
+            fmt_s(c.inductor_compile_time_s),
+            fmt_s(c.code_gen_time_s),
+            fmt_s(c.structured_logging_overhead_s),
+            "failed" if c.fail_type else "ok",
+        ]
+        for c in report.compiles[:limit]
+    ]
     lines += ["### Compiles", ""]
-    lines += _table(["id", "rank", "function", "compile", "backend", "inductor", "code gen", "log overhead", "status"], rows)
+    lines += _table(
+        ["id", "rank", "function", "compile", "backend", "inductor", "code gen", "log overhead", "status"], rows
+    )
     if len(report.compiles) > limit:
         lines += [f"_{len(report.compiles) - limit} more compiles not shown._", ""]
     if report.phases:
         lines += ["### Phase totals", ""]
-        lines += _table(["span", "total", "share"], [[n, fmt_s(v), fmt_pct(v / total) if total else "-"]
-                                                     for n, v in list(report.phases.items())[:12]])
+        lines += _table(
+            ["span", "total", "share"],
+            [[n, fmt_s(v), fmt_pct(v / total) if total else "-"] for n, v in list(report.phases.items())[:12]],
+        )
     if s.recompiles or s.failures:
         lines += ["### Recompiles and failures", ""]
-        lines += _table(["compile", "kind", "reason"],
-                        [[c or "?", "recompile", r or "-"] for c, r in s.recompiles]
-                        + [[c or "?", t, r or "(null)"] for c, t, r in s.failures])
+        lines += _table(
+            ["compile", "kind", "reason"],
+            [[c or "?", "recompile", r or "-"] for c, r in s.recompiles]
+            + [[c or "?", t, r or "(null)"] for c, t, r in s.failures],
+        )
     if report.skew:
         sk = report.skew
-        lines += [f"**Rank skew:** slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)}, fastest rank "
-                  f"{sk.fastest_rank} {fmt_s(sk.fastest_s)} ({fmt_s(sk.spread_s)} apart).", ""]
+        lines += [
+            f"**Rank skew:** slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)}, fastest rank "
+            f"{sk.fastest_rank} {fmt_s(sk.fastest_s)} ({fmt_s(sk.spread_s)} apart).",
+            "",
+        ]
     if report.graphs:
         lines += ["### Runtime asserts per graph", ""]
-        lines += _table(["compile", "graph", "size/stride", "alignment", "scalar", "nan"],
-                        [[g.compile_id or "?", Path(g.filename).name if g.filename else "-", str(g.counts.size_stride),
-                          str(g.counts.alignment), str(g.counts.scalar), str(g.counts.nan)] for g in report.graphs[:limit]])
+        lines += _table(
+            ["compile", "graph", "size/stride", "alignment", "scalar", "nan"],
+            [
+                [
+                    g.compile_id or "?",
+                    Path(g.filename).name if g.filename else "-",
+                    str(g.counts.size_stride),
+                    str(g.counts.alignment),
+                    str(g.counts.scalar),
+                    str(g.counts.nan),
+                ]
+                for g in report.graphs[:limit]
+            ],
+        )
     return "\n".join(lines).rstrip() + "\n"

@@ -103,9 +103,17 @@ def _compiles(report: Report, opts: ConsoleOptions) -> list:
         cells = [f"{c.compile_id}" + (f" a{c.attempt}" if c.attempt else "")]
         if multi:
             cells.append(str(c.rank) if c.rank is not None else "-")
-        cells += [_where(c), fmt_s(c.compile_time_s), fmt_s(c.backend_compile_time_s), fmt_s(c.inductor_compile_time_s),
-                  fmt_s(c.code_gen_time_s), fmt_s(c.structured_logging_overhead_s), fmt_s(c.trace_only_s or None),
-                  cache or "-", status]
+        cells += [
+            _where(c),
+            fmt_s(c.compile_time_s),
+            fmt_s(c.backend_compile_time_s),
+            fmt_s(c.inductor_compile_time_s),
+            fmt_s(c.code_gen_time_s),
+            fmt_s(c.structured_logging_overhead_s),
+            fmt_s(c.trace_only_s or None),
+            cache or "-",
+            status,
+        ]
         t.add_row(*cells)
     out: list = [t]
     if opts.limit and len(report.compiles) > opts.limit:
@@ -120,8 +128,11 @@ def _tree(c: CompileInfo, opts: ConsoleOptions) -> Tree:
 
     def add(parent: Tree, node: PhaseNode, depth: int) -> None:
         share = node.total_s / whole if whole else None
-        text = (f"{node.name}  {fmt_s(node.total_s)} total, {fmt_s(node.self_s)} self"
-                + (f", x{node.count}" if node.count != 1 else "") + (f"  {fmt_pct(share)}" if share is not None else ""))
+        text = (
+            f"{node.name}  {fmt_s(node.total_s)} total, {fmt_s(node.self_s)} self"
+            + (f", x{node.count}" if node.count != 1 else "")
+            + (f"  {fmt_pct(share)}" if share is not None else "")
+        )
         branch = parent.add(text)
         if depth >= opts.depth:
             return
@@ -157,8 +168,10 @@ def _phases(report: Report, opts: ConsoleOptions) -> list:
             t.add_row(name, fmt_s(value), fmt_pct(value / total) if total else "-")
         out.append(t)
     if report.unattributed:
-        t = Table(title="Spans outside any compile (background threads, compile id None, compiles without metrics)",
-                  title_justify="left")
+        t = Table(
+            title="Spans outside any compile (background threads, compile id None, compiles without metrics)",
+            title_justify="left",
+        )
         t.add_column("span")
         t.add_column("total", justify="right")
         t.add_column("count", justify="right")
@@ -167,8 +180,12 @@ def _phases(report: Report, opts: ConsoleOptions) -> list:
         out.append(t)
     begin, end = report.stray_events
     if begin or end:
-        out.append(Text(f"Unpaired events: {begin} B never closed, {end} E with no B (truncated or interleaved log)",
-                        style="yellow"))
+        out.append(
+            Text(
+                f"Unpaired events: {begin} B never closed, {end} E with no B (truncated or interleaved log)",
+                style="yellow",
+            )
+        )
     if report.spends:
         out.append(Text("Where compile time goes", style="bold italic"))
         for spend in report.spends[:3]:
@@ -185,11 +202,16 @@ def _logging(report: Report) -> list:
     t.add_column("share of compile", justify="right")
     t.add_column("count", justify="right")
     known = [c.structured_logging_overhead_s for c in report.compiles if c.structured_logging_overhead_s is not None]
-    t.add_row("torch structured_logging_overhead", fmt_s(s.structured_logging_overhead_s) if known else "not in log",
-              fmt_pct(s.structured_logging_overhead_s / total) if known and total else "-", str(len(known)))
+    t.add_row(
+        "torch structured_logging_overhead",
+        fmt_s(s.structured_logging_overhead_s) if known else "not in log",
+        fmt_pct(s.structured_logging_overhead_s / total) if known and total else "-",
+        str(len(known)),
+    )
     for span in report.trace_only.values():
-        t.add_row(f"span {span.name}", fmt_s(span.total_s), fmt_pct(span.total_s / total) if total else "-",
-                  str(span.count))
+        t.add_row(
+            f"span {span.name}", fmt_s(span.total_s), fmt_pct(span.total_s / total) if total else "-", str(span.count)
+        )
     if not report.trace_only:
         t.add_row("*_torch_trace_only spans", "none in log", "-", "0")
     return [t]
@@ -197,20 +219,31 @@ def _logging(report: Report) -> list:
 
 def _asserts(report: Report) -> list:
     a = report.asserts
-    head = Text(f"Runtime asserts in generated code: {a.total} "
-                f"(size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan}) "
-                f"in {len(report.graphs)} graphs", style="bold")
+    head = Text(
+        f"Runtime asserts in generated code: {a.total} "
+        f"(size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan}) "
+        f"in {len(report.graphs)} graphs",
+        style="bold",
+    )
     out: list = [head]
     if report.graphs:
         t = Table(show_edge=False)
         for name in ("compile", "graph", "size", "align", "scalar", "nan", "guards"):
-            t.add_column(name, justify="right" if name in ("size", "align", "scalar", "nan") else "left",
-                         overflow="fold")
+            t.add_column(
+                name, justify="right" if name in ("size", "align", "scalar", "nan") else "left", overflow="fold"
+            )
         for g in report.graphs[:25]:
             ops = ", ".join(f"{op} x{n}" for op, n in sorted(g.guarded_ops.items(), key=lambda kv: -kv[1])[:3])
             guards = f"{len(g.guarded_inputs)} inputs" + (f"; ops: {ops}" if ops else "")
-            t.add_row(g.compile_id or "?", Path(g.filename).name if g.filename else "-", str(g.counts.size_stride),
-                      str(g.counts.alignment), str(g.counts.scalar), str(g.counts.nan), guards)
+            t.add_row(
+                g.compile_id or "?",
+                Path(g.filename).name if g.filename else "-",
+                str(g.counts.size_stride),
+                str(g.counts.alignment),
+                str(g.counts.scalar),
+                str(g.counts.nan),
+                guards,
+            )
         out.append(t)
         if len(report.graphs) > 25:
             out.append(Text(f"... {len(report.graphs) - 25} more graphs (see --format json)", style="dim"))
@@ -226,13 +259,21 @@ def _ranks(report: Report) -> list:
     for tr in report.traces:
         compile_time = sum(c.compile_time_s or 0 for c in tr.compiles)
         overhead = sum(c.structured_logging_overhead_s or 0 for c in tr.compiles)
-        t.add_row(str(tr.rank) if tr.rank is not None else "-", Path(tr.path).name, str(len(tr.compiles)),
-                  fmt_s(compile_time), fmt_s(overhead), str(sum(g.counts.total for g in tr.graphs)),
-                  str(tr.parse.damage))
+        t.add_row(
+            str(tr.rank) if tr.rank is not None else "-",
+            Path(tr.path).name,
+            str(len(tr.compiles)),
+            fmt_s(compile_time),
+            fmt_s(overhead),
+            str(sum(g.counts.total for g in tr.graphs)),
+            str(tr.parse.damage),
+        )
     sk = report.skew
     ratio = f" ({sk.ratio:.2f}x)" if sk.ratio else ""
-    line = Text(f"Rank skew: slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)} vs fastest rank {sk.fastest_rank} "
-                f"{fmt_s(sk.fastest_s)}: {fmt_s(sk.spread_s)} apart{ratio}")
+    line = Text(
+        f"Rank skew: slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)} vs fastest rank {sk.fastest_rank} "
+        f"{fmt_s(sk.fastest_s)}: {fmt_s(sk.spread_s)} apart{ratio}"
+    )
     counts = set(sk.compiles_per_rank.values())
     out: list = [t, line]
     if len(counts) > 1:
@@ -255,6 +296,14 @@ def _health(report: Report) -> Text:
 def render_console(report: Report, console: Console, opts: ConsoleOptions | None = None) -> None:
     """Print the whole report to `console`."""
     opts = opts or ConsoleOptions()
-    parts: list = [_summary(report), *_reasons(report), *_compiles(report, opts), *_phases(report, opts),
-                   *_logging(report), *_asserts(report), *_ranks(report), _health(report)]
+    parts: list = [
+        _summary(report),
+        *_reasons(report),
+        *_compiles(report, opts),
+        *_phases(report, opts),
+        *_logging(report),
+        *_asserts(report),
+        *_ranks(report),
+        _health(report),
+    ]
     console.print(Group(*parts))
