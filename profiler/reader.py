@@ -17,7 +17,7 @@ import orjson
 
 from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string
 
-CHUNK_SIZE = 8 << 20
+CHUNK_SIZE = 4 << 20
 
 ENVELOPE_KEYS = frozenset(
     {"rank", "compiled_autograd_id", "frame_id", "frame_compile_id", "attempt", "subgraph_name", "stack", "has_payload"}
@@ -43,9 +43,12 @@ def _safe_cut(buf: bytes) -> int:
 class TraceReader:
     """Iterate the records of one log file, counting lines and damage into `self.stats`."""
 
-    def __init__(self, path: str | Path, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(self, path: str | Path, chunk_size: int = CHUNK_SIZE, start: int = 0, end: int | None = None) -> None:
+        """Read `path`, or only its bytes `[start, end)` (which must begin at a record start)."""
         self.path = Path(path)
         self.chunk_size = chunk_size
+        self.start = start
+        self.end = end
         self.stats = ParseStats()
         self.rank: int | None = None
         self.strings: dict[int, str] = {}
@@ -54,8 +57,13 @@ class TraceReader:
     def __iter__(self) -> Iterator[Record]:
         carry = b""
         with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            left = self.end - self.start if self.end is not None else -1
             while True:
-                chunk = fh.read(self.chunk_size)
+                size = self.chunk_size if left < 0 else min(self.chunk_size, left)
+                chunk = fh.read(size) if size else b""
+                if left > 0:
+                    left -= len(chunk)
                 self.stats.bytes += len(chunk)
                 if not chunk:
                     break
@@ -65,27 +73,29 @@ class TraceReader:
                     carry = buf
                     continue
                 carry = buf[cut:]
-                yield from self._parse(buf[:cut])
+                yield from self._parse(buf, cut)
         if carry:
             # The last record: a missing final newline is harmless unless the record is cut short.
             unterminated = not carry.endswith(b"\n")
             before = self.stats.damage
-            yield from self._parse(carry if not unterminated else carry + b"\n")
+            last = carry if not unterminated else carry + b"\n"
+            yield from self._parse(last, len(last))
             if unterminated and self.stats.damage > before:
                 self.stats.truncated += 1
 
-    def _parse(self, buf: bytes) -> Iterator[Record]:
-        """Parse a buffer holding only whole lines."""
-        if b"\r" in buf:
-            buf = buf.replace(b"\r\n", b"\n")
+    def _parse(self, buf: bytes, end: int) -> Iterator[Record]:
+        """Parse `buf[:end]`, which holds only whole lines (no copy of the buffer is made)."""
+        if buf.find(b"\r", 0, end) >= 0:
+            buf = buf[:end].replace(b"\r\n", b"\n")
+            end = len(buf)
         stats = self.stats
         find = buf.find
         match_payload = _PAYLOAD.match
-        pos, end = 0, len(buf)
+        pos = 0
         while pos < end:
-            nl = find(b"\n", pos)
+            nl = find(b"\n", pos, end)
             header = buf[pos:nl]
-            payload_end = match_payload(buf, nl + 1).end()
+            payload_end = match_payload(buf, nl + 1, end).end()
             block = buf[nl + 1 : payload_end] if payload_end > nl + 1 else None
             n_lines = 1 + (block.count(b"\n") if block else 0)
             line_no = self._line + 1
@@ -151,7 +161,7 @@ class TraceReader:
                 digest = hashlib.md5(block[1:-1].replace(b"\n\t", b"\n")).hexdigest()
             if digest != expected:
                 stats.fail_payload_md5 += 1
-        if block is not None and not utf8_errors:
+        if block is not None and not utf8_errors and not block.isascii():
             try:
                 block.decode("utf-8")
             except UnicodeDecodeError:
@@ -176,3 +186,39 @@ class TraceReader:
             payload=block,
             utf8_errors=utf8_errors,
         )
+
+
+_DYNAMO_BEGIN = b'\n\t"name": "dynamo",\n'
+
+
+def compile_boundary(path: str | Path, near: int, window: int = 8 << 20) -> int | None:
+    """The offset of the first record at or after `near` that opens a compile (a top-level `dynamo` B
+    chromium event), where no compile's span is open; None if there is none within `window` bytes."""
+    with open(path, "rb") as fh:
+        fh.seek(near)
+        buf = fh.read(window)
+    pos = 0
+    while True:
+        hit = buf.find(_DYNAMO_BEGIN, pos)
+        if hit < 0:
+            return None
+        pos = hit + 1
+        start = hit
+        while True:  # back to the record's header line
+            nl = buf.rfind(b"\n", 0, start)
+            if nl < 0:
+                break
+            if buf[nl + 1] != 9:
+                start = nl + 1
+                break
+            start = nl
+        if nl < 0:
+            continue
+        header_end = buf.find(b"\n", start)
+        block_end = buf.find(b"\n", hit + 1)
+        while block_end >= 0 and block_end + 1 < len(buf) and buf[block_end + 1] == 9:
+            block_end = buf.find(b"\n", block_end + 1)
+        if block_end < 0:
+            return None
+        if b'"chromium_event"' in buf[start:header_end] and b'"ph": "B"' in buf[hit:block_end]:
+            return near + start

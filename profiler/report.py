@@ -130,7 +130,9 @@ def compile_to_dict(c: CompileInfo) -> dict[str, Any]:
     }
 
 
-def _totals(compiles: list[CompileInfo], trace_only: dict[str, SpanTotal]) -> dict[str, Any]:
+def _totals(
+    compiles: list[CompileInfo], trace_only: dict[str, SpanTotal], phases: dict[str, float] | None = None
+) -> dict[str, Any]:
     compile_time = sum(c.compile_time_s or 0.0 for c in compiles)
     overhead = sum(c.structured_logging_overhead_s or 0.0 for c in compiles)
     trace_only_s = sum(t.total_s for t in trace_only.values())
@@ -142,7 +144,7 @@ def _totals(compiles: list[CompileInfo], trace_only: dict[str, SpanTotal]) -> di
         "torch_trace_only_s": _r(trace_only_s),
         "torch_trace_only_share": _r(trace_only_s / compile_time) if compile_time else None,
         "torch_trace_only_spans": {name: t.to_dict() for name, t in trace_only.items()},
-        "phases": {name: _r(v) for name, v in phase_totals(compiles).items()},
+        "phases": {name: _r(v) for name, v in (phases if phases is not None else phase_totals(compiles)).items()},
     }
 
 
@@ -157,6 +159,9 @@ def _asserts(graphs: list[GraphAsserts], with_graphs: bool) -> dict[str, Any]:
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The machine-readable report (README documents every key)."""
     begin, end = report.stray_events
+    totals = _totals(report.compiles, report.trace_only, report.phases)
+    summary = report.summary.to_dict()
+    single = len(report.traces) == 1
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "compileprof", "version": __version__},
@@ -165,9 +170,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "torch_versions": report.torch_versions,
         "device": next((t.device for t in report.traces if t.device), None),
         "parse": report.parse.to_dict(),
-        "summary": report.summary.to_dict(),
+        "summary": summary,
         "compiles": [compile_to_dict(c) for c in report.compiles],
-        "totals": _totals(report.compiles, report.trace_only),
+        "totals": totals,
         "asserts": _asserts(report.graphs, with_graphs=True),
         "top_spends": [{"name": s.name, "self_s": _r(s.self_s), "share": _r(s.share)} for s in report.spends],
         "unattributed_spans": [t.to_dict() for t in report.unattributed.values()],
@@ -178,9 +183,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "path": t.path,
                 "torch_version": t.torch_version,
                 "parse": t.parse.to_dict(),
-                "totals": _totals(t.compiles, t.trace_only),
+                "totals": totals if single else _totals(t.compiles, t.trace_only),
                 "asserts": _asserts(t.graphs, with_graphs=False),
-                "summary": summarize_compiles(t.compiles, t.trace_only).to_dict(),
+                "summary": summary if single else summarize_compiles(t.compiles, t.trace_only).to_dict(),
             }
             for t in report.traces
         ],

@@ -6,17 +6,19 @@ import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import orjson
 
 from .asserts import graph_asserts
 from .compiles import compile_from_metrics, resolve_span_fallbacks
-from .model import CACHE_EVENTS, TraceReport
+from .model import CACHE_EVENTS, SpanTotal, TraceReport
 from .phases import PhaseBuilder
-from .reader import TraceReader
+from .reader import TraceReader, compile_boundary
 
 _RANK_IN_NAME = re.compile(r"rank_(\d+)")
+PARALLEL_MIN_BYTES = 64 << 20  # below this, one process is faster than splitting
 
 
 @dataclass(slots=True)
@@ -35,9 +37,12 @@ def _first_line(text: str, limit: int = 200) -> str:
     return ""
 
 
-def summarize_file(path: str | Path) -> TraceReport:
-    """Read one log and build its report. Never raises on damaged content; counts it instead."""
-    reader = TraceReader(path)
+def summarize_range(path: str | Path, start: int = 0, end: int | None = None) -> TraceReport:
+    """Fold the records of `path` (or of its bytes `[start, end)`) into a report, before `finish`.
+
+    Never raises on damaged content; counts it instead.
+    """
+    reader = TraceReader(path, start=start, end=end)
     builder = PhaseBuilder()
     report = TraceReport(path=str(path), rank=None, torch_version=None, parse=reader.stats)
     pending: dict[str | None, _Pending] = {}
@@ -109,8 +114,16 @@ def summarize_file(path: str | Path) -> TraceReport:
                     report.device = "cpu"
     builder.finish()
     report.rank = reader.rank
+    report.unattributed = builder.unattributed
+    report.trace_only = builder.trace_only
+    report.stray_begin, report.stray_end = builder.stray_begin, builder.stray_end
+    return report
+
+
+def _finish(report: TraceReport) -> TraceReport:
+    """Fill what needs the whole log: the rank (else from the file name), span-based fallbacks."""
     if report.rank is None:
-        m = _RANK_IN_NAME.search(Path(path).name)
+        m = _RANK_IN_NAME.search(Path(report.path).name)
         report.rank = int(m.group(1)) if m else None
     for g in report.graphs:
         if g.rank is None:
@@ -119,18 +132,67 @@ def summarize_file(path: str | Path) -> TraceReport:
         resolve_span_fallbacks(info)
         if info.rank is None:
             info.rank = report.rank
-    report.unattributed = builder.unattributed
-    report.trace_only = builder.trace_only
-    report.stray_begin, report.stray_end = builder.stray_begin, builder.stray_end
     return report
+
+
+def merge_parts(parts: list[TraceReport]) -> TraceReport:
+    """Join the reports of consecutive byte ranges of one log into the log's report."""
+    whole = parts[0]
+    for part in parts[1:]:
+        for info in part.compiles:
+            info.line += whole.parse.lines
+        whole.parse.merge(part.parse)
+        whole.compiles.extend(part.compiles)
+        whole.graphs.extend(part.graphs)
+        for table, other in ((whole.unattributed, part.unattributed), (whole.trace_only, part.trace_only)):
+            for name, span in other.items():
+                mine = table.setdefault(name, SpanTotal(name))
+                mine.total_s += span.total_s
+                mine.count += span.count
+        for name, n in part.artifacts.items():
+            whole.artifacts[name] = whole.artifacts.get(name, 0) + n
+        whole.stray_begin += part.stray_begin
+        whole.stray_end += part.stray_end
+        whole.torch_version = whole.torch_version or part.torch_version
+        whole.device = whole.device or part.device
+        whole.rank = whole.rank if whole.rank is not None else part.rank
+    return whole
+
+
+def _range(args: tuple[str, int, int | None]) -> TraceReport:
+    return summarize_range(*args)
+
+
+def summarize_file(path: str | Path, jobs: int | None = None) -> TraceReport:
+    """Read one log and build its report; a large log is split at compile boundaries and its parts
+    are read in parallel processes (`jobs`, default: the CPU count)."""
+    workers = jobs or os.cpu_count() or 1
+    size = os.path.getsize(path)
+    if workers > 1 and size >= PARALLEL_MIN_BYTES:
+        near = [size * i // workers for i in range(1, workers)]
+        cuts = sorted({c for c in (compile_boundary(path, n) for n in near) if c})
+        if cuts:
+            bounds = [0, *cuts, size]
+            ranges = [(str(path), a, b) for a, b in pairwise(bounds)]
+            with ProcessPoolExecutor(max_workers=len(ranges) - 1) as pool:
+                rest = pool.map(_range, ranges[1:])
+                parts = [_range(ranges[0]), *rest]  # this process reads the first part meanwhile
+            ranks = {p.rank for p in parts if p.rank is not None}
+            if len(ranks) <= 1:  # several ranks in one file: first-rank-wins needs one sequential pass
+                return _finish(merge_parts(parts))
+    return _finish(summarize_range(path))
 
 
 def summarize_files(paths: list[Path], jobs: int | None = None) -> list[TraceReport]:
     """Summarise several logs, in parallel processes when there is more than one."""
     if len(paths) <= 1:
-        return [summarize_file(p) for p in paths]
+        return [summarize_file(p, jobs=jobs) for p in paths]
     workers = min(len(paths), jobs or os.cpu_count() or 1)
     if workers <= 1:
-        return [summarize_file(p) for p in paths]
+        return [summarize_file(p, jobs=1) for p in paths]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(summarize_file, paths))
+        return list(pool.map(_one, paths))
+
+
+def _one(path: Path) -> TraceReport:
+    return summarize_file(path, jobs=1)
