@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from enum import Enum
 from pathlib import Path
 
@@ -58,7 +59,8 @@ def report_command(
     kind = format_for(fmt.value if fmt else None, out)
     opts = ConsoleOptions(limit=limit, trees=trees, depth=depth)
     if kind == "console" and out is None:
-        render_console(report, Console(highlight=False), opts)
+        # A pipe or a file gets 120 columns (rich would use 80); a terminal its own width.
+        render_console(report, Console(highlight=False, width=None if sys.stdout.isatty() else 120), opts)
     else:
         write_output(render(report, kind, opts), out, force)
         if out is not None:

@@ -134,13 +134,14 @@ def _totals(
     compiles: list[CompileInfo], trace_only: dict[str, SpanTotal], phases: dict[str, float] | None = None
 ) -> dict[str, Any]:
     compile_time = sum(c.compile_time_s or 0.0 for c in compiles)
-    overhead = sum(c.structured_logging_overhead_s or 0.0 for c in compiles)
+    known = [c.structured_logging_overhead_s for c in compiles if c.structured_logging_overhead_s is not None]
+    overhead = sum(known) if known else None  # None: this torch did not write the field
     trace_only_s = sum(t.total_s for t in trace_only.values())
     return {
         "compiles": len(compiles),
         "compile_time_s": _r(compile_time),
         "structured_logging_overhead_s": _r(overhead),
-        "structured_logging_share": _r(overhead / compile_time) if compile_time else None,
+        "structured_logging_share": _r(overhead / compile_time) if compile_time and overhead is not None else None,
         "torch_trace_only_s": _r(trace_only_s),
         "torch_trace_only_share": _r(trace_only_s / compile_time) if compile_time else None,
         "torch_trace_only_spans": {name: t.to_dict() for name, t in trace_only.items()},

@@ -90,7 +90,8 @@ def _compiles(report: Report, opts: ConsoleOptions) -> list:
     if multi:
         t.add_column("rank", justify="right")
     t.add_column("function", overflow="fold")
-    for name in ("compile", "backend", "inductor", "code gen", "log ovh", "trace-only"):
+    trace_only = any(c.trace_only_s for c in report.compiles)
+    for name in ("compile", "backend", "inductor", "code gen", "log ovh", "trace-only")[: 6 if trace_only else 5]:
         t.add_column(name, justify="right")
     t.add_column("cache")
     t.add_column("status")
@@ -110,7 +111,7 @@ def _compiles(report: Report, opts: ConsoleOptions) -> list:
             fmt_s(c.inductor_compile_time_s),
             fmt_s(c.code_gen_time_s),
             fmt_s(c.structured_logging_overhead_s),
-            fmt_s(c.trace_only_s or None),
+            *([fmt_s(c.trace_only_s or None)] if trace_only else []),
             cache or "-",
             status,
         ]
@@ -258,13 +259,13 @@ def _ranks(report: Report) -> list:
         t.add_column(name, justify="left" if name == "log" else "right")
     for tr in report.traces:
         compile_time = sum(c.compile_time_s or 0 for c in tr.compiles)
-        overhead = sum(c.structured_logging_overhead_s or 0 for c in tr.compiles)
+        known = [c.structured_logging_overhead_s for c in tr.compiles if c.structured_logging_overhead_s is not None]
         t.add_row(
             str(tr.rank) if tr.rank is not None else "-",
             Path(tr.path).name,
             str(len(tr.compiles)),
             fmt_s(compile_time),
-            fmt_s(overhead),
+            fmt_s(sum(known)) if known else "-",
             str(sum(g.counts.total for g in tr.graphs)),
             str(tr.parse.damage),
         )
