@@ -77,7 +77,7 @@ def main() -> None:
     if tlparse:
         with tempfile.TemporaryDirectory() as tmp:
             mb = big.stat().st_size / 1e6
-            wall, rss = best_of([tlparse, str(big), "-o", tmp, "--overwrite", "--no-browser"], 1)
+            wall, rss = best_of([tlparse, str(big), "-o", tmp, "--overwrite", "--no-browser"], args.repeat)
             rows.append((f"tlparse {mb:.0f} MB", wall, rss, mb))
     print(f"log: {copies} copies of tests/fixtures/{{graph_break,mlp}}.log, {os.cpu_count()} CPUs")
     print(f"{'command':<50} {'wall s':>8} {'MB/s':>8} {'peak RSS MB':>12}")

@@ -39,15 +39,18 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def write_output(text: str, out: Path | None, force: bool) -> None:
+def write_output(text: str | bytes, out: Path | None, force: bool) -> None:
     """Write `text` to `out` (refusing to overwrite without `force`), or to stdout."""
+    data = text.encode() if isinstance(text, str) else text
     if out is None:
-        sys.stdout.write(text)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
         return
     if out.exists() and not force:
         raise CompileprofError(f"{out}: already exists; pass --force to overwrite it", EXIT_USAGE)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    out.write_bytes(data)
 
 
 def format_for(fmt: str | None, out: Path | None) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 from compileprof.profiler.errors import EXIT_DAMAGED
-from compileprof.profiler.render.as_json import render_json
+from compileprof.profiler.render.as_json import json_bytes
 from compileprof.profiler.render.as_markdown import render_markdown
 from compileprof.profiler.render.console import ConsoleOptions, render_console
 from compileprof.profiler.report import Report, build_report
@@ -26,10 +26,10 @@ class Format(str, Enum):
     markdown = "markdown"
 
 
-def render(report: Report, fmt: str, opts: ConsoleOptions, width: int | None = None) -> str:
-    """The report as text in format `fmt`."""
+def render(report: Report, fmt: str, opts: ConsoleOptions, width: int | None = None) -> str | bytes:
+    """The report in format `fmt` (JSON as UTF-8 bytes)."""
     if fmt == "json":
-        return render_json(report)
+        return json_bytes(report)
     if fmt == "markdown":
         return render_markdown(report, limit=opts.limit or len(report.compiles))
     buf = io.StringIO()
