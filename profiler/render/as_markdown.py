@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..report import Report
-from .words import cache_label, fmt_pct, fmt_s, spend_sentence
+from .words import cache_label, fmt_pct, fmt_s, graph_cells, spend_sentence
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -99,16 +97,6 @@ def render_markdown(report: Report, limit: int = 25) -> str:
         lines += ["### Runtime asserts per graph", ""]
         lines += _table(
             ["compile", "graph", "size/stride", "alignment", "scalar", "nan"],
-            [
-                [
-                    g.compile_id or "?",
-                    Path(g.filename).name if g.filename else "-",
-                    str(g.counts.size_stride),
-                    str(g.counts.alignment),
-                    str(g.counts.scalar),
-                    str(g.counts.nan),
-                ]
-                for g in report.graphs[:limit]
-            ],
+            [graph_cells(g) for g in report.graphs[:limit]],
         )
     return "\n".join(lines).rstrip() + "\n"

@@ -13,7 +13,7 @@ from rich.tree import Tree
 
 from ..model import CompileInfo, PhaseNode
 from ..report import Report
-from .words import cache_label, fmt_pct, fmt_s, spend_sentence
+from .words import cache_label, fmt_pct, fmt_s, graph_cells, spend_sentence
 
 
 @dataclass(slots=True)
@@ -236,15 +236,7 @@ def _asserts(report: Report) -> list:
         for g in report.graphs[:25]:
             ops = ", ".join(f"{op} x{n}" for op, n in sorted(g.guarded_ops.items(), key=lambda kv: -kv[1])[:3])
             guards = f"{len(g.guarded_inputs)} inputs" + (f"; ops: {ops}" if ops else "")
-            t.add_row(
-                g.compile_id or "?",
-                Path(g.filename).name if g.filename else "-",
-                str(g.counts.size_stride),
-                str(g.counts.alignment),
-                str(g.counts.scalar),
-                str(g.counts.nan),
-                guards,
-            )
+            t.add_row(*graph_cells(g), guards)
         out.append(t)
         if len(report.graphs) > 25:
             out.append(Text(f"... {len(report.graphs) - 25} more graphs (see --format json)", style="dim"))

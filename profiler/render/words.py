@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..analysis import Spend
+from ..model import GraphAsserts
 
 # What a span name means, for sentences a user can act on.
 PHASE_MEANING = {
@@ -58,3 +61,10 @@ def cache_label(event: str) -> str:
     """`fx_graph_cache_hit` -> `fx hit`, `aotautograd_cache_miss` -> `aot miss`."""
     cache, _, outcome = event.partition("_cache_")
     return f"{'fx' if cache == 'fx_graph' else 'aot' if cache == 'aotautograd' else cache} {outcome}"
+
+
+def graph_cells(g: GraphAsserts) -> list[str]:
+    """A graph's assert row: compile id, generated file, size/stride, alignment, scalar, nan."""
+    c = g.counts
+    name = Path(g.filename).name if g.filename else "-"
+    return [g.compile_id or "?", name, str(c.size_stride), str(c.alignment), str(c.scalar), str(c.nan)]
