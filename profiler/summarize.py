@@ -30,6 +30,16 @@ class _Pending:
     recompile_reasons: list[str] = field(default_factory=list)
 
 
+def cache_from_instants(instants: dict[str, int]) -> dict[str, int]:
+    """Cache events from chromium instants (`fx_graph_cache_hit`, `autograd_cache_miss`, ...)."""
+    out = {}
+    for name, n in instants.items():
+        key = "aotautograd" + name[len("autograd") :] if name.startswith("autograd_cache_") else name
+        if key in CACHE_EVENTS:
+            out[key] = out.get(key, 0) + n
+    return out
+
+
 def _first_line(text: str, limit: int = 200) -> str:
     for line in text.splitlines():
         if line.strip():
@@ -67,6 +77,9 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
                 rec.line,
             )
             seen = pending.pop(info.compile_id, None) or pending.pop(rec.compile_id, None)
+            instants = cache_from_instants(info.tree.instants)
+            if instants and not (seen and seen.cache):
+                info.cache = instants  # chromium instants, where no cache artifact was written
             if seen is not None:
                 if seen.cache:
                     info.cache = seen.cache

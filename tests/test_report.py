@@ -140,3 +140,22 @@ def test_empty_file_gives_an_empty_report(tmp_path):
     log.write_bytes(b"")
     d = report_to_dict(build_report(log))
     assert d["totals"]["compiles"] == 0 and d["parse"]["lines"] == 0
+
+
+def test_cache_events_from_instants_when_no_artifact(tmp_path):
+    log = tmp_path / "t.log"
+    log.write_text(
+        event("dynamo", "B", 0)
+        + event("fx_graph_cache_hit", "i", 10)
+        + event("autograd_cache_miss", "i", 20)
+        + record_line(
+            "compilation_metrics",
+            {"co_name": "f", "inductor_fx_local_cache_hit_count": 7},
+            frame_id=0,
+            frame_compile_id=0,
+            attempt=0,
+        )
+        + event("dynamo", "E", 500_000)
+    )
+    (c,) = report_to_dict(build_report(log))["compiles"]
+    assert c["cache"] == {"fx_graph_cache_hit": 1, "aotautograd_cache_miss": 1}
