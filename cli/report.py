@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
 
@@ -26,14 +27,14 @@ class Format(str, Enum):
     markdown = "markdown"
 
 
-def render(report: Report, fmt: str, opts: ConsoleOptions, width: int | None = None) -> str | bytes:
+def render(report: Report, fmt: str, opts: ConsoleOptions) -> str | bytes:
     """The report in format `fmt` (JSON as UTF-8 bytes)."""
     if fmt == "json":
         return json_bytes(report)
     if fmt == "markdown":
         return render_markdown(report, limit=opts.limit or len(report.compiles))
     buf = io.StringIO()
-    render_console(report, Console(file=buf, width=width or 120, force_terminal=False, highlight=False), opts)
+    render_console(report, Console(file=buf, width=120, force_terminal=False, highlight=False), opts)
     return buf.getvalue()
 
 
@@ -54,7 +55,7 @@ def report_command(
 ) -> None:
     """Break down compile time, TORCH_TRACE logging overhead and runtime asserts from TORCH_TRACE logs."""
     err = Console(stderr=True)
-    with err.status(f"Reading {path} ...", spinner="dots") if err.is_terminal else _nullcontext():
+    with err.status(f"Reading {path} ...", spinner="dots") if err.is_terminal else nullcontext():
         report = build_report(path, latest=latest, jobs=jobs)
     kind = format_for(fmt.value if fmt else None, out)
     opts = ConsoleOptions(limit=limit, trees=trees, depth=depth)
@@ -69,11 +70,3 @@ def report_command(
         raise fail(
             f"{path}: {report.parse.damage} damaged or unexpected lines/records (see Parse health)", EXIT_DAMAGED
         )
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

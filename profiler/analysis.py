@@ -34,6 +34,12 @@ def total_compile_time(compiles: list[CompileInfo]) -> float:
     return sum(c.compile_time_s or 0.0 for c in compiles)
 
 
+def logging_overhead(compiles: list[CompileInfo]) -> float | None:
+    """Sum of torch's structured_logging_overhead over the compiles; None when torch wrote none."""
+    known = [c.structured_logging_overhead_s for c in compiles if c.structured_logging_overhead_s is not None]
+    return sum(known) if known else None
+
+
 def assert_totals(graphs: list[GraphAsserts]) -> AssertCounts:
     """Asserts summed over every output-code record."""
     total = AssertCounts()

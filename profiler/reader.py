@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 
-from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string
+from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string, unescape_payload
 
 CHUNK_SIZE = 4 << 20
 
@@ -28,9 +28,9 @@ _GLOG = re.compile(rb"[VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\n]*:\d+\][^{\n]
 _PAYLOAD = re.compile(rb"(?:\t[^\n]*\n)*")
 
 
-def _safe_cut(buf: bytes) -> int:
-    """The offset of the last record start in `buf` (a line not starting with TAB), or 0."""
-    pos = len(buf)
+def _record_start(buf: bytes, pos: int) -> int:
+    """The offset of the last record line (a line not starting with TAB) that starts after a newline
+    before `pos`, or 0 when there is none."""
     while True:
         nl = buf.rfind(b"\n", 0, pos)
         if nl < 0:
@@ -68,7 +68,7 @@ class TraceReader:
                 if not chunk:
                     break
                 buf = carry + chunk if carry else chunk
-                cut = _safe_cut(buf)
+                cut = _record_start(buf, len(buf))
                 if cut == 0:  # one record larger than the buffer: keep reading
                     carry = buf
                     continue
@@ -158,7 +158,7 @@ class TraceReader:
             if block is None:
                 digest = hashlib.md5(b"").hexdigest()
             else:
-                digest = hashlib.md5(block[1:-1].replace(b"\n\t", b"\n")).hexdigest()
+                digest = hashlib.md5(unescape_payload(block)).hexdigest()
             if digest != expected:
                 stats.fail_payload_md5 += 1
         if block is not None and not utf8_errors and not block.isascii():
@@ -203,22 +203,10 @@ def compile_boundary(path: str | Path, near: int, window: int = 8 << 20) -> int 
         if hit < 0:
             return None
         pos = hit + 1
-        start = hit
-        while True:  # back to the record's header line
-            nl = buf.rfind(b"\n", 0, start)
-            if nl < 0:
-                break
-            if buf[nl + 1] != 9:
-                start = nl + 1
-                break
-            start = nl
-        if nl < 0:
+        start = _record_start(buf, hit)  # the header line of the record holding this payload
+        if start == 0:
             continue
         header_end = buf.find(b"\n", start)
-        block_end = buf.find(b"\n", hit + 1)
-        while block_end >= 0 and block_end + 1 < len(buf) and buf[block_end + 1] == 9:
-            block_end = buf.find(b"\n", block_end + 1)
-        if block_end < 0:
-            return None
+        block_end = _PAYLOAD.match(buf, header_end + 1).end()
         if b'"chromium_event"' in buf[start:header_end] and b'"ph": "B"' in buf[hit:block_end]:
             return near + start

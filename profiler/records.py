@@ -33,6 +33,11 @@ def compile_id_string(
     return f"{frame_id}/{frame_compile_id}"
 
 
+def unescape_payload(block: bytes) -> bytes:
+    """A payload block as written (`\\tline\\n` per line) -> the logged text's bytes (what md5 covers)."""
+    return block[1:-1].replace(b"\n\t", b"\n")
+
+
 @dataclass(slots=True)
 class Record:
     """One structured-log record: its type key, that key's metadata, its compile and its payload."""
@@ -50,9 +55,7 @@ class Record:
         """The payload as text (invalid UTF-8 replaced); empty when the record has none."""
         if self.payload is None:
             return ""
-        raw = self.payload[1:].replace(b"\n\t", b"\n")
-        if raw.endswith(b"\n"):
-            raw = raw[:-1]
+        raw = unescape_payload(self.payload)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:

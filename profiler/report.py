@@ -12,11 +12,13 @@ from .analysis import (
     Spend,
     Summary,
     assert_totals,
+    logging_overhead,
     merge_span_totals,
     phase_totals,
     rank_skew,
     summarize_compiles,
     top_spends,
+    total_compile_time,
 )
 from .discover import find_logs
 from .errors import CompileprofError
@@ -80,17 +82,16 @@ def combine(source: str, traces: list[TraceReport]) -> Report:
 def build_report(path: str | Path, latest: bool = False, jobs: int | None = None) -> Report:
     """Find the logs under `path`, read them (in parallel) and combine them.
 
-    Raises `CompileprofError` when nothing there is a TORCH_TRACE log.
+    Raises `CompileprofError` when the path is missing, holds no log, or is one file that is not a
+    TORCH_TRACE log.
     """
     logs = find_logs(path, latest=latest)
     traces = summarize_files(logs, jobs=jobs)
-    for t in traces:
-        if t.parse.records == 0 and t.parse.lines > 0:
-            if len(traces) == 1:
-                raise CompileprofError(
-                    f"{t.path}: not a TORCH_TRACE log "
-                    f"(none of its {t.parse.lines} lines is a glog-prefixed JSON record)"
-                )
+    if len(traces) == 1 and traces[0].parse.records == 0 and traces[0].parse.lines > 0:
+        t = traces[0]
+        raise CompileprofError(
+            f"{t.path}: not a TORCH_TRACE log (none of its {t.parse.lines} lines is a glog-prefixed JSON record)"
+        )
     return combine(str(path), traces)
 
 
@@ -133,9 +134,8 @@ def compile_to_dict(c: CompileInfo) -> dict[str, Any]:
 def _totals(
     compiles: list[CompileInfo], trace_only: dict[str, SpanTotal], phases: dict[str, float] | None = None
 ) -> dict[str, Any]:
-    compile_time = sum(c.compile_time_s or 0.0 for c in compiles)
-    known = [c.structured_logging_overhead_s for c in compiles if c.structured_logging_overhead_s is not None]
-    overhead = sum(known) if known else None  # None: this torch did not write the field
+    compile_time = total_compile_time(compiles)
+    overhead = logging_overhead(compiles)
     trace_only_s = sum(t.total_s for t in trace_only.values())
     return {
         "compiles": len(compiles),

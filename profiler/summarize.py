@@ -11,9 +11,10 @@ from pathlib import Path
 
 import orjson
 
+from .analysis import merge_span_totals
 from .asserts import graph_asserts
 from .compiles import compile_from_metrics, resolve_span_fallbacks
-from .model import CACHE_EVENTS, SpanTotal, TraceReport
+from .model import CACHE_EVENTS, TraceReport
 from .phases import PhaseBuilder
 from .reader import TraceReader, compile_boundary
 
@@ -157,11 +158,8 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
         whole.parse.merge(part.parse)
         whole.compiles.extend(part.compiles)
         whole.graphs.extend(part.graphs)
-        for table, other in ((whole.unattributed, part.unattributed), (whole.trace_only, part.trace_only)):
-            for name, span in other.items():
-                mine = table.setdefault(name, SpanTotal(name))
-                mine.total_s += span.total_s
-                mine.count += span.count
+        whole.unattributed = merge_span_totals([whole.unattributed, part.unattributed])
+        whole.trace_only = merge_span_totals([whole.trace_only, part.trace_only])
         for name, n in part.artifacts.items():
             whole.artifacts[name] = whole.artifacts.get(name, 0) + n
         whole.stray_begin += part.stray_begin

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from ..analysis import logging_overhead, total_compile_time
 from ..model import CompileInfo, PhaseNode
 from ..report import Report
 from .words import cache_label, fmt_pct, fmt_s, graph_cells, spend_sentence
@@ -202,12 +203,13 @@ def _logging(report: Report) -> list:
     t.add_column("time", justify="right")
     t.add_column("share of compile", justify="right")
     t.add_column("count", justify="right")
-    known = [c.structured_logging_overhead_s for c in report.compiles if c.structured_logging_overhead_s is not None]
+    overhead = logging_overhead(report.compiles)
+    reported = sum(c.structured_logging_overhead_s is not None for c in report.compiles)
     t.add_row(
         "torch structured_logging_overhead",
-        fmt_s(s.structured_logging_overhead_s) if known else "not in log",
-        fmt_pct(s.structured_logging_overhead_s / total) if known and total else "-",
-        str(len(known)),
+        fmt_s(overhead) if overhead is not None else "not in log",
+        fmt_pct(overhead / total) if overhead is not None and total else "-",
+        str(reported),
     )
     for span in report.trace_only.values():
         t.add_row(
@@ -250,14 +252,12 @@ def _ranks(report: Report) -> list:
     for name in ("rank", "log", "compiles", "compile time", "log ovh", "asserts", "damage"):
         t.add_column(name, justify="left" if name == "log" else "right")
     for tr in report.traces:
-        compile_time = sum(c.compile_time_s or 0 for c in tr.compiles)
-        known = [c.structured_logging_overhead_s for c in tr.compiles if c.structured_logging_overhead_s is not None]
         t.add_row(
             str(tr.rank) if tr.rank is not None else "-",
             Path(tr.path).name,
             str(len(tr.compiles)),
-            fmt_s(compile_time),
-            fmt_s(sum(known)) if known else "-",
+            fmt_s(total_compile_time(tr.compiles)),
+            fmt_s(logging_overhead(tr.compiles)),
             str(sum(g.counts.total for g in tr.graphs)),
             str(tr.parse.damage),
         )
