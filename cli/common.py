@@ -6,7 +6,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import typer
 from compileprof.profiler.errors import EXIT_NO_DATA, EXIT_USAGE, CompileprofError
@@ -39,18 +39,26 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def write_output(text: str | bytes, out: Path | None, force: bool) -> None:
-    """Write `text` to `out` (refusing to overwrite without `force`), or to stdout."""
-    data = text.encode() if isinstance(text, str) else text
+def write_output(content: str | bytes | Callable[[BinaryIO], None], out: Path | None, force: bool) -> None:
+    """Write `content` (text, bytes, or a function writing to a binary handle) to `out`, refusing to
+    overwrite an existing file without `force`; to stdout when `out` is None."""
+    if out is not None and out.exists() and not force:
+        raise CompileprofError(f"{out}: already exists; pass --force to overwrite it", EXIT_USAGE)
+
+    def emit(fh: BinaryIO) -> None:
+        if callable(content):
+            content(fh)
+        else:
+            fh.write(content.encode() if isinstance(content, str) else content)
+
     if out is None:
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        emit(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
         return
-    if out.exists() and not force:
-        raise CompileprofError(f"{out}: already exists; pass --force to overwrite it", EXIT_USAGE)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    with open(out, "wb") as fh:
+        emit(fh)
 
 
 def format_for(fmt: str | None, out: Path | None) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
+from typing import BinaryIO
 
 import typer
 from compileprof.profiler.errors import EXIT_DAMAGED
-from compileprof.profiler.render.as_json import json_bytes
+from compileprof.profiler.render.as_json import write_json
 from compileprof.profiler.render.as_markdown import render_markdown
 from compileprof.profiler.render.console import ConsoleOptions, render_console
 from compileprof.profiler.report import Report, build_report
@@ -27,10 +30,10 @@ class Format(str, Enum):
     markdown = "markdown"
 
 
-def render(report: Report, fmt: str, opts: ConsoleOptions) -> str | bytes:
-    """The report in format `fmt` (JSON as UTF-8 bytes)."""
+def render(report: Report, fmt: str, opts: ConsoleOptions) -> str | Callable[[BinaryIO], None]:
+    """The report in format `fmt` (JSON as a function streaming it to a binary handle)."""
     if fmt == "json":
-        return json_bytes(report)
+        return functools.partial(write_json, report)
     if fmt == "markdown":
         return render_markdown(report, limit=opts.limit or len(report.compiles))
     buf = io.StringIO()

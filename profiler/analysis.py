@@ -9,24 +9,26 @@ from typing import Any
 from .model import AssertCounts, CompileInfo, GraphAsserts, SpanTotal, TraceReport
 
 
-def phase_totals(compiles: list[CompileInfo]) -> dict[str, float]:
-    """Total time per span name across the compiles' trees (a span nested in one of its own name counts twice)."""
-    totals: dict[str, float] = {}
-    for c in compiles:
-        for node in c.tree.root.walk():
-            if node.count:
-                totals[node.name] = totals.get(node.name, 0.0) + node.total_s
-    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+def add_phase_sums(compile_: CompileInfo, totals: dict[str, float], selfs: dict[str, float]) -> None:
+    """Add a compile's time per span name (total and self) to running tables; call before sealing it.
+
+    A span nested in one of its own name counts twice in `totals`, as in the tree.
+    """
+    if compile_.tree is None:
+        return
+    for node in compile_.tree.root.walk():
+        if node.count:
+            totals[node.name] = totals.get(node.name, 0.0) + node.total_s
+            selfs[node.name] = selfs.get(node.name, 0.0) + node.self_s
 
 
-def phase_self_totals(compiles: list[CompileInfo]) -> dict[str, float]:
-    """Self time (time not inside a child span) per span name across the compiles."""
-    totals: dict[str, float] = {}
-    for c in compiles:
-        for node in c.tree.root.walk():
-            if node.count:
-                totals[node.name] = totals.get(node.name, 0.0) + node.self_s
-    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+def merge_sums(tables: list[dict[str, float]]) -> dict[str, float]:
+    """Sum per-name tables of seconds, largest first."""
+    merged: dict[str, float] = {}
+    for table in tables:
+        for name, v in table.items():
+            merged[name] = merged.get(name, 0.0) + v
+    return dict(sorted(merged.items(), key=lambda kv: -kv[1]))
 
 
 def total_compile_time(compiles: list[CompileInfo]) -> float:
@@ -68,11 +70,10 @@ class Spend:
     share: float | None
 
 
-def top_spends(compiles: list[CompileInfo], n: int = 5) -> list[Spend]:
-    """The `n` span names with the most self time, with their share of the total compile time."""
-    total = total_compile_time(compiles)
+def top_spends(self_totals: dict[str, float], total: float, n: int = 5) -> list[Spend]:
+    """The `n` span names with the most self time, with their share of the total compile time `total`."""
     spends = []
-    for name, self_s in list(phase_self_totals(compiles).items())[:n]:
+    for name, self_s in sorted(self_totals.items(), key=lambda kv: -kv[1])[:n]:
         spends.append(Spend(name, self_s, self_s / total if total else None))
     return spends
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from .records import ParseStats
 
@@ -152,11 +155,14 @@ class CompileInfo:
     recompile_reason: str | None
     parts_s: dict[str, float]
     counts: dict[str, int]
-    tree: PhaseTree
+    tree: PhaseTree | None
     graph_breaks: int = 0
     graph_break_reasons: list[str] = field(default_factory=list)
     cache: dict[str, int] = field(default_factory=dict)
     line: int = 0
+    trace_only_s: float = 0.0
+    spans_total_s: float = 0.0
+    phases_blob: bytes | None = None
 
     @property
     def is_recompile(self) -> bool:
@@ -172,10 +178,29 @@ class CompileInfo:
             return self.compile_id
         return self.compile_id.rsplit("/", 1)[0]
 
-    @property
-    def trace_only_s(self) -> float:
-        """Time in this compile's `*_torch_trace_only` spans."""
-        return sum(n.total_s for n in self.tree.root.walk() if n.name.endswith("_torch_trace_only"))
+    def seal(self) -> None:
+        """Freeze the finished span tree: keep its sums and its JSON form (compressed), drop the nodes.
+
+        A sealed compile costs about 1-2 KB instead of tens of KB, so memory stays small however
+        many compiles a log holds.
+        """
+        if self.tree is None:
+            return
+        roots = self.tree.roots
+        self.trace_only_s = sum(n.total_s for n in self.tree.root.walk() if n.name.endswith("_torch_trace_only"))
+        self.spans_total_s = sum(n.total_s for n in roots)
+        self.phases_blob = zlib.compress(orjson.dumps([n.to_dict() for n in roots]), 1)
+        self.tree = None
+
+    def phases_json(self) -> bytes:
+        """The phase tree as JSON bytes: a list of {name, total_s, self_s, count, children}."""
+        if self.tree is not None:
+            return orjson.dumps([n.to_dict() for n in self.tree.roots])
+        return zlib.decompress(self.phases_blob) if self.phases_blob else b"[]"
+
+    def phases(self) -> list[dict[str, Any]]:
+        """The phase tree as dicts (see `phases_json`)."""
+        return orjson.loads(self.phases_json())
 
 
 @dataclass(slots=True)
@@ -194,3 +219,5 @@ class TraceReport:
     stray_end: int = 0
     artifacts: dict[str, int] = field(default_factory=dict)
     device: str | None = None
+    phase_total: dict[str, float] = field(default_factory=dict)
+    phase_self: dict[str, float] = field(default_factory=dict)

@@ -148,6 +148,17 @@ class PhaseBuilder:
         tree.claimed = True
         return tree
 
+    def is_open(self, compile_id: str | None) -> bool:
+        """True while a span of `compile_id` is still open (its tree may still grow)."""
+        return any(stack and key[2] == compile_id for key, stack in self._stacks.items())
+
+    def release(self, compile_id: str | None, tree: PhaseTree) -> None:
+        """Forget a claimed tree whose compile is finished (events of that id after this start a new tree)."""
+        if compile_id is not None and self._trees.get(compile_id) is tree:
+            del self._trees[compile_id]
+        for key in [k for k, stack in self._stacks.items() if k[2] == compile_id and not stack]:
+            del self._stacks[key]
+
     def finish(self) -> None:
         """Count spans left open and fold trees no metrics record claimed into the flat totals."""
         for stack in self._stacks.values():

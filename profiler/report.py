@@ -14,7 +14,7 @@ from .analysis import (
     assert_totals,
     logging_overhead,
     merge_span_totals,
-    phase_totals,
+    merge_sums,
     rank_skew,
     summarize_compiles,
     top_spends,
@@ -73,8 +73,8 @@ def combine(source: str, traces: list[TraceReport]) -> Report:
     report.trace_only = merge_span_totals([t.trace_only for t in traces])
     report.unattributed = merge_span_totals([t.unattributed for t in traces])
     report.summary = summarize_compiles(report.compiles, report.trace_only)
-    report.phases = phase_totals(report.compiles)
-    report.spends = top_spends(report.compiles)
+    report.phases = merge_sums([t.phase_total for t in traces])
+    report.spends = top_spends(merge_sums([t.phase_self for t in traces]), report.summary.compile_time_s)
     report.skew = rank_skew(traces)
     return report
 
@@ -102,9 +102,9 @@ def _r(value: float | None) -> float | None:
     return round(value, 6) if value is not None else None
 
 
-def compile_to_dict(c: CompileInfo) -> dict[str, Any]:
-    """One entry of the contract's `compiles` list."""
-    return {
+def compile_to_dict(c: CompileInfo, with_phases: bool = True) -> dict[str, Any]:
+    """One entry of the contract's `compiles` list (`phases` last; left out when `with_phases` is False)."""
+    out = {
         "compile_id": c.compile_id,
         "attempt": c.attempt,
         "rank": c.rank,
@@ -127,13 +127,13 @@ def compile_to_dict(c: CompileInfo) -> dict[str, Any]:
         "cache": c.cache,
         "counts": c.counts,
         "parts_s": {k: _r(v) for k, v in c.parts_s.items()},
-        "phases": [n.to_dict() for n in c.tree.roots],
     }
+    if with_phases:
+        out["phases"] = c.phases()
+    return out
 
 
-def _totals(
-    compiles: list[CompileInfo], trace_only: dict[str, SpanTotal], phases: dict[str, float] | None = None
-) -> dict[str, Any]:
+def _totals(compiles: list[CompileInfo], trace_only: dict[str, SpanTotal], phases: dict[str, float]) -> dict[str, Any]:
     compile_time = total_compile_time(compiles)
     overhead = logging_overhead(compiles)
     trace_only_s = sum(t.total_s for t in trace_only.values())
@@ -145,7 +145,7 @@ def _totals(
         "torch_trace_only_s": _r(trace_only_s),
         "torch_trace_only_share": _r(trace_only_s / compile_time) if compile_time else None,
         "torch_trace_only_spans": {name: t.to_dict() for name, t in trace_only.items()},
-        "phases": {name: _r(v) for name, v in (phases if phases is not None else phase_totals(compiles)).items()},
+        "phases": {name: _r(v) for name, v in phases.items()},
     }
 
 
@@ -157,8 +157,9 @@ def _asserts(graphs: list[GraphAsserts], with_graphs: bool) -> dict[str, Any]:
     return out
 
 
-def report_to_dict(report: Report) -> dict[str, Any]:
-    """The machine-readable report (README documents every key)."""
+def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]:
+    """The machine-readable report (README documents every key); `compiles` is empty when
+    `with_compiles` is False (the streaming writer fills it)."""
     begin, end = report.stray_events
     totals = _totals(report.compiles, report.trace_only, report.phases)
     summary = report.summary.to_dict()
@@ -172,7 +173,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "device": next((t.device for t in report.traces if t.device), None),
         "parse": report.parse.to_dict(),
         "summary": summary,
-        "compiles": [compile_to_dict(c) for c in report.compiles],
+        "compiles": [compile_to_dict(c) for c in report.compiles] if with_compiles else [],
         "totals": totals,
         "asserts": _asserts(report.graphs, with_graphs=True),
         "top_spends": [{"name": s.name, "self_s": _r(s.self_s), "share": _r(s.share)} for s in report.spends],
@@ -184,7 +185,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "path": t.path,
                 "torch_version": t.torch_version,
                 "parse": t.parse.to_dict(),
-                "totals": totals if single else _totals(t.compiles, t.trace_only),
+                "totals": totals if single else _totals(t.compiles, t.trace_only, merge_sums([t.phase_total])),
                 "asserts": _asserts(t.graphs, with_graphs=False),
                 "summary": summary if single else summarize_compiles(t.compiles, t.trace_only).to_dict(),
             }

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import orjson
 
-from .analysis import merge_span_totals
+from .analysis import add_phase_sums, merge_span_totals, merge_sums
 from .asserts import graph_asserts
 from .compiles import compile_from_metrics, resolve_span_fallbacks
-from .model import CACHE_EVENTS, TraceReport
+from .model import CACHE_EVENTS, CompileInfo, TraceReport
 from .phases import PhaseBuilder
 from .reader import TraceReader, compile_boundary
 
@@ -48,6 +48,17 @@ def _first_line(text: str, limit: int = 200) -> str:
     return ""
 
 
+def _seal(info: CompileInfo, key: str | None, report: TraceReport, builder: PhaseBuilder) -> None:
+    """A compile's spans are closed: fill span fallbacks, add its phase sums, and shrink it."""
+    tree = info.tree
+    if tree is None:
+        return
+    resolve_span_fallbacks(info)
+    add_phase_sums(info, report.phase_total, report.phase_self)
+    info.seal()
+    builder.release(key, tree)
+
+
 def summarize_range(path: str | Path, start: int = 0, end: int | None = None) -> TraceReport:
     """Fold the records of `path` (or of its bytes `[start, end)`) into a report, before `finish`.
 
@@ -57,6 +68,7 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
     builder = PhaseBuilder()
     report = TraceReport(path=str(path), rank=None, torch_version=None, parse=reader.stats)
     pending: dict[str | None, _Pending] = {}
+    unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
     for rec in reader:
         kind = rec.kind
         if kind == "chromium_event":
@@ -69,14 +81,18 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
         elif kind == "compilation_metrics":
             if not isinstance(rec.meta, dict):
                 continue
-            info = compile_from_metrics(
-                rec.meta,
-                rec.compile_id,
-                rec.attempt,
-                rec.rank,
-                builder.claim(rec.meta.get("compile_id") or rec.compile_id),
-                rec.line,
-            )
+            # A new compile's metrics: the earlier compiles' spans have closed (torch compiles one
+            # frame at a time per process), so their trees can be sealed.
+            still_open = []
+            for k, c in unsealed:
+                if builder.is_open(k):
+                    still_open.append((k, c))
+                else:
+                    _seal(c, k, report, builder)
+            unsealed = still_open
+            key = rec.meta.get("compile_id") or rec.compile_id
+            info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, builder.claim(key), rec.line)
+            unsealed.append((key, info))
             seen = pending.pop(info.compile_id, None) or pending.pop(rec.compile_id, None)
             instants = cache_from_instants(info.tree.instants)
             if instants and not (seen and seen.cache):
@@ -127,6 +143,8 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
                 elif "async_compile.cpp" in code or "cpp_fused" in code:
                     report.device = "cpu"
     builder.finish()
+    for key, info in unsealed:
+        _seal(info, key, report, builder)
     report.rank = reader.rank
     report.unattributed = builder.unattributed
     report.trace_only = builder.trace_only
@@ -143,7 +161,6 @@ def _finish(report: TraceReport) -> TraceReport:
         if g.rank is None:
             g.rank = report.rank
     for info in report.compiles:
-        resolve_span_fallbacks(info)
         if info.rank is None:
             info.rank = report.rank
     return report
@@ -160,6 +177,8 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
         whole.graphs.extend(part.graphs)
         whole.unattributed = merge_span_totals([whole.unattributed, part.unattributed])
         whole.trace_only = merge_span_totals([whole.trace_only, part.trace_only])
+        whole.phase_total = merge_sums([whole.phase_total, part.phase_total])
+        whole.phase_self = merge_sums([whole.phase_self, part.phase_self])
         for name, n in part.artifacts.items():
             whole.artifacts[name] = whole.artifacts.get(name, 0) + n
         whole.stray_begin += part.stray_begin

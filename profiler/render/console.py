@@ -12,7 +12,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..analysis import logging_overhead, total_compile_time
-from ..model import CompileInfo, PhaseNode
+from ..model import CompileInfo
 from ..report import Report
 from .words import cache_label, fmt_pct, fmt_s, graph_cells, spend_sentence
 
@@ -124,32 +124,33 @@ def _compiles(report: Report, opts: ConsoleOptions) -> list:
 
 
 def _tree(c: CompileInfo, opts: ConsoleOptions) -> Tree:
-    whole = c.compile_time_s or sum(n.total_s for n in c.tree.roots) or None
+    roots = c.phases()
+    whole = c.compile_time_s or sum(n["total_s"] for n in roots) or None
     label = f"[bold]{c.compile_id}[/] {c.co_name or ''}  {fmt_s(c.compile_time_s)}"
     tree = Tree(label)
 
-    def add(parent: Tree, node: PhaseNode, depth: int) -> None:
-        share = node.total_s / whole if whole else None
+    def add(parent: Tree, node: dict, depth: int) -> None:
+        share = node["total_s"] / whole if whole else None
         text = (
-            f"{node.name}  {fmt_s(node.total_s)} total, {fmt_s(node.self_s)} self"
-            + (f", x{node.count}" if node.count != 1 else "")
+            f"{node['name']}  {fmt_s(node['total_s'])} total, {fmt_s(node['self_s'])} self"
+            + (f", x{node['count']}" if node["count"] != 1 else "")
             + (f"  {fmt_pct(share)}" if share is not None else "")
         )
         branch = parent.add(text)
         if depth >= opts.depth:
             return
         hidden = 0.0
-        for child in sorted(node.children.values(), key=lambda n: -n.total_s):
-            if whole and child.total_s / whole < opts.min_share:
-                hidden += child.total_s
+        for child in sorted(node["children"], key=lambda n: -n["total_s"]):
+            if whole and child["total_s"] / whole < opts.min_share:
+                hidden += child["total_s"]
                 continue
             add(branch, child, depth + 1)
         if hidden:
             branch.add(Text(f"(spans under {fmt_pct(opts.min_share)} each: {fmt_s(hidden)})", style="dim"))
 
-    for root in c.tree.roots:
+    for root in roots:
         add(tree, root, 1)
-    if not c.tree.roots:
+    if not roots:
         tree.add(Text("no chromium events for this compile in the log", style="dim"))
     return tree
 
