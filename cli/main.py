@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 from compileprof.profiler import __version__
 
+from .models import models_command
 from .report import report_command
+from .run import run_command
 
 app = typer.Typer(
     add_completion=False,
@@ -14,7 +16,9 @@ app = typer.Typer(
     help="A profiler for torch.compile: where compile time goes, what TORCH_TRACE logging costs, "
     "what runtime asserts cost.",
 )
+app.command("run")(run_command)
 app.command("report")(report_command)
+app.command("models")(models_command)
 
 
 def _version(value: bool) -> None:

@@ -8,6 +8,8 @@ EXIT_USAGE = 2  # bad options or configuration
 EXIT_STALE = 3  # check: only improvements (the baseline is stale)
 EXIT_NO_DATA = 4  # nothing could be measured or parsed: missing path, not a trace, no logs
 EXIT_DAMAGED = 5  # report --strict: the log was read, but damage was counted
+EXIT_RUN_FAILED = 6  # run: the child failed (factory raised, compile failed, crashed)
+EXIT_TIMEOUT = 7  # run: the child ran past --timeout and was stopped
 
 
 class CompileprofError(Exception):

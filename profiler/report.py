@@ -20,6 +20,7 @@ from .analysis import (
     top_spends,
     total_compile_time,
 )
+from .capture.rundir import read_manifest
 from .discover import find_logs
 from .errors import CompileprofError
 from .model import AssertCounts, CompileInfo, GraphAsserts, SpanTotal, TraceReport
@@ -45,6 +46,7 @@ class Report:
     phases: dict[str, float] = field(default_factory=dict)
     spends: list[Spend] = field(default_factory=list)
     skew: RankSkew | None = None
+    run: dict[str, Any] | None = None
 
     @property
     def torch_versions(self) -> list[str]:
@@ -82,17 +84,59 @@ def combine(source: str, traces: list[TraceReport]) -> Report:
 def build_report(path: str | Path, latest: bool = False, jobs: int | None = None) -> Report:
     """Find the logs under `path`, read them (in parallel) and combine them.
 
+    A run directory (it holds a `compileprof run` manifest) is reported from its measured trace,
+    with the run's facts (model, backend, steps, output check, forward timing, the other cache
+    runs) in `Report.run`.
     Raises `CompileprofError` when the path is missing, holds no log, or is one file that is not a
     TORCH_TRACE log.
     """
-    logs = find_logs(path, latest=latest)
+    manifest = read_manifest(Path(path)) if Path(path).is_dir() else None
+    if manifest is not None:
+        child = manifest["children"].get(manifest.get("primary"), {})
+        report = _read(find_logs(Path(path) / child.get("trace", "cold/trace"), latest=latest), str(path), jobs)
+        report.run = run_section(Path(path), manifest, report, jobs)
+        return report
+    return _read(find_logs(path, latest=latest), str(path), jobs)
+
+
+def _read(logs: list[Path], source: str, jobs: int | None) -> Report:
     traces = summarize_files(logs, jobs=jobs)
     if len(traces) == 1 and traces[0].parse.records == 0 and traces[0].parse.lines > 0:
         t = traces[0]
         raise CompileprofError(
             f"{t.path}: not a TORCH_TRACE log (none of its {t.parse.lines} lines is a glog-prefixed JSON record)"
         )
-    return combine(str(path), traces)
+    return combine(source, traces)
+
+
+def _cache_run(label: str, report: Report) -> dict[str, Any]:
+    return {
+        "label": label,
+        "compiles": report.summary.compiles,
+        "compile_time_s": _r(report.summary.compile_time_s),
+        "cache": report.summary.cache,
+        "phases": {name: _r(v) for name, v in list(report.phases.items())[:8]},
+    }
+
+
+def run_section(run_dir: Path, manifest: dict[str, Any], primary: Report, jobs: int | None) -> dict[str, Any]:
+    """The `run` object of a run directory's report: the manifest's facts and, per child process
+    that left a trace, its compile count, compile time and cache hits (cold vs warm side by side)."""
+    cache_runs = []
+    for label, child in manifest.get("children", {}).items():
+        if label == manifest.get("primary"):
+            cache_runs.append(_cache_run(label, primary))
+            continue
+        try:
+            other = _read(find_logs(run_dir / child["trace"]), str(run_dir), jobs)
+        except CompileprofError:
+            continue
+        cache_runs.append(_cache_run(label, other))
+    keep = (
+        "status", "model", "factory_kwargs", "backend", "backend_options", "device", "device_name", "threads",
+        "cpu_count", "versions", "cache", "primary", "wall_s", "children",
+    )  # fmt: skip
+    return {**{k: manifest.get(k) for k in keep}, "cache_runs": cache_runs}
 
 
 # ---- JSON contract -------------------------------------------------------------------------
@@ -192,4 +236,5 @@ def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]
             for t in report.traces
         ],
         "rank_skew": report.skew.to_dict() if report.skew else None,
+        "run": report.run,
     }

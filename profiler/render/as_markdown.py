@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..report import Report
+from .run_view import run_markdown
 from .words import cache_label, fmt_pct, fmt_s, graph_cells, spend_sentence
 
 
@@ -25,6 +26,8 @@ def render_markdown(report: Report, limit: int = 25) -> str:
     a = report.asserts
     total = s.compile_time_s
     lines = [f"## compileprof report: `{report.source}`", ""]
+    if report.run:
+        lines += run_markdown(report.run)
     lines += _table(
         ["what", "value"],
         [

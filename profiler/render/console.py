@@ -14,6 +14,7 @@ from rich.tree import Tree
 from ..analysis import logging_overhead, total_compile_time
 from ..model import CompileInfo
 from ..report import Report
+from .run_view import run_parts
 from .words import cache_label, fmt_pct, fmt_s, graph_cells, spend_sentence
 
 
@@ -291,6 +292,7 @@ def render_console(report: Report, console: Console, opts: ConsoleOptions | None
     """Print the whole report to `console`."""
     opts = opts or ConsoleOptions()
     parts: list = [
+        *(run_parts(report.run) if report.run else []),
         _summary(report),
         *_reasons(report),
         *_compiles(report, opts),

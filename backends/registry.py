@@ -1,0 +1,64 @@
+"""The torch.compile backends `compileprof run --backend` knows; importing this does not import torch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from compileprof.profiler.errors import EXIT_USAGE, CompileprofError
+
+
+@dataclass(frozen=True, slots=True)
+class BackendOptions:
+    """What a run passes to a backend."""
+
+    inductor_options: dict[str, Any] = field(default_factory=dict)
+    split_ops: tuple[str, ...] | None = None  # piecewise: None = the default (attention)
+    compile_sizes: tuple[int, ...] = ()
+    artifact_prefix: str = "compileprof"
+    dynamic: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One entry of the registry: how to turn options into `torch.compile` keyword arguments."""
+
+    name: str
+    description: str
+    compile_kwargs: Callable[[BackendOptions], dict[str, Any]]
+
+
+def _inductor(opts: BackendOptions) -> dict[str, Any]:
+    return {"backend": "inductor", "options": dict(opts.inductor_options) or None}
+
+
+def _named(name: str) -> Callable[[BackendOptions], dict[str, Any]]:
+    def kwargs(opts: BackendOptions) -> dict[str, Any]:
+        return {"backend": name}
+
+    return kwargs
+
+
+REGISTRY: dict[str, Backend] = {
+    "inductor": Backend("inductor", "the whole graph compiled by Inductor (torch.compile's default)", _inductor),
+    "aot_eager": Backend(
+        "aot_eager", "AOT autograd tracing, no code generation (isolates Dynamo + AOT)", _named("aot_eager")
+    ),
+    "eager": Backend("eager", "Dynamo tracing only; the graph runs eagerly", _named("eager")),
+}
+
+
+def register(backend: Backend) -> None:
+    """Add or replace a backend in the registry."""
+    REGISTRY[backend.name] = backend
+
+
+def get_backend(name: str) -> Backend:
+    """The backend called `name`; raises `CompileprofError` (exit 2) naming the known ones."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise CompileprofError(
+            f"--backend {name}: unknown backend; use one of {', '.join(REGISTRY)}", EXIT_USAGE
+        ) from None

@@ -1,0 +1,142 @@
+"""What a run directory adds to the report: the model and backend, each step's time, the output
+check, forward timing and the cache runs side by side (console and Markdown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .words import cache_label, fmt_s
+
+STEPS = ("import", "build model", "compile", "check output", "measure")
+
+
+def model_line(run: dict[str, Any]) -> str:
+    """`tiny-llama (TinyLlama, 0.1 M parameters, inputs (2, 32) int64)`."""
+    model = run.get("model") or {}
+    child = (run.get("children") or {}).get(run.get("primary"), {}) or {}
+    built = child.get("model") or {}
+    parts = []
+    if built.get("class"):
+        parts.append(built["class"])
+    if built.get("parameters") is not None:
+        n = built["parameters"]
+        parts.append(f"{n / 1e6:.2f} M parameters" if n >= 100_000 else f"{n:,} parameters")
+    if built.get("inputs"):
+        parts.append("inputs " + ", ".join(built["inputs"]))
+    return f"{model.get('label', '?')}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def check_sentence(check: dict[str, Any] | None) -> tuple[str, bool]:
+    """The output check in words, and whether it is a warning."""
+    if not check:
+        return "not checked (the run stopped before the check)", True
+    err = check.get("max_abs_err")
+    err_s = f"{err:.3g}" if isinstance(err, float) else "-"
+    if check.get("match"):
+        return (
+            f"compiled output matches eager: max abs error {err_s} (tolerance {check['tolerance']:g}, "
+            f"{check.get('inputs_checked', 1)} input(s))",
+            False,
+        )
+    why = f": {check['why']}" if check.get("why") else ""
+    return (
+        f"WARNING: compiled output differs from eager{why}; max abs error {err_s} > tolerance {check['tolerance']:g}",
+        True,
+    )
+
+
+def forward_sentence(forward: dict[str, Any] | None, threads: int | None) -> str | None:
+    """Forward timing in words (compiled vs eager, median per call)."""
+    if not forward:
+        return None
+    c, e = forward.get("compiled_median_s"), forward.get("eager_median_s")
+    speed = f", {e / c:.2f}x eager" if c and e else ""
+    thr = f", {threads} thread{'s' if threads != 1 else ''}" if threads else ""
+    return (
+        f"forward: compiled {fmt_s(c)} vs eager {fmt_s(e)} per call{speed} "
+        f"(median of {forward.get('calls')} interleaved calls{thr})"
+    )
+
+
+def _cache_cells(cache: dict[str, int]) -> str:
+    return ", ".join(f"{cache_label(k)} {v}" for k, v in cache.items()) or "no cache events"
+
+
+def run_parts(run: dict[str, Any]) -> list:
+    """Rich renderables for the top of a run's console report."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    versions = run.get("versions") or {}
+    grid.add_row("model", model_line(run))
+    opts = run.get("backend_options") or {}
+    extra = ", ".join(f"{k}={v}" for k, v in (opts.get("inductor_options") or {}).items())
+    grid.add_row("backend", f"{run.get('backend')}" + (f"  ({extra})" if extra else ""))
+    grid.add_row("device", f"{run.get('device_name') or run.get('device')}, {run.get('threads') or '?'} threads")
+    grid.add_row("versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v))
+    grid.add_row("cache", f"{run.get('cache')} (report from the {run.get('primary')} compile)")
+    status = run.get("status")
+    grid.add_row("status", Text(str(status), style="green" if status == "ok" else "bold red"))
+    out: list = [Panel(grid, title="compileprof run", title_align="left")]
+
+    children = run.get("children") or {}
+    steps = Table(title="Steps (wall time in the child process)", title_justify="left")
+    steps.add_column("process")
+    for name in STEPS:
+        steps.add_column(name, justify="right")
+    steps.add_column("child total", justify="right")
+    steps.add_column("status")
+    for label, child in children.items():
+        times = child.get("steps_s") or {}
+        steps.add_row(
+            label, *[fmt_s(times.get(n)) for n in STEPS], fmt_s(child.get("wall_s")), child.get("status") or "?"
+        )
+    out.append(steps)
+    primary = children.get(run.get("primary")) or {}
+    text, warn = check_sentence(primary.get("check"))
+    out.append(Text(text, style="bold red" if warn else ""))
+    fwd = forward_sentence(primary.get("forward"), run.get("threads"))
+    if fwd:
+        out.append(Text(fwd))
+    cache_runs = run.get("cache_runs") or []
+    if len(cache_runs) > 1:
+        t = Table(title="Cold and warm Inductor cache, side by side", title_justify="left")
+        for col, j in (("compile", "left"), ("compiles", "right"), ("compile time", "right"), ("cache", "left")):
+            t.add_column(col, justify=j)  # type: ignore[arg-type]
+        for r in cache_runs:
+            t.add_row(r["label"], str(r["compiles"]), fmt_s(r["compile_time_s"]), _cache_cells(r["cache"]))
+        out.append(t)
+    return out
+
+
+def run_markdown(run: dict[str, Any]) -> list[str]:
+    """Markdown lines for the top of a run's report."""
+    versions = run.get("versions") or {}
+    lines = [
+        f"- model: {model_line(run)}",
+        f"- backend: {run.get('backend')}; device: {run.get('device_name') or run.get('device')}, "
+        f"{run.get('threads') or '?'} threads; cache: {run.get('cache')}; status: **{run.get('status')}**",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+    ]
+    primary = (run.get("children") or {}).get(run.get("primary")) or {}
+    lines.append(f"- {check_sentence(primary.get('check'))[0]}")
+    fwd = forward_sentence(primary.get("forward"), run.get("threads"))
+    if fwd:
+        lines.append(f"- {fwd}")
+    lines += ["", "| process | " + " | ".join(STEPS) + " | child total | status |", "|---" * (len(STEPS) + 3) + "|"]
+    for label, child in (run.get("children") or {}).items():
+        times = child.get("steps_s") or {}
+        cells = [fmt_s(times.get(n)) for n in STEPS]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt_s(child.get('wall_s'))} | {child.get('status')} |")
+    cache_runs = run.get("cache_runs") or []
+    if len(cache_runs) > 1:
+        lines += ["", "| compile | compiles | compile time | cache |", "|---|---|---|---|"]
+        for r in cache_runs:
+            lines.append(
+                f"| {r['label']} | {r['compiles']} | {fmt_s(r['compile_time_s'])} | {_cache_cells(r['cache'])} |"
+            )
+    return [*lines, ""]
