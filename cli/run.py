@@ -118,12 +118,14 @@ def run_command(
         raise CompileprofError(f"--dtype {dtype}: use float32, bfloat16, float16 or float64", EXIT_USAGE)
     if batch < 1 or seq_len < 1:
         raise CompileprofError("--batch and --seq-len must be at least 1", EXIT_USAGE)
+    factory_kwargs = {"batch": batch, "seq_len": seq_len, "dtype": dtype, **parse_model_args(model_arg)}
+    inductor_options = parse_model_args(inductor_option, option="--inductor-option")
     run_dir = prepare_run_dir(out or default_run_dir(spec.label), force)
     req = RunRequest(
         model=spec,
-        factory_kwargs={"batch": batch, "seq_len": seq_len, "dtype": dtype, **parse_model_args(model_arg)},
+        factory_kwargs=factory_kwargs,
         backend=backend,
-        backend_options={"inductor_options": parse_model_args(inductor_option)},
+        backend_options={"inductor_options": inductor_options},
         device=device.value,
         cache=cache.value,
         out=run_dir,

@@ -48,3 +48,32 @@ def event(name: str, ph: str, ts_us: float, compile_id: str | None = "0/0", **ex
 def fixtures() -> Path:
     """The directory of real trace fixtures."""
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def inductor_cache(tmp_path_factory) -> Path:
+    """One Inductor cache for every compile of the test session (COMPILEPROF_TEST_CACHE keeps it across sessions)."""
+    import os
+
+    kept = os.environ.get("COMPILEPROF_TEST_CACHE")
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+        return Path(kept)
+    return tmp_path_factory.mktemp("inductor-cache")
+
+
+def run_cli(*args: str):
+    """Invoke the compileprof CLI in this process (the run's child is still a real process)."""
+    from compileprof.cli.main import app
+    from typer.testing import CliRunner
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory, inductor_cache) -> Path:
+    """`compileprof run` on the default model (Inductor, CPU), shared by the tests that read a run."""
+    out = tmp_path_factory.mktemp("runs") / "default"
+    result = run_cli("run", "--out", str(out), "--cache-dir", str(inductor_cache), "--calls", "5")
+    assert result.exit_code == 0, result.output
+    return out

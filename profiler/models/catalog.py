@@ -81,14 +81,15 @@ def parse_model(text: str) -> ModelSpec:
     )
 
 
-def parse_model_args(pairs: list[str]) -> dict[str, object]:
-    """`key=value` options for a factory; values read as int, float, true/false/none, else text."""
+def parse_model_args(pairs: list[str], option: str = "--model-arg") -> dict[str, object]:
+    """`key=value` options (for a factory, or Inductor's config); values read as int, float,
+    true/false/none, else text. `option` names the flag in error messages."""
     out: dict[str, object] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key.isidentifier():
-            raise CompileprofError(f"--model-arg {pair!r}: write KEY=VALUE (KEY a Python identifier)", EXIT_USAGE)
+            raise CompileprofError(f"{option} {pair!r}: write KEY=VALUE (KEY a Python identifier)", EXIT_USAGE)
         out[key] = _value(raw.strip())
     return out
 
