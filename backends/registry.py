@@ -27,6 +27,7 @@ class Backend:
     name: str
     description: str
     compile_kwargs: Callable[[BackendOptions], dict[str, Any]]
+    dynamic_batch: bool = False  # mark dim 0 of tensor inputs dynamic before compiling (when options.dynamic)
 
 
 def _inductor(opts: BackendOptions) -> dict[str, Any]:
@@ -40,7 +41,19 @@ def _named(name: str) -> Callable[[BackendOptions], dict[str, Any]]:
     return kwargs
 
 
+def _piecewise(opts: BackendOptions) -> dict[str, Any]:
+    from .piecewise import compile_kwargs  # imports torch
+
+    return compile_kwargs(opts)
+
+
 REGISTRY: dict[str, Backend] = {
+    "piecewise": Backend(
+        "piecewise",
+        "split at attention (--split-ops), eager splitting pieces, each other piece compiled by Inductor (vLLM's way)",
+        _piecewise,
+        dynamic_batch=True,
+    ),
     "inductor": Backend("inductor", "the whole graph compiled by Inductor (torch.compile's default)", _inductor),
     "aot_eager": Backend(
         "aot_eager", "AOT autograd tracing, no code generation (isolates Dynamo + AOT)", _named("aot_eager")

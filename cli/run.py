@@ -11,7 +11,14 @@ from compileprof.backends.registry import get_backend
 from compileprof.profiler.capture.rundir import default_run_dir, prepare_run_dir
 from compileprof.profiler.capture.runner import CACHE_MODES, ChildOutcome, RunRequest, execute
 from compileprof.profiler.errors import EXIT_RUN_FAILED, EXIT_TIMEOUT, EXIT_USAGE, CompileprofError
-from compileprof.profiler.models.catalog import DEFAULT_MODEL, parse_model, parse_model_args
+from compileprof.profiler.models.catalog import (
+    DEFAULT_MODEL,
+    parse_model,
+    parse_model_args,
+    parse_prefix,
+    parse_sizes,
+    parse_split_ops,
+)
 from compileprof.profiler.render.as_json import write_json
 from compileprof.profiler.render.as_markdown import render_markdown
 from compileprof.profiler.render.console import ConsoleOptions, render_console
@@ -67,7 +74,7 @@ def execute_outcome_ok(result: tuple[dict, list[ChildOutcome]]) -> bool:
     return bool(result[1]) and result[1][-1].ok
 
 
-def _failure_message(outcome: ChildOutcome, run_dir: Path) -> tuple[str, int]:
+def _failure_message(outcome: ChildOutcome, run_dir: Path, backend: str) -> tuple[str, int]:
     step = outcome.failed_step or "start"
     if outcome.timed_out:
         return (
@@ -80,7 +87,15 @@ def _failure_message(outcome: ChildOutcome, run_dir: Path) -> tuple[str, int]:
         what = f"{error.get('type')}: {error.get('message')}"
     else:
         what = f"the child process died (exit status {outcome.exit_code})"
-    return f"run failed in step '{step}' ({outcome.label}): {what}; run directory kept: {run_dir}", EXIT_RUN_FAILED
+    hint = ""
+    if backend == "piecewise" and step == "compile" and error.get("type") == "Unsupported":
+        hint = (
+            " (piecewise needs the whole graph, fullgraph=True: use --backend inductor for a model with graph breaks)"
+        )
+    return (
+        f"run failed in step '{step}' ({outcome.label}): {what}{hint}; run directory kept: {run_dir}",
+        EXIT_RUN_FAILED,
+    )
 
 
 @user_errors
@@ -92,8 +107,18 @@ def run_command(
     seq_len: int = typer.Option(32, "--seq-len", help="Sequence length given to the factory."),
     dtype: str = typer.Option("float32", "--dtype", help="float32, bfloat16 or float16."),
     model_arg: list[str] = typer.Option([], "--model-arg", help="KEY=VALUE given to the factory (repeatable)."),
-    backend: str = typer.Option("inductor", "--backend", "-b", help="inductor, aot_eager, eager (see README)."),
+    backend: str = typer.Option("piecewise", "--backend", "-b", help="piecewise, inductor, aot_eager or eager."),
     inductor_option: list[str] = typer.Option([], "--inductor-option", help="Inductor config KEY=VALUE (repeatable)."),
+    split_ops: str | None = typer.Option(
+        None, "--split-ops", help="piecewise: splitting ops ns::op[.overload],... ('' = one piece; default attention)."
+    ),
+    compile_sizes: str = typer.Option(
+        "", "--compile-sizes", help="piecewise: sizes compiled on their own, e.g. 1,8,32."
+    ),
+    artifact_prefix: str = typer.Option(
+        "compileprof", "--artifact-prefix", help="piecewise: trace artifact/span prefix (vllm: names exactly vLLM's)."
+    ),
+    dynamic: bool = typer.Option(True, "--dynamic/--static", help="piecewise: batch dimension dynamic."),
     device: Device = typer.Option(Device.cpu, "--device", help="cpu or cuda."),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Run directory (default: a new one under ./compileprof-runs/)."
@@ -120,12 +145,19 @@ def run_command(
         raise CompileprofError("--batch and --seq-len must be at least 1", EXIT_USAGE)
     factory_kwargs = {"batch": batch, "seq_len": seq_len, "dtype": dtype, **parse_model_args(model_arg)}
     inductor_options = parse_model_args(inductor_option, option="--inductor-option")
+    backend_options = {
+        "inductor_options": inductor_options,
+        "split_ops": parse_split_ops(split_ops),
+        "compile_sizes": parse_sizes(compile_sizes),
+        "artifact_prefix": parse_prefix(artifact_prefix),
+        "dynamic": dynamic,
+    }
     run_dir = prepare_run_dir(out or default_run_dir(spec.label), force)
     req = RunRequest(
         model=spec,
         factory_kwargs=factory_kwargs,
         backend=backend,
-        backend_options={"inductor_options": inductor_options},
+        backend_options=backend_options,
         device=device.value,
         cache=cache.value,
         out=run_dir,
@@ -150,7 +182,7 @@ def run_command(
             render_console(report, console, ConsoleOptions(limit=limit))
     last = outcomes[-1]
     if not last.ok:
-        message, code = _failure_message(last, run_dir)
+        message, code = _failure_message(last, run_dir, backend)
         if last.stderr_tail:
             Console(stderr=True, highlight=False, soft_wrap=True).print(
                 "[dim]last lines of the child's stderr:[/]\n" + "\n".join("  " + x for x in last.stderr_tail)

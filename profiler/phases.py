@@ -41,8 +41,11 @@ class PhaseBuilder:
             tree = self._trees[compile_id] = PhaseTree()
         return tree
 
-    def feed(self, event: dict, compile_id: str | None) -> None:
-        """Take one chromium event; `compile_id` is the record's (None: belongs to no compile)."""
+    def feed(self, event: dict, compile_id: str | None) -> float | None:
+        """Take one chromium event; `compile_id` is the record's (None: belongs to no compile).
+
+        Returns the duration in seconds of the span the event closes (E or X), else None.
+        """
         name = event.get("name")
         ph = event.get("ph")
         ts = event.get("ts")
@@ -61,11 +64,11 @@ class PhaseBuilder:
             dur = event.get("dur")
             if isinstance(dur, (int, float)):
                 self._close_flat_or_leaf(name, compile_id, event, dur / 1e6)
-            return
+                return dur / 1e6
+            return None
         key = (event.get("pid"), event.get("tid"), compile_id)
         if compile_id is None:
-            self._feed_flat(key, name, ph, ts)
-            return
+            return self._feed_flat(key, name, ph, ts)
         stack = self._stacks.get(key)
         if ph == "B":
             if stack is None:
@@ -100,6 +103,8 @@ class PhaseBuilder:
                 stack[-1].child_total += dur
             if name.endswith(TRACE_ONLY_SUFFIX):
                 self._add(self.trace_only, name, dur)
+            return dur
+        return None
 
     def _close_flat_or_leaf(self, name: str, compile_id: str | None, event: dict, dur: float) -> None:
         stack = self._stacks.get((event.get("pid"), event.get("tid"), compile_id)) if compile_id else None
@@ -116,7 +121,7 @@ class PhaseBuilder:
         if name.endswith(TRACE_ONLY_SUFFIX):
             self._add(self.trace_only, name, dur)
 
-    def _feed_flat(self, key: tuple, name: str, ph: str | None, ts: float) -> None:
+    def _feed_flat(self, key: tuple, name: str, ph: str | None, ts: float) -> float | None:
         """Spans of no compile: pair B/E by name (LIFO); the summed time is order-independent."""
         opened = self._flat_open.setdefault((*key, name), [])
         if ph == "B":
@@ -124,11 +129,13 @@ class PhaseBuilder:
         elif ph == "E":
             if not opened:
                 self.stray_end += 1
-                return
+                return None
             dur = max(0.0, (ts - opened.pop()) / 1e6)
             self._add(self.unattributed, name, dur)
             if name.endswith(TRACE_ONLY_SUFFIX):
                 self._add(self.trace_only, name, dur)
+            return dur
+        return None
 
     @staticmethod
     def _add(table: dict[str, SpanTotal], name: str, dur: float) -> None:

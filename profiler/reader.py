@@ -185,6 +185,7 @@ class TraceReader:
             line=line_no,
             payload=block,
             utf8_errors=utf8_errors,
+            stamp=header[m.start() + 6 : m.start() + 21],
         )
 
 

@@ -50,6 +50,15 @@ class Record:
     line: int
     payload: bytes | None = None
     utf8_errors: bool = False
+    stamp: bytes = b""  # the glog time of day, `HH:MM:SS.ffffff`
+
+    def seconds_of_day(self) -> float | None:
+        """The glog time as seconds since midnight (None when the prefix had none)."""
+        try:
+            h, m, sec = self.stamp.split(b":")
+            return int(h) * 3600 + int(m) * 60 + float(sec)
+        except ValueError:
+            return None
 
     def text(self) -> str:
         """The payload as text (invalid UTF-8 replaced); empty when the record has none."""

@@ -236,5 +236,7 @@ def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]
             for t in report.traces
         ],
         "rank_skew": report.skew.to_dict() if report.skew else None,
+        "piecewise": next((t.piecewise.to_dict() for t in report.traces if t.piecewise), None),
+        "pieces": [p.to_dict() for t in report.traces for p in t.pieces],
         "run": report.run,
     }

@@ -16,6 +16,7 @@ from .asserts import graph_asserts
 from .compiles import compile_from_metrics, resolve_span_fallbacks
 from .model import CACHE_EVENTS, CompileInfo, TraceReport
 from .phases import PhaseBuilder
+from .pieces import COMPILE_SPAN, PieceTracker
 from .reader import TraceReader, compile_boundary
 
 _RANK_IN_NAME = re.compile(r"rank_(\d+)")
@@ -69,6 +70,7 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
     report = TraceReport(path=str(path), rank=None, torch_version=None, parse=reader.stats)
     pending: dict[str | None, _Pending] = {}
     unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
+    pieces = PieceTracker()
     for rec in reader:
         kind = rec.kind
         if kind == "chromium_event":
@@ -77,10 +79,13 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
             except orjson.JSONDecodeError:
                 event = None
             if isinstance(event, dict):
-                builder.feed(event, rec.compile_id)
+                closed = builder.feed(event, rec.compile_id)
+                if closed is not None and event["name"].endswith(COMPILE_SPAN):
+                    pieces.span_closed(event["name"], closed)
         elif kind == "compilation_metrics":
             if not isinstance(rec.meta, dict):
                 continue
+            pieces.metrics(rec)
             # A new compile's metrics: the earlier compiles' spans have closed (torch compiles one
             # frame at a time per process), so their trees can be sealed.
             still_open = []
@@ -116,6 +121,7 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
             if name in CACHE_EVENTS:
                 cache = pending.setdefault(rec.compile_id, _Pending()).cache
                 cache[name] = cache.get(name, 0) + 1
+                pieces.cache_event(name)
             elif name == "dynamo_graph_break_reason":
                 pending.setdefault(rec.compile_id, _Pending()).graph_breaks.append(_first_line(rec.text()))
             elif name == "recompile_reasons":
@@ -127,6 +133,8 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
                     pending.setdefault(rec.compile_id, _Pending()).recompile_reasons.extend(
                         _first_line(str(r)) for r in reasons
                     )
+            elif "_piecewise_" in name or name.endswith("_compilation_config"):
+                pieces.artifact(rec, name)
             elif name == "torch_version" and report.torch_version is None:
                 try:
                     version = orjson.loads(rec.text()).get("pytorch_version")
@@ -136,13 +144,19 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
         elif kind == "inductor_output_code":
             meta = rec.meta if isinstance(rec.meta, dict) else {}
             code = rec.text()
-            report.graphs.append(graph_asserts(code, rec.compile_id, rec.rank, meta.get("filename")))
+            graph = graph_asserts(code, rec.compile_id, rec.rank, meta.get("filename"))
+            report.graphs.append(graph)
+            pieces.output_code(graph.counts)
             if report.device is None:
                 if "async_compile.triton(" in code or "import triton" in code:
                     report.device = "cuda"
                 elif "async_compile.cpp" in code or "cpp_fused" in code:
                     report.device = "cpu"
+        elif kind == "graph_dump" and isinstance(rec.meta, dict):
+            pieces.graph_dump(rec, str(rec.meta.get("name")))
     builder.finish()
+    pieces.finish()
+    report.pieces, report.piecewise = pieces.pieces, pieces.split
     for key, info in unsealed:
         _seal(info, key, report, builder)
     report.rank = reader.rank
@@ -160,6 +174,9 @@ def _finish(report: TraceReport) -> TraceReport:
     for g in report.graphs:
         if g.rank is None:
             g.rank = report.rank
+    for p in report.pieces:
+        if p.rank is None:
+            p.rank = report.rank
     for info in report.compiles:
         if info.rank is None:
             info.rank = report.rank
@@ -174,6 +191,8 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
             info.line += whole.parse.lines
         whole.parse.merge(part.parse)
         whole.compiles.extend(part.compiles)
+        whole.pieces.extend(part.pieces)
+        whole.piecewise = part.piecewise or whole.piecewise
         whole.graphs.extend(part.graphs)
         whole.unattributed = merge_span_totals([whole.unattributed, part.unattributed])
         whole.trace_only = merge_span_totals([whole.trace_only, part.trace_only])

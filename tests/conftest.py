@@ -72,8 +72,11 @@ def run_cli(*args: str):
 
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory, inductor_cache) -> Path:
-    """`compileprof run` on the default model (Inductor, CPU), shared by the tests that read a run."""
+    """`compileprof run --compile-sizes 1,4` on the default model (piecewise backend, CPU), shared by
+    the tests that read a run."""
     out = tmp_path_factory.mktemp("runs") / "default"
-    result = run_cli("run", "--out", str(out), "--cache-dir", str(inductor_cache), "--calls", "5")
+    result = run_cli(
+        "run", "--compile-sizes", "1,4", "--out", str(out), "--cache-dir", str(inductor_cache), "--calls", "5"
+    )
     assert result.exit_code == 0, result.output
     return out

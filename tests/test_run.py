@@ -17,7 +17,7 @@ def _report(run_dir):
 def test_default_model_run_writes_a_complete_run_directory(default_run):
     manifest = json.loads((default_run / "manifest.json").read_text())
     assert manifest["status"] == "ok" and manifest["model"]["label"] == "tiny-llama"
-    assert manifest["backend"] == "inductor" and manifest["cache"] == "cold" and manifest["device"] == "cpu"
+    assert manifest["backend"] == "piecewise" and manifest["cache"] == "cold" and manifest["device"] == "cpu"
     assert manifest["versions"]["torch"].startswith("2.") and manifest["threads"] >= 1
     assert manifest["argv"][:2] == ["compileprof", "run"] or manifest["argv"][0] == "compileprof"
     cold = manifest["children"]["cold"]
@@ -96,7 +96,8 @@ def test_factory_in_a_file_gets_options_as_keyword_arguments(factory_file, tmp_p
 def test_graph_break_model_shows_breaks_recompiles_and_warm_cache(tmp_path, inductor_cache):
     out = tmp_path / "gb"
     result = run_cli(
-        "run", "graph-break", "--cache", "both", "--out", str(out), "--cache-dir", str(inductor_cache),
+        "run", "graph-break", "--backend", "inductor", "--cache", "both", "--out", str(out),
+        "--cache-dir", str(inductor_cache),
         "--calls", "2", "--quiet",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -108,6 +109,13 @@ def test_graph_break_model_shows_breaks_recompiles_and_warm_cache(tmp_path, indu
     assert set(runs) == {"cold", "warm"} and runs["warm"]["compiles"] == runs["cold"]["compiles"] == 4
     assert runs["warm"]["cache"].get("fx_graph_cache_hit", 0) >= 1  # the warm child reuses what cold wrote
     assert report["run"]["children"]["cold"]["check"]["inputs_checked"] == 2
+
+
+def test_graph_break_under_piecewise_says_what_to_do(tmp_path, inductor_cache):
+    out = tmp_path / "gbpw"
+    result = run_cli("run", "graph-break", "--out", str(out), "--cache-dir", str(inductor_cache), "--quiet")
+    assert result.exit_code == EXIT_RUN_FAILED and "step 'compile'" in result.output
+    assert "--backend inductor" in result.output
 
 
 def test_failing_factory_names_the_step_and_keeps_the_run(factory_file, tmp_path):

@@ -145,6 +145,12 @@ def run(job: dict[str, Any]) -> int:
         steps.start("compile")
         backend = get_backend(job["backend"])
         options = BackendOptions(**job["backend_options"])
+        if backend.dynamic_batch and options.dynamic:
+            for x in inputs:  # the batch/token dimension: one trace serves every size
+                if isinstance(x, torch.Tensor) and x.dim() > 0:
+                    # sizes 0 and 1 are always specialised by Dynamo: only mark what it accepts
+                    mark = torch._dynamo.mark_dynamic if x.shape[0] > 1 else torch._dynamo.maybe_mark_dynamic
+                    mark(x, 0)
         compiled = torch.compile(model, **backend.compile_kwargs(options))
         with torch.inference_mode():
             outputs = [compiled(*inputs)]

@@ -106,3 +106,38 @@ def _value(raw: str) -> object:
         except ValueError:
             pass
     return raw
+
+
+_OP = re.compile(r"^[A-Za-z_]\w*::[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?$")
+
+
+def parse_split_ops(text: str | None) -> list[str] | None:
+    """`--split-ops`: None keeps the default (attention); an empty text means no split (one piece)."""
+    if text is None:
+        return None
+    ops = [o.strip() for o in text.split(",") if o.strip()]
+    for op in ops:
+        if not _OP.match(op):
+            raise CompileprofError(
+                f"--split-ops {op!r}: write NAMESPACE::OP or NAMESPACE::OP.OVERLOAD (e.g. aten::silu)", EXIT_USAGE
+            )
+    return ops
+
+
+def parse_sizes(text: str) -> list[int]:
+    """`--compile-sizes 1,8,32`: positive integers, sorted, without repeats."""
+    sizes = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or int(part) < 1:
+            raise CompileprofError(f"--compile-sizes {part!r}: sizes are positive integers, e.g. 1,8,32", EXIT_USAGE)
+        sizes.add(int(part))
+    return sorted(sizes)
+
+
+def parse_prefix(text: str) -> str:
+    """`--artifact-prefix`: a Python identifier (artifact and span names start with it)."""
+    if not text.isidentifier():
+        raise CompileprofError(f"--artifact-prefix {text!r}: use letters, digits and _ (e.g. vllm)", EXIT_USAGE)
+    return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..report import Report
 from .run_view import run_markdown
-from .words import cache_label, fmt_pct, fmt_s, graph_cells, spend_sentence
+from .words import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -76,6 +76,32 @@ def render_markdown(report: Report, limit: int = 25) -> str:
     )
     if len(report.compiles) > limit:
         lines += [f"_{len(report.compiles) - limit} more compiles not shown._", ""]
+    pieces = [p for t in report.traces for p in t.pieces]
+    if pieces:
+        split = next((t.piecewise for t in report.traces if t.piecewise), None)
+        lines += ["### Piece compiles", ""]
+        if split is not None:
+            lines += [
+                f"{split.pieces} pieces, {split.compiled_pieces} compiled, {split.splitting_pieces} eager at "
+                f"{', '.join(split.splitting_ops or []) or 'splitting ops not stated'}.",
+                "",
+            ]
+        lines += _table(
+            ["compile", "piece", "submodule", "size / range", "compile time", "ops", "asserts", "cache"],
+            [
+                [
+                    p.compile_id or "-",
+                    str(p.piecewise_index),
+                    p.submod_name or "-",
+                    piece_range(p),
+                    fmt_s(p.compile_time_s),
+                    str(p.ops) if p.ops is not None else "-",
+                    str(p.asserts.total) if p.asserts else "-",
+                    piece_cache(p),
+                ]
+                for p in pieces[:limit]
+            ],
+        )
     if report.phases:
         lines += ["### Phase totals", ""]
         lines += _table(

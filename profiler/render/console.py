@@ -15,7 +15,7 @@ from ..analysis import logging_overhead, total_compile_time
 from ..model import CompileInfo
 from ..report import Report
 from .run_view import run_parts
-from .words import cache_label, fmt_pct, fmt_s, graph_cells, spend_sentence
+from .words import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
 
 
 @dataclass(slots=True)
@@ -121,6 +121,52 @@ def _compiles(report: Report, opts: ConsoleOptions) -> list:
     out: list = [t]
     if opts.limit and len(report.compiles) > opts.limit:
         out.append(Text(f"... {len(report.compiles) - opts.limit} more compiles (--limit 0 shows all)", style="dim"))
+    return out
+
+
+def _pieces(report: Report) -> list:
+    pieces = [p for t in report.traces for p in t.pieces]
+    split = next((t.piecewise for t in report.traces if t.piecewise), None)
+    if not pieces and split is None:
+        return []
+    out: list = []
+    if split is not None:
+        ops = ", ".join(split.splitting_ops or []) or "not stated"
+        out.append(
+            Text(
+                f"Piecewise split ({split.prefix}): {split.pieces if split.pieces is not None else '?'} pieces, "
+                f"{split.compiled_pieces if split.compiled_pieces is not None else '?'} compiled, "
+                f"{split.splitting_pieces if split.splitting_pieces is not None else '?'} run eagerly at "
+                f"splitting ops ({ops}); compile sizes: {split.compile_sizes or 'none'}",
+                style="bold",
+            )
+        )
+    t = Table(title=f"Piece compiles ({len(pieces)})", title_justify="left")
+    for col, j in (
+        ("compile", "left"), ("piece", "right"), ("submodule", "left"), ("size / range", "left"),
+        ("compile time", "right"), ("ops", "right"), ("asserts", "right"), ("cache", "left"),
+    ):  # fmt: skip
+        t.add_column(col, justify=j)  # type: ignore[arg-type]
+    for p in pieces:
+        t.add_row(
+            p.compile_id or "-",
+            str(p.piecewise_index) if p.piecewise_index is not None else "-",
+            p.submod_name or "-",
+            piece_range(p),
+            fmt_s(p.compile_time_s) + ("*" if p.time_source == "log timestamps" else ""),
+            str(p.ops) if p.ops is not None else "-",
+            str(p.asserts.total) if p.asserts else "-",
+            piece_cache(p),
+        )
+    out.append(t)
+    timed = [p.compile_time_s for p in pieces if p.compile_time_s is not None]
+    backend = sum(c.backend_compile_time_s or 0.0 for c in report.compiles)
+    note = f"pieces compiled in {fmt_s(sum(timed))}"
+    if backend:
+        note += f" of {fmt_s(backend)} backend compile time ({fmt_pct(sum(timed) / backend)})"
+    if any(p.time_source == "log timestamps" for p in pieces):
+        note += "; * timed from the log's timestamps (no compile span in this trace)"
+    out.append(Text(note, style="dim"))
     return out
 
 
@@ -296,6 +342,7 @@ def render_console(report: Report, console: Console, opts: ConsoleOptions | None
         _summary(report),
         *_reasons(report),
         *_compiles(report, opts),
+        *_pieces(report),
         *_phases(report, opts),
         *_logging(report),
         *_asserts(report),

@@ -30,6 +30,24 @@ def model_line(run: dict[str, Any]) -> str:
     return f"{model.get('label', '?')}" + (f" ({'; '.join(parts)})" if parts else "")
 
 
+def backend_line(run: dict[str, Any]) -> str:
+    """`piecewise (compile sizes 1, 4; split at attention; prefix compileprof; dynamic batch)`."""
+    opts = run.get("backend_options") or {}
+    parts = [f"{k}={v}" for k, v in (opts.get("inductor_options") or {}).items()]
+    if run.get("backend") == "piecewise":
+        ops = opts.get("split_ops")
+        split = "split at attention" if ops is None else ("no split" if not ops else "split at " + ", ".join(ops))
+        sizes = opts.get("compile_sizes") or []
+        parts = [
+            f"compile sizes {', '.join(map(str, sizes))}" if sizes else "no single-size compiles",
+            split,
+            f"prefix {opts.get('artifact_prefix')}",
+            "dynamic batch" if opts.get("dynamic", True) else "static shapes",
+            *parts,
+        ]
+    return f"{run.get('backend')}" + (f"  ({'; '.join(parts)})" if parts else "")
+
+
 def check_sentence(check: dict[str, Any] | None) -> tuple[str, bool]:
     """The output check in words, and whether it is a warning."""
     if not check:
@@ -73,9 +91,7 @@ def run_parts(run: dict[str, Any]) -> list:
     grid.add_column()
     versions = run.get("versions") or {}
     grid.add_row("model", model_line(run))
-    opts = run.get("backend_options") or {}
-    extra = ", ".join(f"{k}={v}" for k, v in (opts.get("inductor_options") or {}).items())
-    grid.add_row("backend", f"{run.get('backend')}" + (f"  ({extra})" if extra else ""))
+    grid.add_row("backend", backend_line(run))
     grid.add_row("device", f"{run.get('device_name') or run.get('device')}, {run.get('threads') or '?'} threads")
     grid.add_row("versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v))
     grid.add_row("cache", f"{run.get('cache')} (report from the {run.get('primary')} compile)")
@@ -118,7 +134,7 @@ def run_markdown(run: dict[str, Any]) -> list[str]:
     versions = run.get("versions") or {}
     lines = [
         f"- model: {model_line(run)}",
-        f"- backend: {run.get('backend')}; device: {run.get('device_name') or run.get('device')}, "
+        f"- backend: {backend_line(run)}; device: {run.get('device_name') or run.get('device')}, "
         f"{run.get('threads') or '?'} threads; cache: {run.get('cache')}; status: **{run.get('status')}**",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
     ]

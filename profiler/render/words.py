@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..analysis import Spend
-from ..model import GraphAsserts
+from ..model import GraphAsserts, PieceCompile
 
 # What a span name means, for sentences a user can act on.
 PHASE_MEANING = {
@@ -68,3 +68,17 @@ def graph_cells(g: GraphAsserts) -> list[str]:
     c = g.counts
     name = Path(g.filename).name if g.filename else "-"
     return [g.compile_id or "?", name, str(c.size_stride), str(c.alignment), str(c.scalar), str(c.nan)]
+
+
+def piece_range(p: PieceCompile) -> str:
+    """`size 8` for a single-size compile, else the range `1..` / `1..512`."""
+    if p.is_single_size:
+        return f"size {p.compile_range_start}"
+    end = "" if p.compile_range_end is None else str(p.compile_range_end)
+    start = "" if p.compile_range_start is None else str(p.compile_range_start)
+    return f"range {start}..{end}" if start or end else "?"
+
+
+def piece_cache(p: PieceCompile) -> str:
+    """`fx hit, aot hit` for a piece compile's cache events."""
+    return ", ".join(cache_label(k) + (f" x{v}" if v != 1 else "") for k, v in p.cache.items()) or "-"
