@@ -189,4 +189,4 @@ def run_command(
             )
         raise fail(message, code)
     written = ", ".join(["manifest.json", "report.json", "report.md", *(f"{o.label}/" for o in outcomes)])
-    Console(stderr=quiet, highlight=False).print(f"run directory: [bold]{run_dir}[/]  ({written})")
+    Console(stderr=quiet, highlight=False, width=console.width).print(f"run directory: [bold]{run_dir}[/]  ({written})")

@@ -16,7 +16,8 @@ KNOWN_KINDS = frozenset(
     optimize_ddp_split_child compiled_autograd_graph cache_status_detailed cache_bypass_reason
     triton_bundler_meta missing_fake_kernel mismatched_fake_kernel expression_created
     create_unbacked_symbol unbacked_symbol_created bwd_compilation_metrics_runtime
-    inductor_provenance_tracking_node_mappings""".split()
+    inductor_provenance_tracking_node_mappings create_symbol freeze_runtime_asserts
+    dynamo_graph_break_reason recompile_reasons""".split()
 )
 
 
