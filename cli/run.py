@@ -37,6 +37,13 @@ class Cache(str, Enum):
     both = "both"
 
 
+class Measure(str, Enum):
+    """What `--measure` can measure."""
+
+    asserts = "asserts"
+    logging = "logging"
+
+
 class Device(str, Enum):
     """Devices."""
 
@@ -132,7 +139,13 @@ def run_command(
     ),
     timeout: float = typer.Option(1800.0, "--timeout", help="Stop a child process after this many seconds."),
     threads: int | None = typer.Option(None, "--threads", help="torch threads in the child (default: torch's)."),
-    calls: int = typer.Option(20, "--calls", help="Forward calls timed after compiling (0: none)."),
+    calls: int = typer.Option(20, "--calls", help="Forward calls timed (per round with --measure asserts; 0: none)."),
+    measure: list[Measure] = typer.Option(
+        [], "--measure", help="A/B cost measurement: asserts or logging (repeatable)."
+    ),
+    rounds: int = typer.Option(40, "--rounds", help="--measure asserts: rounds of --calls calls per variant."),
+    pairs: int = typer.Option(4, "--pairs", help="--measure logging: compiles with the trace on and off."),
+    budget: float = typer.Option(20.0, "--budget", help="--measure: seconds the timing may take (per measurement)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no report on the console (for CI)."),
     limit: int = typer.Option(25, "--limit", help="Compile rows shown (0: all)."),
 ) -> None:
@@ -152,6 +165,16 @@ def run_command(
         "artifact_prefix": parse_prefix(artifact_prefix),
         "dynamic": dynamic,
     }
+    measures = sorted({m.value for m in measure})
+    if "asserts" in measures and backend not in ("inductor", "piecewise"):
+        raise CompileprofError(
+            f"--measure asserts needs Inductor's generated code: use --backend piecewise or inductor, not {backend}",
+            EXIT_USAGE,
+        )
+    if measures and (rounds < 2 or pairs < 1 or budget <= 0):
+        raise CompileprofError("--rounds must be at least 2, --pairs at least 1, --budget positive", EXIT_USAGE)
+    if "asserts" in measures and threads is None and device is Device.cpu:
+        threads = 1  # OpenMP stalls from neighbouring load swamp a per-call A/B with more threads
     run_dir = prepare_run_dir(out or default_run_dir(spec.label), force)
     req = RunRequest(
         model=spec,
@@ -165,6 +188,10 @@ def run_command(
         timeout_s=timeout,
         threads=threads,
         measure_calls=calls,
+        measure_budget_s=budget if measures else 5.0,
+        measure=measures,
+        rounds=rounds,
+        pairs=pairs,
         argv=["compileprof", *sys.argv[1:]],
     )
     _, outcomes = _run_with_progress(req, quiet)

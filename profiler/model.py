@@ -110,6 +110,7 @@ class GraphAsserts:
     guarded_inputs: list[str] = field(default_factory=list)
     guarded_ops: dict[str, int] = field(default_factory=dict)
     language: str = "python"
+    variant: str | None = None  # the `compileprof_measure_variant` in effect (A/B measurements)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -121,6 +122,7 @@ class GraphAsserts:
             **self.counts.to_dict(),
             "guarded_inputs": self.guarded_inputs,
             "guarded_ops": self.guarded_ops,
+            "variant": self.variant,
         }
 
 
@@ -163,6 +165,7 @@ class CompileInfo:
     trace_only_s: float = 0.0
     spans_total_s: float = 0.0
     phases_blob: bytes | None = None
+    variant: str | None = None
 
     @property
     def is_recompile(self) -> bool:
@@ -222,6 +225,7 @@ class PieceCompile:
     ops: int | None = None
     asserts: AssertCounts | None = None
     cache: dict[str, int] = field(default_factory=dict)
+    variant: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (an entry of `pieces`)."""
@@ -240,6 +244,7 @@ class PieceCompile:
             "ops": self.ops,
             "asserts": self.asserts.to_dict() if self.asserts else None,
             "cache": self.cache,
+            "variant": self.variant,
         }
 
 

@@ -44,7 +44,7 @@ class PieceTracker:
         self._current: PieceCompile | None = None
         self._started_at: float | None = None
         self._ops: dict[tuple[str, str], int] = {}
-        self._split_submods: set[str] = set()
+        self.variant: str | None = None  # set by the reader of `compileprof_measure_variant` artifacts
 
     def artifact(self, rec: Record, name: str) -> None:
         """An `artifact` record named `name`."""
@@ -66,6 +66,7 @@ class PieceTracker:
                 is_single_size=start.get("is_single_size") if isinstance(start.get("is_single_size"), bool) else None,
                 compile_id=rec.compile_id,
                 rank=rec.rank,
+                variant=self.variant,
             )
             piece.ops = self._ops.get((prefix, piece.submod_name or ""))
             self.pieces.append(piece)

@@ -23,6 +23,7 @@ from .analysis import (
 from .capture.rundir import read_manifest
 from .discover import find_logs
 from .errors import CompileprofError
+from .measurements import measurements
 from .model import AssertCounts, CompileInfo, GraphAsserts, SpanTotal, TraceReport
 from .records import ParseStats
 from .summarize import summarize_files
@@ -47,6 +48,7 @@ class Report:
     spends: list[Spend] = field(default_factory=list)
     skew: RankSkew | None = None
     run: dict[str, Any] | None = None
+    measurements: dict[str, Any] | None = None
 
     @property
     def torch_versions(self) -> list[str]:
@@ -95,6 +97,9 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
         child = manifest["children"].get(manifest.get("primary"), {})
         report = _read(find_logs(Path(path) / child.get("trace", "cold/trace"), latest=latest), str(path), jobs)
         report.run = run_section(Path(path), manifest, report, jobs)
+        report.measurements = measurements(
+            child, report.graphs, [p for t in report.traces for p in t.pieces], report.compiles
+        )
         return report
     return _read(find_logs(path, latest=latest), str(path), jobs)
 
@@ -170,6 +175,7 @@ def compile_to_dict(c: CompileInfo, with_phases: bool = True) -> dict[str, Any]:
         "graph_break_reasons": c.graph_break_reasons,
         "cache": c.cache,
         "counts": c.counts,
+        "variant": c.variant,
         "parts_s": {k: _r(v) for k, v in c.parts_s.items()},
     }
     if with_phases:
@@ -239,4 +245,5 @@ def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]
         "piecewise": next((t.piecewise.to_dict() for t in report.traces if t.piecewise), None),
         "pieces": [p.to_dict() for t in report.traces for p in t.pieces],
         "run": report.run,
+        "measurements": report.measurements,
     }

@@ -19,6 +19,7 @@ from .phases import PhaseBuilder
 from .pieces import COMPILE_SPAN, PieceTracker
 from .reader import TraceReader, compile_boundary
 
+VARIANT_MARK = "compileprof_measure_variant"
 _RANK_IN_NAME = re.compile(r"rank_(\d+)")
 PARALLEL_MIN_BYTES = 64 << 20  # below this, one process is faster than splitting
 
@@ -71,6 +72,7 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
     pending: dict[str | None, _Pending] = {}
     unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
     pieces = PieceTracker()
+    variant: str | None = None  # A/B measurements mark which variant the next compiles belong to
     for rec in reader:
         kind = rec.kind
         if kind == "chromium_event":
@@ -97,6 +99,7 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
             unsealed = still_open
             key = rec.meta.get("compile_id") or rec.compile_id
             info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, builder.claim(key), rec.line)
+            info.variant = variant
             unsealed.append((key, info))
             seen = pending.pop(info.compile_id, None) or pending.pop(rec.compile_id, None)
             instants = cache_from_instants(info.tree.instants)
@@ -133,6 +136,12 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
                     pending.setdefault(rec.compile_id, _Pending()).recompile_reasons.extend(
                         _first_line(str(r)) for r in reasons
                     )
+            elif name == VARIANT_MARK:
+                try:
+                    variant = str(orjson.loads(rec.text()).get("variant"))
+                except (orjson.JSONDecodeError, AttributeError):
+                    variant = None
+                pieces.variant = variant
             elif "_piecewise_" in name or name.endswith("_compilation_config"):
                 pieces.artifact(rec, name)
             elif name == "torch_version" and report.torch_version is None:
@@ -145,6 +154,7 @@ def summarize_range(path: str | Path, start: int = 0, end: int | None = None) ->
             meta = rec.meta if isinstance(rec.meta, dict) else {}
             code = rec.text()
             graph = graph_asserts(code, rec.compile_id, rec.rank, meta.get("filename"))
+            graph.variant = variant
             report.graphs.append(graph)
             pieces.output_code(graph.counts)
             if report.device is None:

@@ -9,6 +9,7 @@ the outcome to its `result` file; exit status 0 (ok) or 3 (a step failed, result
 
 from __future__ import annotations
 
+import copy
 import json
 import platform
 import statistics
@@ -41,6 +42,18 @@ class Steps:
         self.times[self.current] = time.perf_counter() - self._t0
         self._fh.write(json.dumps({"step": self.current, "event": "end", "time": time.time()}) + "\n")
         self.current = None
+
+
+def mark_variant(variant: str) -> None:
+    """Write a `compileprof_measure_variant` artifact: the compiles after it belong to `variant`."""
+    from torch._logging import trace_structured
+
+    trace_structured(
+        "artifact",
+        metadata_fn=lambda: {"name": "compileprof_measure_variant", "encoding": "json"},
+        payload_fn=lambda: json.dumps({"variant": variant}),
+        expect_trace_id=False,
+    )
 
 
 def _versions() -> dict[str, str | None]:
@@ -151,6 +164,9 @@ def run(job: dict[str, Any]) -> int:
                     # sizes 0 and 1 are always specialised by Dynamo: only mark what it accepts
                     mark = torch._dynamo.mark_dynamic if x.shape[0] > 1 else torch._dynamo.maybe_mark_dynamic
                     mark(x, 0)
+        measure = job.get("measure") or []
+        if "asserts" in measure:
+            mark_variant("asserts_on")
         compiled = torch.compile(model, **backend.compile_kwargs(options))
         with torch.inference_mode():
             outputs = [compiled(*inputs)]
@@ -173,14 +189,44 @@ def run(job: dict[str, Any]) -> int:
         }
         steps.end()
 
-        if job.get("measure_calls", 0) > 0:
+        sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+        if "asserts" in measure:
+            from .measure import ASSERTS_OFF, assert_rounds
+
+            steps.start("compile asserts off")
+            off_options = BackendOptions(
+                **{**job["backend_options"], "inductor_options": {**options.inductor_options, **ASSERTS_OFF}}
+            )
+            model_off = copy.deepcopy(model)  # its own Dynamo cache entry, compiled with asserts off
+            mark_variant("asserts_off")
+            compiled_off = torch.compile(model_off, **backend.compile_kwargs(off_options))
+            with torch.inference_mode():
+                out_off = compiled_off(*inputs)
+            steps.end()
+            steps.start("measure asserts")
+            with torch.inference_mode():
+                result["measure_asserts"] = assert_rounds(
+                    compiled, compiled_off, inputs, job["rounds"], job["measure_calls"], job["measure_budget_s"], sync
+                )
+            result["measure_asserts"]["outputs"] = compare(outputs[0], out_off, tol)
+            result["measure_asserts"]["device"] = result["device"]
+            steps.end()
+        elif job.get("measure_calls", 0) > 0:
             steps.start("measure")
-            sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
             with torch.inference_mode():
                 result["forward"] = time_calls(
                     {"compiled": compiled, "eager": model}, inputs, job["measure_calls"], job["measure_budget_s"], sync
                 )
             result["forward"]["device"] = result["device"]
+            steps.end()
+        if "logging" in measure:
+            from .measure import logging_pairs
+
+            steps.start("measure logging")
+            result["measure_logging"] = logging_pairs(
+                model, inputs, lambda: torch.compile(model, **backend.compile_kwargs(options)),
+                job["pairs"], job["measure_budget_s"], sync,
+            )  # fmt: skip
             steps.end()
     except BaseException as err:
         result["status"] = "failed"

@@ -39,6 +39,9 @@ class RunRequest:
     threads: int | None = None
     measure_calls: int = 20
     measure_budget_s: float = 5.0
+    measure: list[str] = field(default_factory=list)  # "asserts", "logging": A/B measurements
+    rounds: int = 40
+    pairs: int = 4
     argv: list[str] = field(default_factory=list)
 
 
@@ -103,6 +106,8 @@ class ChildOutcome:
             "model": r.get("model"),
             "check": r.get("check"),
             "forward": r.get("forward"),
+            "measure_asserts": r.get("measure_asserts"),
+            "measure_logging": r.get("measure_logging"),
         }
 
 
@@ -134,6 +139,9 @@ def run_child(
         "threads": req.threads,
         "measure_calls": req.measure_calls if measured else 0,
         "measure_budget_s": req.measure_budget_s,
+        "measure": req.measure if measured else [],
+        "rounds": req.rounds,
+        "pairs": req.pairs,
         "progress": str(directory / "progress.jsonl"),
         "result": str(directory / "result.json"),
     }
@@ -238,6 +246,7 @@ def execute(req: RunRequest, on_step: Callable[[str, str], None]) -> tuple[dict[
         "cache": req.cache,
         "cache_dir": str(req.cache_dir) if req.cache_dir else None,
         "timeout_s": req.timeout_s,
+        "measure": req.measure,
         "primary": primary if any(o.label == primary for o in outcomes) else last.label,
         "children": {o.label: o.to_dict() for o in outcomes},
     }

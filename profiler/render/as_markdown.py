@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..report import Report
-from .run_view import run_markdown
+from .run_view import measurement_markdown, run_markdown
 from .words import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
 
 
@@ -28,6 +28,8 @@ def render_markdown(report: Report, limit: int = 25) -> str:
     lines = [f"## compileprof report: `{report.source}`", ""]
     if report.run:
         lines += run_markdown(report.run)
+    if report.measurements:
+        lines += measurement_markdown(report.measurements)
     lines += _table(
         ["what", "value"],
         [

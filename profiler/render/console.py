@@ -14,7 +14,7 @@ from rich.tree import Tree
 from ..analysis import logging_overhead, total_compile_time
 from ..model import CompileInfo
 from ..report import Report
-from .run_view import run_parts
+from .run_view import measurement_parts, run_parts
 from .words import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
 
 
@@ -339,6 +339,7 @@ def render_console(report: Report, console: Console, opts: ConsoleOptions | None
     opts = opts or ConsoleOptions()
     parts: list = [
         *(run_parts(report.run) if report.run else []),
+        *(measurement_parts(report.measurements) if report.measurements else []),
         _summary(report),
         *_reasons(report),
         *_compiles(report, opts),

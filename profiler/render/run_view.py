@@ -14,6 +14,16 @@ from .words import cache_label, fmt_s
 STEPS = ("import", "build model", "compile", "check output", "measure")
 
 
+def step_names(children: dict[str, Any]) -> list[str]:
+    """The steps any child reported, in the order they ran (the usual five first)."""
+    names = list(STEPS)
+    for child in children.values():
+        for name in child.get("steps_s") or {}:
+            if name not in names:
+                names.append(name)
+    return names
+
+
 def model_line(run: dict[str, Any]) -> str:
     """`tiny-llama (TinyLlama, 0.1 M parameters, inputs (2, 32) int64)`."""
     model = run.get("model") or {}
@@ -92,7 +102,10 @@ def run_parts(run: dict[str, Any]) -> list:
     versions = run.get("versions") or {}
     grid.add_row("model", model_line(run))
     grid.add_row("backend", backend_line(run))
-    grid.add_row("device", f"{run.get('device_name') or run.get('device')}, {run.get('threads') or '?'} threads")
+    threads = run.get("threads")
+    grid.add_row(
+        "device", f"{run.get('device_name') or run.get('device')}, {threads or '?'} thread{'' if threads == 1 else 's'}"
+    )
     grid.add_row("versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v))
     grid.add_row("cache", f"{run.get('cache')} (report from the {run.get('primary')} compile)")
     status = run.get("status")
@@ -102,14 +115,15 @@ def run_parts(run: dict[str, Any]) -> list:
     children = run.get("children") or {}
     steps = Table(title="Steps (wall time in the child process)", title_justify="left")
     steps.add_column("process")
-    for name in STEPS:
+    names = step_names(children)
+    for name in names:
         steps.add_column(name, justify="right")
     steps.add_column("child total", justify="right")
     steps.add_column("status")
     for label, child in children.items():
         times = child.get("steps_s") or {}
         steps.add_row(
-            label, *[fmt_s(times.get(n)) for n in STEPS], fmt_s(child.get("wall_s")), child.get("status") or "?"
+            label, *[fmt_s(times.get(n)) for n in names], fmt_s(child.get("wall_s")), child.get("status") or "?"
         )
     out.append(steps)
     primary = children.get(run.get("primary")) or {}
@@ -143,10 +157,11 @@ def run_markdown(run: dict[str, Any]) -> list[str]:
     fwd = forward_sentence(primary.get("forward"), run.get("threads"))
     if fwd:
         lines.append(f"- {fwd}")
-    lines += ["", "| process | " + " | ".join(STEPS) + " | child total | status |", "|---" * (len(STEPS) + 3) + "|"]
+    names = step_names(run.get("children") or {})
+    lines += ["", "| process | " + " | ".join(names) + " | child total | status |", "|---" * (len(names) + 3) + "|"]
     for label, child in (run.get("children") or {}).items():
         times = child.get("steps_s") or {}
-        cells = [fmt_s(times.get(n)) for n in STEPS]
+        cells = [fmt_s(times.get(n)) for n in names]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt_s(child.get('wall_s'))} | {child.get('status')} |")
     cache_runs = run.get("cache_runs") or []
     if len(cache_runs) > 1:
@@ -156,3 +171,115 @@ def run_markdown(run: dict[str, Any]) -> list[str]:
                 f"| {r['label']} | {r['compiles']} | {fmt_s(r['compile_time_s'])} | {_cache_cells(r['cache'])} |"
             )
     return [*lines, ""]
+
+
+OFF_HOWTO = (
+    'torch.compile(model, options={"size_asserts": False, "alignment_asserts": False, "scalar_asserts": False}); '
+    "or TORCHINDUCTOR_SIZE_ASSERTS=0 TORCHINDUCTOR_ALIGNMENT_ASSERTS=0 TORCHINDUCTOR_SCALAR_ASSERTS=0 in the "
+    'environment; in vLLM: compilation_config={"inductor_compile_config": {"size_asserts": false, '
+    '"alignment_asserts": false, "scalar_asserts": false}}'
+)
+GIVE_UP = (
+    "What you give up: the check, on every call, that inputs have the sizes, strides and alignment the kernels "
+    "were compiled for; a caller that breaks that contract gets wrong results or a crash instead of an "
+    "AssertionError naming the input."
+)
+
+
+def _ci(ci: list[float]) -> str:
+    return f"95% CI {fmt_s(ci[0])} to {fmt_s(ci[1])}"
+
+
+def _signed(v: float) -> str:
+    return fmt_s(v)
+
+
+def assert_sentences(a: dict[str, Any]) -> list[str]:
+    """The asserts A/B in words a serving engineer acts on."""
+    on, off = a["asserts_on"], a["asserts_off"]
+    n_on, n_off = sum(on.values()), sum(off.values())
+    where = f"{a['rounds']} rounds x {a['calls_per_round']} calls, {a.get('threads')} thread(s), {a.get('device')}"
+    lines = [
+        f"Forward with asserts on {fmt_s(a['median_on_s'])}, off {fmt_s(a['median_off_s'])} per call "
+        f"(medians; {where}); generated code holds {n_on} asserts on, {n_off} off.",
+    ]
+    share = a.get("share_of_forward")
+    share_s = f", {share * 100:.1f}% of the forward" if share is not None else ""
+    per = a.get("per_assert_s")
+    per_s = f"; {a['asserts_per_call']} asserts run per call, {_signed(per)} each" if per is not None else ""
+    if a["significant"] and a["delta_s"] > 0:
+        lines.append(
+            f"Asserts cost {_signed(a['delta_s'])} per call ({_ci(a['ci95_s'])}){share_s}{per_s}: significant."
+        )
+        lines.append(f"To turn them off: {OFF_HOWTO}.")
+        lines.append(GIVE_UP)
+    elif a["significant"]:
+        lines.append(
+            f"Asserts on ran faster by {_signed(-a['delta_s'])} per call ({_ci(a['ci95_s'])}): a real but inverted "
+            "difference, most likely layout or code placement, not the asserts; nothing to gain by turning them off."
+        )
+    else:
+        lines.append(
+            f"No difference this run can resolve: {_signed(a['delta_s'])} per call ({_ci(a['ci95_s'])}){per_s}. "
+            "At this noise level the asserts cost nothing measurable; keep them on (or measure longer: --budget, "
+            "--rounds)."
+        )
+    if a.get("outputs_match") is False:
+        lines.append("WARNING: the two variants' outputs differ.")
+    return lines
+
+
+def logging_sentences(m: dict[str, Any]) -> list[str]:
+    """The TORCH_TRACE on/off A/B in words."""
+    lines = [
+        f"Compile with TORCH_TRACE on {fmt_s(m['median_on_s'])}, off {fmt_s(m['median_off_s'])} (medians of "
+        f"{m['pairs']} interleaved pairs, Inductor caches disabled); "
+        f"delta {_signed(m['delta_s'])} ({_ci(m['ci95_s'])})."
+    ]
+    torch_s = m.get("torch_reported_s")
+    trace_only = m.get("torch_trace_only_s")
+    lines.append(
+        f"torch's own structured_logging_overhead: {fmt_s(torch_s)} per compile; *_torch_trace_only spans: "
+        f"{fmt_s(trace_only)} per compile."
+    )
+    if m["significant"]:
+        lines.append("The difference is significant: the trace's cost is real at this noise level.")
+    else:
+        lines.append(
+            "The difference is below what the noise can resolve here (the CI covers 0): read torch's counter and the "
+            "trace-only spans as the cost, and run more --pairs to resolve it."
+        )
+    return lines
+
+
+def measurement_parts(m: dict[str, Any]) -> list:
+    """Rich renderables for the `measurements` of a run."""
+    out: list = []
+    if m.get("asserts"):
+        out.append(
+            Panel("\n".join(assert_sentences(m["asserts"])), title="Runtime asserts: measured cost", title_align="left")
+        )
+    if m.get("logging"):
+        out.append(
+            Panel(
+                "\n".join(logging_sentences(m["logging"])),
+                title="TORCH_TRACE logging: measured cost",
+                title_align="left",
+            )
+        )
+    return out
+
+
+def measurement_markdown(m: dict[str, Any]) -> list[str]:
+    """Markdown lines for the `measurements` of a run."""
+    lines: list[str] = []
+    if m.get("asserts"):
+        lines += ["### Runtime asserts: measured cost", "", *[f"- {x}" for x in assert_sentences(m["asserts"])], ""]
+    if m.get("logging"):
+        lines += [
+            "### TORCH_TRACE logging: measured cost",
+            "",
+            *[f"- {x}" for x in logging_sentences(m["logging"])],
+            "",
+        ]
+    return lines

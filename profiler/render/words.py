@@ -32,14 +32,20 @@ PHASE_MEANING = {
 
 
 def fmt_s(value: float | None) -> str:
-    """A duration for people: `12.3 s`, `45.6 ms`, `789 us`; `-` when unknown."""
+    """A duration for people: `12.3 s`, `45.6 ms`, `789 us`, `12.3 us`, `456 ns`; `-` when unknown."""
     if value is None:
         return "-"
+    if value < 0:
+        return "-" + fmt_s(-value)
     if value >= 1:
         return f"{value:.2f} s"
     if value >= 1e-3:
         return f"{value * 1e3:.1f} ms"
-    return f"{value * 1e6:.0f} us"
+    if value >= 100e-6 or value == 0:
+        return f"{value * 1e6:.0f} us"
+    if value >= 1e-6:
+        return f"{value * 1e6:.1f} us"
+    return f"{value * 1e9:.0f} ns"
 
 
 def fmt_pct(share: float | None) -> str:
