@@ -144,8 +144,8 @@ def run_command(
         [], "--measure", help="A/B cost measurement: asserts or logging (repeatable)."
     ),
     rounds: int = typer.Option(40, "--rounds", help="--measure asserts: rounds of --calls calls per variant."),
-    pairs: int = typer.Option(4, "--pairs", help="--measure logging: compiles with the trace on and off."),
-    budget: float = typer.Option(20.0, "--budget", help="--measure: seconds the timing may take (per measurement)."),
+    pairs: int = typer.Option(6, "--pairs", help="--measure logging: pairs of compiles, trace on and off."),
+    budget: float = typer.Option(120.0, "--budget", help="--measure: seconds each measurement may take."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no report on the console (for CI)."),
     limit: int = typer.Option(25, "--limit", help="Compile rows shown (0: all)."),
 ) -> None:

@@ -35,8 +35,9 @@ class Paired:
     median_off: float
     delta: float  # median of the per-round differences on - off
     ci95: tuple[float, float]
-    significant: bool  # the CI excludes 0
+    significant: bool  # the CI excludes 0 and there were enough pairs to compute one
     pairs: int
+    enough: bool = True  # at least MIN_PAIRS pairs
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (seconds)."""
@@ -46,12 +47,17 @@ class Paired:
             "delta_s": self.delta,
             "ci95_s": list(self.ci95),
             "significant": self.significant,
+            "enough_samples": self.enough,
         }
+
+
+MIN_PAIRS = 6  # below this a bootstrap interval is too coarse to call anything (3 pairs agree by chance 1 in 4)
 
 
 def paired(on: Sequence[float], off: Sequence[float], seed: int = 0) -> Paired:
     """Compare per-round samples of two variants measured alternately: the delta is the median of
-    the per-round differences, its CI a bootstrap over rounds; significant when the CI excludes 0."""
+    the per-round differences, its CI a bootstrap over rounds; significant when the CI excludes 0
+    and there are at least `MIN_PAIRS` pairs."""
     if len(on) != len(off) or not on:
         raise ValueError("paired samples need the same, non-zero number of rounds")
     diffs = [a - b for a, b in zip(on, off, strict=True)]
@@ -61,6 +67,7 @@ def paired(on: Sequence[float], off: Sequence[float], seed: int = 0) -> Paired:
         median_off=statistics.median(off),
         delta=statistics.median(diffs),
         ci95=(lo, hi),
-        significant=lo > 0 or hi < 0,
+        significant=(lo > 0 or hi < 0) and len(diffs) >= MIN_PAIRS,
         pairs=len(diffs),
+        enough=len(diffs) >= MIN_PAIRS,
     )

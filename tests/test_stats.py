@@ -39,3 +39,8 @@ def test_bootstrap_is_seeded_and_ordered():
 def test_unpaired_input_is_refused():
     with pytest.raises(ValueError):
         paired([1.0, 2.0], [1.0])
+
+
+def test_too_few_pairs_is_never_significant():
+    result = paired([2.0, 2.1, 2.2], [1.0, 1.1, 1.0])
+    assert result.ci95[0] > 0 and not result.significant and not result.enough

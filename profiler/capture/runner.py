@@ -41,7 +41,7 @@ class RunRequest:
     measure_budget_s: float = 5.0
     measure: list[str] = field(default_factory=list)  # "asserts", "logging": A/B measurements
     rounds: int = 40
-    pairs: int = 4
+    pairs: int = 6
     argv: list[str] = field(default_factory=list)
 
 

@@ -242,7 +242,9 @@ def logging_sentences(m: dict[str, Any]) -> list[str]:
         f"torch's own structured_logging_overhead: {fmt_s(torch_s)} per compile; *_torch_trace_only spans: "
         f"{fmt_s(trace_only)} per compile."
     )
-    if m["significant"]:
+    if not m.get("enough_samples", True):
+        lines.append(f"Too few pairs ({m['pairs']}) to call the difference either way: run with --pairs 6 or more.")
+    elif m["significant"]:
         lines.append("The difference is significant: the trace's cost is real at this noise level.")
     else:
         lines.append(
