@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from compileprof.profiler import __version__
 
+from .gate import check_command, diff_command
 from .models import models_command
 from .report import report_command
 from .run import run_command
@@ -19,6 +20,8 @@ app = typer.Typer(
 app.command("run")(run_command)
 app.command("report")(report_command)
 app.command("models")(models_command)
+app.command("check")(check_command)
+app.command("diff")(diff_command)
 
 
 def _version(value: bool) -> None:

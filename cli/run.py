@@ -146,6 +146,7 @@ def run_command(
     rounds: int = typer.Option(40, "--rounds", help="--measure asserts: rounds of --calls calls per variant."),
     pairs: int = typer.Option(6, "--pairs", help="--measure logging: pairs of compiles, trace on and off."),
     budget: float = typer.Option(120.0, "--budget", help="--measure: seconds each measurement may take."),
+    repeat: int = typer.Option(1, "--repeat", help="Run the measured compile N times (samples for check)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no report on the console (for CI)."),
     limit: int = typer.Option(25, "--limit", help="Compile rows shown (0: all)."),
 ) -> None:
@@ -165,6 +166,8 @@ def run_command(
         "artifact_prefix": parse_prefix(artifact_prefix),
         "dynamic": dynamic,
     }
+    if repeat < 1:
+        raise CompileprofError("--repeat must be at least 1", EXIT_USAGE)
     measures = sorted({m.value for m in measure})
     if "asserts" in measures and backend not in ("inductor", "piecewise"):
         raise CompileprofError(
@@ -192,6 +195,7 @@ def run_command(
         measure=measures,
         rounds=rounds,
         pairs=pairs,
+        repeat=repeat,
         argv=["compileprof", *sys.argv[1:]],
     )
     _, outcomes = _run_with_progress(req, quiet)

@@ -80,3 +80,8 @@ def default_run(tmp_path_factory, inductor_cache) -> Path:
     )
     assert result.exit_code == 0, result.output
     return out
+
+
+def run_quiet(out: Path, cache: Path, *args: str, calls: str = "2"):
+    """`compileprof run ARGS --out OUT --cache-dir CACHE --calls N --quiet`, in this process."""
+    return run_cli("run", *args, "--out", str(out), "--cache-dir", str(cache), "--calls", calls, "--quiet")

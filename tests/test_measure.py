@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_cli
+from conftest import run_cli, run_quiet
 
 KINDS = {"size_stride", "alignment", "scalar", "nan"}
 
 
 def test_measure_asserts_on_the_default_model(tmp_path, inductor_cache):
     out = tmp_path / "asserts"
-    result = run_cli(
-        "run", "--measure", "asserts", "--rounds", "6", "--calls", "5", "--budget", "5", "--out", str(out),
-        "--cache-dir", str(inductor_cache), "--quiet",
-    )  # fmt: skip
+    result = run_quiet(out, inductor_cache, "--measure", "asserts", "--rounds", "6", "--budget", "5", calls="5")
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     a = report["measurements"]["asserts"]
@@ -36,10 +33,9 @@ def test_measure_asserts_on_the_default_model(tmp_path, inductor_cache):
 
 def test_measure_logging_reports_pairs_next_to_torchs_counter(tmp_path, inductor_cache):
     out = tmp_path / "logging"
-    result = run_cli(
-        "run", "mlp", "--backend", "inductor", "--measure", "logging", "--pairs", "2", "--calls", "0",
-        "--out", str(out), "--cache-dir", str(inductor_cache), "--quiet",
-    )  # fmt: skip
+    result = run_quiet(
+        out, inductor_cache, "mlp", "--backend", "inductor", "--measure", "logging", "--pairs", "2", calls="0"
+    )
     assert result.exit_code == 0, result.output
     m = json.loads((out / "report.json").read_text())["measurements"]["logging"]
     assert m["pairs"] == 2 and m["compiles_traced"] == 2

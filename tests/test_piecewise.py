@@ -6,7 +6,7 @@ import json
 
 import pytest
 from compileprof.profiler.report import build_report, report_to_dict
-from conftest import record_line, run_cli
+from conftest import record_line, run_cli, run_quiet
 
 
 def _records(run_dir, kind, name_end):
@@ -69,10 +69,7 @@ def test_trace_artifacts_have_their_fields(default_run):
 
 def test_custom_split_ops(tmp_path, inductor_cache):
     out = tmp_path / "gelu"
-    result = run_cli(
-        "run", "mlp", "--split-ops", "aten::gelu", "--out", str(out), "--cache-dir", str(inductor_cache),
-        "--calls", "2", "--quiet",
-    )  # fmt: skip
+    result = run_quiet(out, inductor_cache, "mlp", "--split-ops", "aten::gelu")
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     # Linear | GELU | Linear | GELU | Linear
@@ -83,10 +80,9 @@ def test_custom_split_ops(tmp_path, inductor_cache):
 
 def test_vllm_prefix_is_read_back_by_report(tmp_path, inductor_cache):
     out = tmp_path / "vllm"
-    result = run_cli(
-        "run", "mlp", "--artifact-prefix", "vllm", "--split-ops", "", "--compile-sizes", "2", "--out", str(out),
-        "--cache-dir", str(inductor_cache), "--calls", "2", "--quiet",
-    )  # fmt: skip
+    result = run_quiet(
+        out, inductor_cache, "mlp", "--artifact-prefix", "vllm", "--split-ops", "", "--compile-sizes", "2"
+    )
     assert result.exit_code == 0, result.output
     assert _records(out, "artifact", "vllm_piecewise_compile_start")
     assert _records(out, "artifact", "vllm_compilation_config")

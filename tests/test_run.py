@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 from compileprof.profiler.errors import EXIT_RUN_FAILED, EXIT_TIMEOUT, EXIT_USAGE
-from conftest import run_cli
+from conftest import run_cli, run_quiet
 
 
 def _report(run_dir):
@@ -82,10 +82,7 @@ def factory_file(tmp_path_factory):
 
 def test_factory_in_a_file_gets_options_as_keyword_arguments(factory_file, tmp_path, inductor_cache):
     out = tmp_path / "run"
-    result = run_cli(
-        "run", f"{factory_file}:strict", "--model-arg", "width=12", "--batch", "3",
-        "--out", str(out), "--cache-dir", str(inductor_cache), "--calls", "2", "--quiet",
-    )  # fmt: skip
+    result = run_quiet(out, inductor_cache, f"{factory_file}:strict", "--model-arg", "width=12", "--batch", "3")
     assert result.exit_code == 0, result.output
     report = _report(out)
     assert report["run"]["children"]["cold"]["model"]["inputs"] == ["(3, 12) float32"]
@@ -95,11 +92,7 @@ def test_factory_in_a_file_gets_options_as_keyword_arguments(factory_file, tmp_p
 
 def test_graph_break_model_shows_breaks_recompiles_and_warm_cache(tmp_path, inductor_cache):
     out = tmp_path / "gb"
-    result = run_cli(
-        "run", "graph-break", "--backend", "inductor", "--cache", "both", "--out", str(out),
-        "--cache-dir", str(inductor_cache),
-        "--calls", "2", "--quiet",
-    )  # fmt: skip
+    result = run_quiet(out, inductor_cache, "graph-break", "--backend", "inductor", "--cache", "both")
     assert result.exit_code == 0, result.output
     report = _report(out)
     assert report["summary"]["graph_breaks"] == 2
@@ -113,7 +106,7 @@ def test_graph_break_model_shows_breaks_recompiles_and_warm_cache(tmp_path, indu
 
 def test_graph_break_under_piecewise_says_what_to_do(tmp_path, inductor_cache):
     out = tmp_path / "gbpw"
-    result = run_cli("run", "graph-break", "--out", str(out), "--cache-dir", str(inductor_cache), "--quiet")
+    result = run_quiet(out, inductor_cache, "graph-break")
     assert result.exit_code == EXIT_RUN_FAILED and "step 'compile'" in result.output
     assert "--backend inductor" in result.output
 
@@ -139,10 +132,7 @@ def test_child_past_timeout_is_stopped(factory_file, tmp_path):
 def test_hf_architecture_from_config(tmp_path, inductor_cache):
     pytest.importorskip("transformers")
     out = tmp_path / "hf"
-    result = run_cli(
-        "run", "hf:llama", "--seq-len", "16", "--out", str(out), "--cache-dir", str(inductor_cache),
-        "--calls", "2", "--quiet",
-    )  # fmt: skip
+    result = run_quiet(out, inductor_cache, "hf:llama", "--seq-len", "16")
     assert result.exit_code == 0, result.output
     report = _report(out)
     assert report["run"]["children"]["cold"]["model"]["class"] == "LlamaForCausalLM"

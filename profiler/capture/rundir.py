@@ -15,6 +15,7 @@ MANIFEST = "manifest.json"
 DEFAULT_ROOT = Path("compileprof-runs")
 # What a run writes; with --force only these are replaced, nothing else in the directory is touched.
 OWNED = ("manifest.json", "report.json", "report.md", "cold", "warm", "fill")
+_REPEAT = re.compile(r"^(cold|warm)\d+$")
 
 
 def default_run_dir(model_label: str, root: Path = DEFAULT_ROOT) -> Path:
@@ -40,7 +41,7 @@ def prepare_run_dir(path: Path, force: bool) -> Path:
                 "the run in it",
                 EXIT_USAGE,
             )
-        for name in OWNED:
+        for name in [*OWNED, *(p.name for p in path.iterdir() if _REPEAT.match(p.name))]:
             p = path / name
             if p.is_dir():
                 shutil.rmtree(p)

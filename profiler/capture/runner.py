@@ -42,6 +42,7 @@ class RunRequest:
     measure: list[str] = field(default_factory=list)  # "asserts", "logging": A/B measurements
     rounds: int = 40
     pairs: int = 6
+    repeat: int = 1
     argv: list[str] = field(default_factory=list)
 
 
@@ -111,13 +112,15 @@ class ChildOutcome:
         }
 
 
-def plan(cache: str) -> tuple[list[tuple[str, bool]], str]:
-    """The children to run for a cache mode, as (label, measured), and the label the report is built from."""
+def plan(cache: str, repeat: int = 1) -> tuple[list[tuple[str, bool]], str]:
+    """The children to run for a cache mode, as (label, measured), and the label the report is built
+    from; `repeat` > 1 adds repeats of the measured compile (`cold2`, `warm2`, ...) as samples."""
+    extra = [str(i) for i in range(2, max(1, repeat) + 1)]
     if cache == "warm":
-        return [("fill", False), ("warm", True)], "warm"
+        return [("fill", False), ("warm", True), *((f"warm{i}", False) for i in extra)], "warm"
     if cache == "both":
-        return [("cold", True), ("warm", True)], "cold"
-    return [("cold", True)], "cold"
+        return [("cold", True), ("warm", True), *((f"{k}{i}", False) for i in extra for k in ("cold", "warm"))], "cold"
+    return [("cold", True), *((f"cold{i}", False) for i in extra)], "cold"
 
 
 def run_child(
@@ -208,20 +211,25 @@ def _report_steps(progress: Path, seen: int, label: str, on_step: Callable[[str,
 
 def execute(req: RunRequest, on_step: Callable[[str, str], None]) -> tuple[dict[str, Any], list[ChildOutcome]]:
     """Run the children the cache mode asks for (stopping at the first failure); write and return the manifest."""
-    children, primary = plan(req.cache)
+    children, primary = plan(req.cache, req.repeat)
     fresh = req.cache_dir is None
-    cache_dir = Path(tempfile.mkdtemp(prefix="compileprof-inductor-")) if fresh else req.cache_dir
+    made: list[Path] = []
+    cache_dir = req.cache_dir
     started = time.time()
     outcomes: list[ChildOutcome] = []
     try:
         for label, measured in children:
+            if fresh and not label.startswith("warm"):  # every cold (or filling) compile gets an empty cache
+                cache_dir = Path(tempfile.mkdtemp(prefix="compileprof-inductor-"))
+                made.append(cache_dir)
+            assert cache_dir is not None
             outcome = run_child(req, label, measured, cache_dir, on_step)
             outcomes.append(outcome)
             if not outcome.ok:
                 break
     finally:
-        if fresh:
-            shutil.rmtree(cache_dir, ignore_errors=True)
+        for d in made:
+            shutil.rmtree(d, ignore_errors=True)
     last = outcomes[-1]
     status = "ok" if last.ok else ("timeout" if last.timed_out else "failed")
     first = next((o.result for o in outcomes if o.result and o.result.get("versions")), {}) or {}
@@ -247,6 +255,7 @@ def execute(req: RunRequest, on_step: Callable[[str, str], None]) -> tuple[dict[
         "cache_dir": str(req.cache_dir) if req.cache_dir else None,
         "timeout_s": req.timeout_s,
         "measure": req.measure,
+        "repeat": req.repeat,
         "primary": primary if any(o.label == primary for o in outcomes) else last.label,
         "children": {o.label: o.to_dict() for o in outcomes},
     }
