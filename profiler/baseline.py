@@ -13,7 +13,7 @@ from .capture.rundir import read_manifest
 from .discover import find_logs
 from .errors import EXIT_NO_DATA, EXIT_USAGE, CompileprofError
 from .metrics import Metric, merge_samples, report_metrics
-from .report import Report, _read, build_report
+from .report import Report, build_report, read_logs
 
 BASELINE_KIND = "compileprof-baseline"
 
@@ -45,7 +45,7 @@ def _samples_of_run(run_dir: Path, manifest: dict[str, Any], jobs: int | None) -
     for label, child in (manifest.get("children") or {}).items():
         if label.rstrip("0123456789") != kind or child.get("status") != "ok":
             continue
-        reports.append(_read(find_logs(run_dir / child["trace"]), str(run_dir), jobs))
+        reports.append(read_logs(find_logs(run_dir / child["trace"]), str(run_dir), jobs))
     return reports
 
 

@@ -95,16 +95,17 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
     manifest = read_manifest(Path(path)) if Path(path).is_dir() else None
     if manifest is not None:
         child = manifest["children"].get(manifest.get("primary"), {})
-        report = _read(find_logs(Path(path) / child.get("trace", "cold/trace"), latest=latest), str(path), jobs)
+        report = read_logs(find_logs(Path(path) / child.get("trace", "cold/trace"), latest=latest), str(path), jobs)
         report.run = run_section(Path(path), manifest, report, jobs)
         report.measurements = measurements(
             child, report.graphs, [p for t in report.traces for p in t.pieces], report.compiles
         )
         return report
-    return _read(find_logs(path, latest=latest), str(path), jobs)
+    return read_logs(find_logs(path, latest=latest), str(path), jobs)
 
 
-def _read(logs: list[Path], source: str, jobs: int | None) -> Report:
+def read_logs(logs: list[Path], source: str, jobs: int | None) -> Report:
+    """Read `logs` (in parallel) and combine them into one report; `source` names what was asked for."""
     traces = summarize_files(logs, jobs=jobs)
     if len(traces) == 1 and traces[0].parse.records == 0 and traces[0].parse.lines > 0:
         t = traces[0]
@@ -133,7 +134,7 @@ def run_section(run_dir: Path, manifest: dict[str, Any], primary: Report, jobs: 
             cache_runs.append(_cache_run(label, primary))
             continue
         try:
-            other = _read(find_logs(run_dir / child["trace"]), str(run_dir), jobs)
+            other = read_logs(find_logs(run_dir / child["trace"]), str(run_dir), jobs)
         except CompileprofError:
             continue
         cache_runs.append(_cache_run(label, other))

@@ -100,19 +100,10 @@ def compare(expected: Any, actual: Any, dtype_tol: float) -> dict[str, Any]:
 
 
 def time_calls(fns: dict[str, Any], inputs: tuple, calls: int, budget_s: float, sync: Any) -> dict[str, Any]:
-    """Median seconds per call of each function, called in turn (interleaved) up to `calls` times or `budget_s`."""
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    deadline = time.perf_counter() + budget_s
-    for i in range(calls):
-        order = list(fns) if i % 2 == 0 else list(reversed(fns))
-        for name in order:
-            sync()
-            t0 = time.perf_counter()
-            fns[name](*inputs)
-            sync()
-            samples[name].append(time.perf_counter() - t0)
-        if time.perf_counter() > deadline and i >= 2:
-            break
+    """Median and minimum seconds per call of each function, called one at a time in alternating order."""
+    from .measure import interleaved
+
+    samples = interleaved(fns, inputs, rounds=calls, calls=1, budget_s=budget_s, sync=sync)
     return {
         "calls": len(next(iter(samples.values()))),
         **{f"{name}_median_s": statistics.median(s) for name, s in samples.items()},

@@ -13,6 +13,39 @@ from typing import Any
 ASSERTS_OFF = {"size_asserts": False, "alignment_asserts": False, "scalar_asserts": False}
 
 
+def interleaved(
+    fns: dict[str, Callable[..., Any]],
+    inputs: tuple,
+    rounds: int,
+    calls: int,
+    budget_s: float,
+    sync: Callable[[], Any],
+    warmup: int = 0,
+) -> dict[str, list[float]]:
+    """Seconds per call of each function, one sample per round (the mean of `calls` calls), in up to
+    `rounds` rounds that alternate the order; stops at an even round (at least 4) past `budget_s`."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn(*inputs)
+        sync()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    deadline = time.perf_counter() + budget_s
+    calls = max(1, calls)
+    for r in range(max(2, rounds)):
+        for name in names if r % 2 == 0 else reversed(names):
+            fn = fns[name]
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn(*inputs)
+            sync()
+            samples[name].append((time.perf_counter() - t0) / calls)
+        if r % 2 == 1 and r >= 3 and time.perf_counter() > deadline:
+            break
+    return samples
+
+
 def assert_rounds(
     on: Callable[..., Any],
     off: Callable[..., Any],
@@ -23,35 +56,16 @@ def assert_rounds(
     sync: Callable[[], Any],
     warmup: int = 5,
 ) -> dict[str, Any]:
-    """Seconds per call of `on` and `off`, one sample per round each (the mean of `calls` calls),
-    in up to `rounds` rounds that alternate which goes first; stops at an even round past `budget_s`."""
+    """The asserts A/B: `interleaved` samples of the on and off variants, and how they were taken."""
     import torch
 
-    fns = {"on": on, "off": off}
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn(*inputs)
-        sync()
-    samples: dict[str, list[float]] = {"on": [], "off": []}
-    deadline = time.perf_counter() + budget_s
-    calls = max(1, calls)
-    for r in range(max(2, rounds)):
-        for name in ("on", "off") if r % 2 == 0 else ("off", "on"):
-            fn = fns[name]
-            sync()
-            t0 = time.perf_counter()
-            for _ in range(calls):
-                fn(*inputs)
-            sync()
-            samples[name].append((time.perf_counter() - t0) / calls)
-        if r % 2 == 1 and r >= 3 and time.perf_counter() > deadline:
-            break
+    samples = interleaved({"on": on, "off": off}, inputs, rounds, calls, budget_s, sync, warmup)
     first = next((x for x in inputs if isinstance(x, torch.Tensor) and x.dim() > 0), None)
     return {
         "samples_on_s": samples["on"],
         "samples_off_s": samples["off"],
         "rounds": len(samples["on"]),
-        "calls_per_round": calls,
+        "calls_per_round": max(1, calls),
         "warmup": warmup,
         "budget_s": budget_s,
         "threads": torch.get_num_threads(),
