@@ -68,17 +68,12 @@ def _run_with_progress(req: RunRequest, quiet: bool) -> tuple[dict, list[ChildOu
             tasks.clear()
             tasks[f"{label}: {step}"] = progress.add_task(f"{label}: {step}", total=1)
 
-        result = execute(req, on_step)
-        last = execute_outcome_ok(result)
-        for task in tasks.values():
-            progress.update(task, completed=1 if last else 0)
+        manifest, outcomes = execute(req, on_step)
+        finished = bool(outcomes) and outcomes[-1].ok
+        for task in tasks.values():  # the last step: done, or left unfinished when the child failed
+            progress.update(task, completed=1 if finished else 0)
             progress.stop_task(task)
-    return result
-
-
-def execute_outcome_ok(result: tuple[dict, list[ChildOutcome]]) -> bool:
-    """True when the last child of a run finished every step."""
-    return bool(result[1]) and result[1][-1].ok
+    return manifest, outcomes
 
 
 def _failure_message(outcome: ChildOutcome, run_dir: Path, backend: str) -> tuple[str, int]:
