@@ -32,20 +32,24 @@ def fingerprint(report: Report, manifest: dict[str, Any] | None) -> dict[str, An
     return {
         "python": None,
         "torch": ", ".join(report.torch_versions) or None,
-        "device": next((t.device for t in report.traces if t.device), None),
+        "device": report.device,
         "cpu_count": None,
         "cache": None,
     }
 
 
-def _samples_of_run(run_dir: Path, manifest: dict[str, Any], jobs: int | None) -> list[Report]:
+def _samples_of_run(run_dir: Path, manifest: dict[str, Any], primary_report: Report, jobs: int | None) -> list[Report]:
+    """The reports of the primary child and of its repeats (`cold2`, ...); the primary's is already read."""
     primary = manifest.get("primary", "cold")
     kind = primary.rstrip("0123456789")
     reports = []
     for label, child in (manifest.get("children") or {}).items():
         if label.rstrip("0123456789") != kind or child.get("status") != "ok":
             continue
-        reports.append(read_logs(find_logs(run_dir / child["trace"]), str(run_dir), jobs))
+        if label == primary:
+            reports.append(primary_report)
+        else:
+            reports.append(read_logs(find_logs(run_dir / child["trace"]), str(run_dir), jobs))
     return reports
 
 
@@ -65,7 +69,7 @@ def gather(paths: list[Path], jobs: int | None = None) -> tuple[dict[str, Metric
         report = build_report(path, jobs=jobs)
         fp = fp or fingerprint(report, manifest)
         reports.append(report)
-        extra = _samples_of_run(Path(path), manifest, jobs) if manifest else []
+        extra = _samples_of_run(Path(path), manifest, report, jobs) if manifest else []
         if len(extra) > 1:
             # every repeat is a sample; the run's own report (its primary child) carries the extras
             # (measurements) the repeats do not have

@@ -72,7 +72,7 @@ def report_metrics(report: Report) -> dict[str, Metric]:
     for event, n in s.cache.items():
         if event.endswith("_miss"):
             count(f"cache.{event}", n)
-    pieces = [p for t in report.traces for p in t.pieces]
+    pieces = report.pieces
     if pieces:
         count("pieces.compiles", len(pieces))
     time("compile_time_s", s.compile_time_s)

@@ -24,7 +24,7 @@ from .capture.rundir import read_manifest
 from .discover import find_logs
 from .errors import CompileprofError
 from .measurements import measurements
-from .model import AssertCounts, CompileInfo, GraphAsserts, SpanTotal, TraceReport
+from .model import AssertCounts, CompileInfo, GraphAsserts, PieceCompile, PiecewiseSplit, SpanTotal, TraceReport
 from .records import ParseStats
 from .summarize import summarize_files
 
@@ -59,6 +59,21 @@ class Report:
     def ranks(self) -> list[int]:
         """Distinct ranks of the logs."""
         return sorted({t.rank for t in self.traces if t.rank is not None})
+
+    @property
+    def device(self) -> str | None:
+        """The device the generated code targets (the first log that shows one)."""
+        return next((t.device for t in self.traces if t.device), None)
+
+    @property
+    def pieces(self) -> list[PieceCompile]:
+        """Piece compiles of a piecewise backend, over all logs in order."""
+        return [p for t in self.traces for p in t.pieces]
+
+    @property
+    def piecewise(self) -> PiecewiseSplit | None:
+        """The split a piecewise backend logged (the first log's)."""
+        return next((t.piecewise for t in self.traces if t.piecewise), None)
 
     @property
     def stray_events(self) -> tuple[int, int]:
@@ -97,9 +112,7 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
         child = manifest["children"].get(manifest.get("primary"), {})
         report = read_logs(find_logs(Path(path) / child.get("trace", "cold/trace"), latest=latest), str(path), jobs)
         report.run = run_section(Path(path), manifest, report, jobs)
-        report.measurements = measurements(
-            child, report.graphs, [p for t in report.traces for p in t.pieces], report.compiles
-        )
+        report.measurements = measurements(child, report.graphs, report.pieces, report.compiles)
         return report
     return read_logs(find_logs(path, latest=latest), str(path), jobs)
 
@@ -221,7 +234,7 @@ def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]
         "source": report.source,
         "files": [t.path for t in report.traces],
         "torch_versions": report.torch_versions,
-        "device": next((t.device for t in report.traces if t.device), None),
+        "device": report.device,
         "parse": report.parse.to_dict(),
         "summary": summary,
         "compiles": [compile_to_dict(c) for c in report.compiles] if with_compiles else [],
@@ -243,8 +256,8 @@ def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]
             for t in report.traces
         ],
         "rank_skew": report.skew.to_dict() if report.skew else None,
-        "piecewise": next((t.piecewise.to_dict() for t in report.traces if t.piecewise), None),
-        "pieces": [p.to_dict() for t in report.traces for p in t.pieces],
+        "piecewise": report.piecewise.to_dict() if report.piecewise else None,
+        "pieces": [p.to_dict() for p in report.pieces],
         "run": report.run,
         "measurements": report.measurements,
     }

@@ -78,9 +78,9 @@ def render_markdown(report: Report, limit: int = 25) -> str:
     )
     if len(report.compiles) > limit:
         lines += [f"_{len(report.compiles) - limit} more compiles not shown._", ""]
-    pieces = [p for t in report.traces for p in t.pieces]
+    pieces = report.pieces
     if pieces:
-        split = next((t.piecewise for t in report.traces if t.piecewise), None)
+        split = report.piecewise
         lines += ["### Piece compiles", ""]
         if split is not None:
             lines += [

@@ -43,7 +43,7 @@ def _summary(report: Report) -> Panel:
     ranks = report.ranks
     grid.add_row("logs", f"{len(report.traces)}" + (f"  (ranks {', '.join(map(str, ranks))})" if ranks else ""))
     grid.add_row("torch", ", ".join(report.torch_versions) or "unknown (not in this log)")
-    device = next((t.device for t in report.traces if t.device), None)
+    device = report.device
     grid.add_row("device", device or "unknown (no generated code)")
     grid.add_row("compiled frames", f"{s.frames}  ({s.compiles} compiles, {s.attempts} attempts)")
     grid.add_row("compile time", fmt_s(s.compile_time_s))
@@ -125,8 +125,8 @@ def _compiles(report: Report, opts: ConsoleOptions) -> list:
 
 
 def _pieces(report: Report) -> list:
-    pieces = [p for t in report.traces for p in t.pieces]
-    split = next((t.piecewise for t in report.traces if t.piecewise), None)
+    pieces = report.pieces
+    split = report.piecewise
     if not pieces and split is None:
         return []
     out: list = []

@@ -190,10 +190,6 @@ def _ci(ci: list[float]) -> str:
     return f"95% CI {fmt_s(ci[0])} to {fmt_s(ci[1])}"
 
 
-def _signed(v: float) -> str:
-    return fmt_s(v)
-
-
 def assert_sentences(a: dict[str, Any]) -> list[str]:
     """The asserts A/B in words a serving engineer acts on."""
     on, off = a["asserts_on"], a["asserts_off"]
@@ -206,21 +202,19 @@ def assert_sentences(a: dict[str, Any]) -> list[str]:
     share = a.get("share_of_forward")
     share_s = f", {share * 100:.1f}% of the forward" if share is not None else ""
     per = a.get("per_assert_s")
-    per_s = f"; {a['asserts_per_call']} asserts run per call, {_signed(per)} each" if per is not None else ""
+    per_s = f"; {a['asserts_per_call']} asserts run per call, {fmt_s(per)} each" if per is not None else ""
     if a["significant"] and a["delta_s"] > 0:
-        lines.append(
-            f"Asserts cost {_signed(a['delta_s'])} per call ({_ci(a['ci95_s'])}){share_s}{per_s}: significant."
-        )
+        lines.append(f"Asserts cost {fmt_s(a['delta_s'])} per call ({_ci(a['ci95_s'])}){share_s}{per_s}: significant.")
         lines.append(f"To turn them off: {OFF_HOWTO}.")
         lines.append(GIVE_UP)
     elif a["significant"]:
         lines.append(
-            f"Asserts on ran faster by {_signed(-a['delta_s'])} per call ({_ci(a['ci95_s'])}): a real but inverted "
+            f"Asserts on ran faster by {fmt_s(-a['delta_s'])} per call ({_ci(a['ci95_s'])}): a real but inverted "
             "difference, most likely layout or code placement, not the asserts; nothing to gain by turning them off."
         )
     else:
         lines.append(
-            f"No difference this run can resolve: {_signed(a['delta_s'])} per call ({_ci(a['ci95_s'])}){per_s}. "
+            f"No difference this run can resolve: {fmt_s(a['delta_s'])} per call ({_ci(a['ci95_s'])}){per_s}. "
             "At this noise level the asserts cost nothing measurable; keep them on (or measure longer: --budget, "
             "--rounds)."
         )
@@ -234,7 +228,7 @@ def logging_sentences(m: dict[str, Any]) -> list[str]:
     lines = [
         f"Compile with TORCH_TRACE on {fmt_s(m['median_on_s'])}, off {fmt_s(m['median_off_s'])} (medians of "
         f"{m['pairs']} interleaved pairs, Inductor caches disabled); "
-        f"delta {_signed(m['delta_s'])} ({_ci(m['ci95_s'])})."
+        f"delta {fmt_s(m['delta_s'])} ({_ci(m['ci95_s'])})."
     ]
     torch_s = m.get("torch_reported_s")
     trace_only = m.get("torch_trace_only_s")
