@@ -24,7 +24,7 @@ from torch._logging import trace_structured
 from torch._subclasses.fake_tensor import FakeTensor
 from torch.fx.passes.split_module import split_module
 
-from .registry import BackendOptions
+from .options import BackendOptions
 
 DEFAULT_SPLIT_OPS = (
     "aten::scaled_dot_product_attention",

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from compileprof.profiler.errors import EXIT_USAGE, CompileprofError
 
-
-@dataclass(frozen=True, slots=True)
-class BackendOptions:
-    """What a run passes to a backend."""
-
-    inductor_options: dict[str, Any] = field(default_factory=dict)
-    split_ops: tuple[str, ...] | None = None  # piecewise: None = the default (attention)
-    compile_sizes: tuple[int, ...] = ()
-    artifact_prefix: str = "compileprof"
-    dynamic: bool = True
+from .options import BackendOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +51,6 @@ REGISTRY: dict[str, Backend] = {
     ),
     "eager": Backend("eager", "Dynamo tracing only; the graph runs eagerly", _named("eager")),
 }
-
-
-def register(backend: Backend) -> None:
-    """Add or replace a backend in the registry."""
-    REGISTRY[backend.name] = backend
 
 
 def get_backend(name: str) -> Backend:
