@@ -1,15 +1,18 @@
-"""What every command shares: user-facing errors as one line and an exit code, output files."""
+"""What every command shares: user-facing errors as one line and an exit code, writing a rendered
+document to stdout or a file, and the command line as given."""
 
 from __future__ import annotations
 
 import functools
 import sys
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 import typer
 from compileprof.profiler.errors import EXIT_NO_DATA, EXIT_USAGE, CompileprofError
+from compileprof.profiler.render.registry import Renderer, RenderOptions
 from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,36 +42,49 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def write_output(content: str | bytes | Callable[[BinaryIO], None], out: Path | None, force: bool) -> None:
-    """Write `content` (text, bytes, or a function writing to a binary handle) to `out`, refusing to
-    overwrite an existing file without `force`; to stdout when `out` is None."""
+def refuse_overwrite(out: Path | None, force: bool) -> None:
+    """A usage error when `out` exists and `force` was not given."""
     if out is not None and out.exists() and not force:
         raise CompileprofError(f"{out}: already exists; pass --force to overwrite it", EXIT_USAGE)
 
-    def emit(fh: BinaryIO) -> None:
-        if callable(content):
-            content(fh)
-        else:
-            fh.write(content.encode() if isinstance(content, str) else content)
 
+def stdout_width(out: Path | None, piped: int = 120) -> int | None:
+    """Console width: a terminal's own (None), else `piped` columns (rich would use 80)."""
+    return None if out is None and sys.stdout.isatty() else piped
+
+
+def emit(renderer: Renderer, doc: Any, opts: RenderOptions, out: Path | None, force: bool) -> None:
+    """Write `doc` with `renderer` to `out`, refusing to overwrite an existing file without `force`;
+    to stdout when `out` is None."""
+    refuse_overwrite(out, force)
     if out is None:
         sys.stdout.flush()
-        emit(sys.stdout.buffer)
+        renderer.write(doc, sys.stdout.buffer, opts)
         sys.stdout.buffer.flush()
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as fh:
-        emit(fh)
+        renderer.write(doc, fh, opts)
 
 
-def format_for(fmt: str | None, out: Path | None) -> str:
-    """The output format: the one named, else the output file's extension, else console."""
-    if fmt:
-        return fmt
-    if out is not None:
-        suffix = out.suffix.lower()
-        if suffix == ".json":
-            return "json"
-        if suffix in (".md", ".markdown"):
-            return "markdown"
-    return "console"
+def _words(param: Any, value: Any) -> list[str]:
+    """The words that give `param` the value `value` on a command line."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    plain = [v.value if isinstance(v, Enum) else str(v) for v in values]
+    if param.param_type_name == "argument":
+        return plain
+    if getattr(param, "is_flag", False):
+        return [param.opts[0] if value or not param.secondary_opts else param.secondary_opts[0]]
+    return [word for v in plain for word in (param.opts[0], v)]
+
+
+def command_line(ctx: Any) -> list[str]:
+    """The command as the user gave it: `compileprof`, the subcommand, and each argument or option
+    that came from the command line (long option names, in the command's order). `ctx` is the
+    command's click context (typer ships its own copy of click: its classes are compared by name)."""
+    words = ["compileprof", ctx.command.name or ctx.info_name or ""]
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name) if param.name else None
+        if getattr(source, "name", None) == "COMMANDLINE":
+            words += _words(param, ctx.params[param.name])
+    return words

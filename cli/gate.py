@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shlex
-import sys
 from enum import Enum
 from pathlib import Path
 
-import orjson
 import typer
-from compileprof.profiler.baseline import (
-    baseline_layers,
-    baseline_metrics,
-    gather,
-    pyproject_layer,
-    read_baseline,
-    write_baseline,
-)
-from compileprof.profiler.errors import EXIT_OK, EXIT_REGRESSION, EXIT_STALE
-from compileprof.profiler.gate import compare, moved_past_third, tolerance_for
-from compileprof.profiler.render.gate_view import (
-    diff_markdown,
-    diff_rows,
-    fmt_change,
-    fmt_value,
-    gate_json,
-    gate_junit,
-    gate_markdown,
-    summary_line,
-    verdict_line,
-)
+from compileprof.profiler.gate.baseline import baseline_layers, baseline_metrics, pyproject_layer, read_baseline
+from compileprof.profiler.gate.compare import CheckOutcome, compare
+from compileprof.profiler.gate.diff import DiffResult, diff_rows
+from compileprof.profiler.gate.samples import gather
+from compileprof.profiler.gate.update import update_baseline
+from compileprof.profiler.render.gate_view import change_line
+from compileprof.profiler.render.registry import CHECK, DIFF, RenderOptions, choose, formats, renderer
 from rich.console import Console
-from rich.table import Table
 
-from .common import user_errors, write_output
-from .report import Format
+from .common import emit, refuse_overwrite, stdout_width, user_errors
 
 
 class FailOn(str, Enum):
@@ -47,33 +30,23 @@ class FailOn(str, Enum):
 
 def _update(paths: list[Path], baseline: Path, jobs: int | None, console: Console) -> None:
     metrics, fp, _ = gather(paths, jobs)
-    old = read_baseline(baseline) if baseline.exists() else None
-    if old is None:
-        write_baseline(baseline, metrics, fp, None, " ".join(map(str, paths)))
+    made = update_baseline(baseline, metrics, fp, " ".join(map(str, paths)))
+    if made is None:
         console.print(f"wrote baseline {baseline}: {len(metrics)} metrics")
         return
-    before = baseline_metrics(old)
-    layers = [pyproject_layer()[0], *baseline_layers(old)]
-    kept = dict(before)
-    changed = []
-    for name, m in metrics.items():
-        b = before.get(name)
-        if b is None:
-            changed.append(f"NEW      {name}: {fmt_value(m.kind, m.value)}")
-            kept[name] = m
-        elif moved_past_third(b, m, tolerance_for(name, m.kind, layers)):
-            changed.append(
-                f"UPDATED  {name}: {fmt_value(m.kind, b.value)} -> {fmt_value(m.kind, m.value)} "
-                f"({fmt_change(m.kind, m.value - b.value, (m.value - b.value) / b.value if b.value else None)})"
-            )
-            kept[name] = m
-    for name in sorted(set(before) - set(metrics)):
-        changed.append(f"REMOVED  {name}")
-        del kept[name]
-    write_baseline(baseline, kept, fp, old, " ".join(map(str, paths)))
-    console.print(f"updated baseline {baseline}: {len(changed)} entries changed" + (":" if changed else ""))
-    for line in changed:
-        console.print("  " + line, highlight=False)
+    console.print(f"updated baseline {baseline}: {len(made)} entries changed" + (":" if made else ""))
+    for change in made:
+        console.print("  " + change_line(change), highlight=False)
+
+
+def _step_summary(outcome: CheckOutcome) -> None:
+    """Append the check as Markdown to GitHub's step summary, when there is one."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        buf = io.BytesIO()
+        renderer(CHECK, "markdown").write(outcome, buf, RenderOptions())
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(buf.getvalue().decode() + "\n")
 
 
 @user_errors
@@ -82,16 +55,18 @@ def check_command(
     baseline: Path = typer.Option(Path("compileprof-baseline.json"), "--baseline", help="The baseline file."),
     update_baseline: bool = typer.Option(False, "--update-baseline", help="Write or refresh the baseline."),
     fail_on: FailOn = typer.Option(FailOn.counts, "--fail-on", help="counts (default) or time as well."),
-    fmt: Format | None = typer.Option(None, "--format", "-f", help="console (default), json or markdown."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=f"{', '.join(formats(CHECK))} (default console)."),
     junit_xml: Path | None = typer.Option(None, "--junit-xml", help="Also write JUnit XML here."),
     force: bool = typer.Option(False, "--force", help="Overwrite --junit-xml if it exists."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Processes reading logs in parallel."),
 ) -> None:
     """Compare a run (or traces) with a baseline: counts exactly, times when significant."""
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    opts = RenderOptions(width=stdout_width(None, piped=160))
     if update_baseline:
-        _update(paths, baseline, jobs, console)
+        _update(paths, baseline, jobs, Console(highlight=False, width=opts.width))
         return
+    chosen = choose(CHECK, fmt, None)
+    refuse_overwrite(junit_xml, force)
     old = read_baseline(baseline)
     tolerances, _ = pyproject_layer()
     current, fp, _ = gather(paths, jobs)
@@ -99,63 +74,28 @@ def check_command(
         baseline_metrics(old), current, [tolerances, *baseline_layers(old)], old.get("fingerprint") or {}, fp,
         fail_on is FailOn.time,
     )  # fmt: skip
-    code = EXIT_REGRESSION if result.failing else (EXIT_STALE if result.improvements else EXIT_OK)
     update = shlex.join(["compileprof", "check", *map(str, paths), "--baseline", str(baseline), "--update-baseline"])
-    markdown = gate_markdown(result, update)
+    outcome = CheckOutcome(result, update)
     if junit_xml is not None:
-        write_output(gate_junit(result), junit_xml, force)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(markdown + "\n")
-    kind = fmt.value if fmt else "console"
-    if kind == "json":
-        write_output(orjson.dumps(gate_json(result, code), option=orjson.OPT_INDENT_2) + b"\n", None, False)
-    elif kind == "markdown":
-        write_output(markdown, None, False)
-    else:
-        for note in result.notes:
-            console.print(f"[yellow]note:[/] {note}")
-        for v in result.verdicts:
-            console.print(verdict_line(v))
-        console.print(f"[bold]{summary_line(result)}[/]")
-        if code != EXIT_OK:
-            console.print(f"to accept these figures: {update}")
-    raise typer.Exit(code)
+        emit(renderer(CHECK, "junit"), outcome, opts, junit_xml, force)
+    _step_summary(outcome)
+    emit(chosen, outcome, opts, None, False)
+    raise typer.Exit(outcome.exit_code)
 
 
 @user_errors
 def diff_command(
     a: Path = typer.Argument(..., help="Run directory, trace file or trace directory A."),
     b: Path = typer.Argument(..., help="Run directory, trace file or trace directory B."),
-    fmt: Format | None = typer.Option(None, "--format", "-f", help="console (default), json or markdown."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=f"{', '.join(formats(DIFF))} (default console)."),
+    out: Path | None = typer.Option(None, "--output", "-o", help="Write the diff to FILE (format from its extension)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Processes reading logs in parallel."),
 ) -> None:
     """Two runs or traces side by side: counts, asserts, cache misses, per-phase and per-piece times."""
+    chosen = choose(DIFF, fmt, out)
+    refuse_overwrite(out, force)
     ma, fpa, _ = gather([a], jobs)
     mb, fpb, _ = gather([b], jobs)
-    rows = diff_rows(ma, mb)
-    kind = fmt.value if fmt else "console"
-    if kind == "json":
-        doc = {"schema_version": 1, "a": str(a), "b": str(b), "fingerprint": {"a": fpa, "b": fpb}, "metrics": rows}
-        write_output(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n", None, False)
-        return
-    if kind == "markdown":
-        write_output(diff_markdown(rows, str(a), str(b)), None, False)
-        return
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-    t = Table(title=f"compileprof diff: A = {a}, B = {b}", title_justify="left")
-    for col, j in (("metric", "left"), ("A", "right"), ("B", "right"), ("change", "right")):
-        t.add_column(col, justify=j)  # type: ignore[arg-type]
-    for r in rows:
-        bold = r["change"] not in (None, 0) and r["kind"] == "count"
-        t.add_row(
-            r["name"], fmt_value(r["kind"], r["a"]), fmt_value(r["kind"], r["b"]),
-            fmt_change(r["kind"], r["change"], r["rel_change"]), style="bold" if bold else None,
-        )  # fmt: skip
-    console.print(t)
-    differing = [k for k in fpa if fpa.get(k) != fpb.get(k)]
-    if differing:
-        console.print(
-            "[yellow]note:[/] environments differ: " + ", ".join(f"{k} {fpa[k]} vs {fpb[k]}" for k in differing)
-        )
+    doc = DiffResult(str(a), str(b), diff_rows(ma, mb), fpa, fpb)
+    emit(chosen, doc, RenderOptions(width=stdout_width(out)), out, force)

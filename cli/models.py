@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from compileprof.profiler.models.catalog import BUILTIN, DEFAULT_MODEL, HF_ARCHS
+from compileprof.profiler.run.zoo.catalog import BUILTIN, DEFAULT_MODEL, HF_ARCHS
 
 
 def models_command() -> None:

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 
 import typer
-from compileprof.backends.registry import get_backend
-from compileprof.profiler.capture.rundir import default_run_dir, prepare_run_dir
-from compileprof.profiler.capture.runner import CACHE_MODES, ChildOutcome, RunRequest, execute
-from compileprof.profiler.errors import EXIT_RUN_FAILED, EXIT_TIMEOUT, EXIT_USAGE, CompileprofError
-from compileprof.profiler.models.catalog import (
-    DEFAULT_MODEL,
-    parse_model,
-    parse_model_args,
-    parse_prefix,
-    parse_sizes,
-    parse_split_ops,
-)
-from compileprof.profiler.render.as_json import write_json
-from compileprof.profiler.render.as_markdown import render_markdown
-from compileprof.profiler.render.console import ConsoleOptions, render_console
-from compileprof.profiler.report import Report, build_report
+from compileprof.profiler.build import build_report
+from compileprof.profiler.errors import EXIT_RUN_FAILED, EXIT_TIMEOUT, CompileprofError
+from compileprof.profiler.model.report import Report
+from compileprof.profiler.render.registry import REPORT, RenderOptions, renderer
+from compileprof.profiler.run.request import DTYPES, RunOptions, build_request
+from compileprof.profiler.run.rundir import default_run_dir, prepare_run_dir
+from compileprof.profiler.run.runner import ChildOutcome, execute
+from compileprof.profiler.run.zoo.catalog import DEFAULT_MODEL
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from .common import fail, user_errors
+from .common import command_line, emit, fail, stdout_width, user_errors
 
 
 class Cache(str, Enum):
@@ -51,31 +41,6 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
-assert tuple(c.value for c in Cache) == CACHE_MODES
-
-
-def _run_with_progress(req: RunRequest, quiet: bool) -> tuple[dict, list[ChildOutcome]]:
-    if quiet:
-        return execute(req, lambda label, step: None)
-    err = Console(stderr=True)
-    columns = [SpinnerColumn(finished_text="[green]✓[/]"), TextColumn("{task.description}"), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=False) as progress:
-        tasks: dict[str, int] = {}
-
-        def on_step(label: str, step: str) -> None:
-            for task in tasks.values():  # the previous step ended
-                progress.update(task, completed=1)
-            tasks.clear()
-            tasks[f"{label}: {step}"] = progress.add_task(f"{label}: {step}", total=1)
-
-        manifest, outcomes = execute(req, on_step)
-        finished = bool(outcomes) and outcomes[-1].ok
-        for task in tasks.values():  # the last step: done, or left unfinished when the child failed
-            progress.update(task, completed=1 if finished else 0)
-            progress.stop_task(task)
-    return manifest, outcomes
-
-
 def _failure_message(outcome: ChildOutcome, run_dir: Path, backend: str) -> tuple[str, int]:
     step = outcome.failed_step or "start"
     if outcome.timed_out:
@@ -84,7 +49,7 @@ def _failure_message(outcome: ChildOutcome, run_dir: Path, backend: str) -> tupl
             f"stopped; run directory kept: {run_dir}",
             EXIT_TIMEOUT,
         )
-    error = (outcome.result or {}).get("error") or {}
+    error = (outcome.result.error if outcome.result else None) or {}
     if error:
         what = f"{error.get('type')}: {error.get('message')}"
     else:
@@ -100,14 +65,21 @@ def _failure_message(outcome: ChildOutcome, run_dir: Path, backend: str) -> tupl
     )
 
 
+def _write_reports(report: Report, run_dir: Path, limit: int) -> None:
+    """report.json and report.md in the run directory (replacing a previous run's under --force)."""
+    for name, fmt in (("report.json", "json"), ("report.md", "markdown")):
+        emit(renderer(REPORT, fmt), report, RenderOptions(limit=limit), run_dir / name, force=True)
+
+
 @user_errors
 def run_command(
+    ctx: typer.Context,
     model: str = typer.Argument(
         DEFAULT_MODEL, help="Built-in name (see `compileprof models`), FILE.py:FN, MODULE:FN or hf:ARCH."
     ),
     batch: int = typer.Option(2, "--batch", help="Batch size given to the factory."),
     seq_len: int = typer.Option(32, "--seq-len", help="Sequence length given to the factory."),
-    dtype: str = typer.Option("float32", "--dtype", help="float32, bfloat16 or float16."),
+    dtype: str = typer.Option("float32", "--dtype", help=", ".join(DTYPES) + "."),
     model_arg: list[str] = typer.Option([], "--model-arg", help="KEY=VALUE given to the factory (repeatable)."),
     backend: str = typer.Option("piecewise", "--backend", "-b", help="piecewise, inductor, aot_eager or eager."),
     inductor_option: list[str] = typer.Option([], "--inductor-option", help="Inductor config KEY=VALUE (repeatable)."),
@@ -146,73 +118,35 @@ def run_command(
     limit: int = typer.Option(25, "--limit", help="Compile rows shown (0: all)."),
 ) -> None:
     """Compile MODEL with TORCH_TRACE on in a clean child process, then report where compile time went."""
-    spec = parse_model(model)
-    get_backend(backend)
-    if dtype not in ("float32", "bfloat16", "float16", "float64"):
-        raise CompileprofError(f"--dtype {dtype}: use float32, bfloat16, float16 or float64", EXIT_USAGE)
-    if batch < 1 or seq_len < 1:
-        raise CompileprofError("--batch and --seq-len must be at least 1", EXIT_USAGE)
-    factory_kwargs = {"batch": batch, "seq_len": seq_len, "dtype": dtype, **parse_model_args(model_arg)}
-    inductor_options = parse_model_args(inductor_option, option="--inductor-option")
-    backend_options = {
-        "inductor_options": inductor_options,
-        "split_ops": parse_split_ops(split_ops),
-        "compile_sizes": parse_sizes(compile_sizes),
-        "artifact_prefix": parse_prefix(artifact_prefix),
-        "dynamic": dynamic,
-    }
-    if repeat < 1:
-        raise CompileprofError("--repeat must be at least 1", EXIT_USAGE)
-    measures = sorted({m.value for m in measure})
-    if "asserts" in measures and backend not in ("inductor", "piecewise"):
-        raise CompileprofError(
-            f"--measure asserts needs Inductor's generated code: use --backend piecewise or inductor, not {backend}",
-            EXIT_USAGE,
-        )
-    if measures and (rounds < 2 or pairs < 1 or budget <= 0):
-        raise CompileprofError("--rounds must be at least 2, --pairs at least 1, --budget positive", EXIT_USAGE)
-    if "asserts" in measures and threads is None and device is Device.cpu:
-        threads = 1  # OpenMP stalls from neighbouring load swamp a per-call A/B with more threads
-    run_dir = prepare_run_dir(out or default_run_dir(spec.label), force)
-    req = RunRequest(
-        model=spec,
-        factory_kwargs=factory_kwargs,
-        backend=backend,
-        backend_options=backend_options,
-        device=device.value,
-        cache=cache.value,
-        out=run_dir,
-        cache_dir=cache_dir.resolve() if cache_dir else None,
-        timeout_s=timeout,
-        threads=threads,
-        measure_calls=calls,
-        measure_budget_s=budget if measures else 5.0,
-        measure=measures,
-        rounds=rounds,
-        pairs=pairs,
-        repeat=repeat,
-        argv=["compileprof", *sys.argv[1:]],
-    )
-    _, outcomes = _run_with_progress(req, quiet)
-    report: Report | None = None
+    options = RunOptions(
+        model, batch, seq_len, dtype, model_arg, backend, inductor_option, split_ops, compile_sizes, artifact_prefix,
+        dynamic, device.value, cache.value, cache_dir, timeout, threads, calls, [m.value for m in measure], rounds,
+        pairs, budget, repeat, argv=command_line(ctx),
+    )  # fmt: skip
+    req = build_request(options)
+    req.out = prepare_run_dir(out or default_run_dir(req.model.label), force)
+    if quiet:
+        _, outcomes = execute(req, lambda label, step: None)
+    else:
+        from compileprof.profiler.render.progress import with_progress
+
+        _, outcomes = with_progress(lambda on_step: execute(req, on_step), lambda done: done[1][-1].ok)
     try:
-        report = build_report(run_dir)
+        report: Report | None = build_report(req.out)
     except CompileprofError:
         report = None  # the child failed before writing a trace
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    width = stdout_width(None)
     if report is not None:
-        with open(run_dir / "report.json", "wb") as fh:
-            write_json(report, fh)
-        (run_dir / "report.md").write_text(render_markdown(report, limit=limit or len(report.compiles)))
+        _write_reports(report, req.out, limit or len(report.compiles))
         if not quiet:
-            render_console(report, console, ConsoleOptions(limit=limit))
+            emit(renderer(REPORT, "console"), report, RenderOptions(limit=limit, width=width), None, False)
     last = outcomes[-1]
     if not last.ok:
-        message, code = _failure_message(last, run_dir, backend)
+        message, code = _failure_message(last, req.out, backend)
         if last.stderr_tail:
             Console(stderr=True, highlight=False, soft_wrap=True).print(
                 "[dim]last lines of the child's stderr:[/]\n" + "\n".join("  " + x for x in last.stderr_tail)
             )
         raise fail(message, code)
     written = ", ".join(["manifest.json", "report.json", "report.md", *(f"{o.label}/" for o in outcomes)])
-    Console(stderr=quiet, highlight=False, width=console.width).print(f"run directory: [bold]{run_dir}[/]  ({written})")
+    Console(stderr=quiet, highlight=False, width=width).print(f"run directory: [bold]{req.out}[/]  ({written})")

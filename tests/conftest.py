@@ -1,4 +1,5 @@
-"""Shared helpers: fixture paths and a builder of hand-made TORCH_TRACE logs."""
+"""Shared helpers: fixture paths, a builder of hand-made TORCH_TRACE logs, the CLI in-process, and the
+`slow` marker on every end-to-end test (tests/e2e)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/e2e compiles with torch: mark it `slow` (the fast lane is -m "not slow")."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.slow)
 
 
 def record_line(kind: str, meta: object, payload: str | None = None, prefix: str = "", **envelope: object) -> str:

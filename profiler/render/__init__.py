@@ -1,1 +1,1 @@
-"""Renderers: each takes a `Report` and writes it as terminal text, JSON or Markdown."""
+"""Renderers: console (rich), JSON (the machine contract), Markdown, and the views of check and diff."""

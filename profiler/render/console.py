@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
 from pathlib import Path
+from typing import BinaryIO
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -11,21 +12,14 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ..analysis import logging_overhead, total_compile_time
-from ..model import CompileInfo
-from ..report import Report
+from ..model.compile import CompileInfo
+from ..model.report import Report
+from .registry import RenderOptions
 from .run_view import measurement_parts, run_parts
-from .words import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
+from .text import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
 
-
-@dataclass(slots=True)
-class ConsoleOptions:
-    """How much to show: compile rows (0 = all), phase trees, tree depth and the smallest share shown."""
-
-    limit: int = 25
-    trees: int = 3
-    depth: int = 6
-    min_share: float = 0.01
+MIN_SHARE = 0.01  # spans under this share of their compile are summed into one line of a phase tree
+GRAPH_ROWS = 25  # rows of the per-graph assert table
 
 
 def _where(c: CompileInfo) -> str:
@@ -85,7 +79,7 @@ def _reasons(report: Report) -> list:
     return out
 
 
-def _compiles(report: Report, opts: ConsoleOptions) -> list:
+def _compiles(report: Report, opts: RenderOptions) -> list:
     multi = len(report.traces) > 1
     t = Table(title="Compiles (whole-frame time and its parts from compilation_metrics)", title_justify="left")
     t.add_column("id")
@@ -160,7 +154,7 @@ def _pieces(report: Report) -> list:
         )
     out.append(t)
     timed = [p.compile_time_s for p in pieces if p.compile_time_s is not None]
-    backend = sum(c.backend_compile_time_s or 0.0 for c in report.compiles)
+    backend = report.totals.backend_compile_time_s
     note = f"pieces compiled in {fmt_s(sum(timed))}"
     if backend:
         note += f" of {fmt_s(backend)} backend compile time ({fmt_pct(sum(timed) / backend)})"
@@ -170,7 +164,7 @@ def _pieces(report: Report) -> list:
     return out
 
 
-def _tree(c: CompileInfo, opts: ConsoleOptions) -> Tree:
+def _tree(c: CompileInfo, opts: RenderOptions) -> Tree:
     roots = c.phases()
     whole = c.compile_time_s or sum(n["total_s"] for n in roots) or None
     label = f"[bold]{c.compile_id}[/] {c.co_name or ''}  {fmt_s(c.compile_time_s)}"
@@ -188,12 +182,12 @@ def _tree(c: CompileInfo, opts: ConsoleOptions) -> Tree:
             return
         hidden = 0.0
         for child in sorted(node["children"], key=lambda n: -n["total_s"]):
-            if whole and child["total_s"] / whole < opts.min_share:
+            if whole and child["total_s"] / whole < MIN_SHARE:
                 hidden += child["total_s"]
                 continue
             add(branch, child, depth + 1)
         if hidden:
-            branch.add(Text(f"(spans under {fmt_pct(opts.min_share)} each: {fmt_s(hidden)})", style="dim"))
+            branch.add(Text(f"(spans under {fmt_pct(MIN_SHARE)} each: {fmt_s(hidden)})", style="dim"))
 
     for root in roots:
         add(tree, root, 1)
@@ -202,7 +196,7 @@ def _tree(c: CompileInfo, opts: ConsoleOptions) -> Tree:
     return tree
 
 
-def _phases(report: Report, opts: ConsoleOptions) -> list:
+def _phases(report: Report, opts: RenderOptions) -> list:
     out: list = []
     slowest = sorted(report.compiles, key=lambda c: -(c.compile_time_s or 0))[: opts.trees]
     if slowest:
@@ -251,8 +245,8 @@ def _logging(report: Report) -> list:
     t.add_column("time", justify="right")
     t.add_column("share of compile", justify="right")
     t.add_column("count", justify="right")
-    overhead = logging_overhead(report.compiles)
-    reported = sum(c.structured_logging_overhead_s is not None for c in report.compiles)
+    overhead = report.totals.structured_logging_overhead_s
+    reported = report.totals.overhead_reported
     t.add_row(
         "torch structured_logging_overhead",
         fmt_s(overhead) if overhead is not None else "not in log",
@@ -283,13 +277,13 @@ def _asserts(report: Report) -> list:
             t.add_column(
                 name, justify="right" if name in ("size", "align", "scalar", "nan") else "left", overflow="fold"
             )
-        for g in report.graphs[:25]:
+        for g in report.graphs[:GRAPH_ROWS]:
             ops = ", ".join(f"{op} x{n}" for op, n in sorted(g.guarded_ops.items(), key=lambda kv: -kv[1])[:3])
             guards = f"{len(g.guarded_inputs)} inputs" + (f"; ops: {ops}" if ops else "")
             t.add_row(*graph_cells(g), guards)
         out.append(t)
-        if len(report.graphs) > 25:
-            out.append(Text(f"... {len(report.graphs) - 25} more graphs (see --format json)", style="dim"))
+        if len(report.graphs) > GRAPH_ROWS:
+            out.append(Text(f"... {len(report.graphs) - GRAPH_ROWS} more graphs (see --format json)", style="dim"))
     return out
 
 
@@ -299,14 +293,15 @@ def _ranks(report: Report) -> list:
     t = Table(title="Ranks", title_justify="left")
     for name in ("rank", "log", "compiles", "compile time", "log ovh", "asserts", "damage"):
         t.add_column(name, justify="left" if name == "log" else "right")
-    for tr in report.traces:
+    for v in report.rank_views:
+        tr = v.trace
         t.add_row(
             str(tr.rank) if tr.rank is not None else "-",
             Path(tr.path).name,
-            str(len(tr.compiles)),
-            fmt_s(total_compile_time(tr.compiles)),
-            fmt_s(logging_overhead(tr.compiles)),
-            str(sum(g.counts.total for g in tr.graphs)),
+            str(v.totals.compiles),
+            fmt_s(v.totals.compile_time_s),
+            fmt_s(v.totals.structured_logging_overhead_s),
+            str(v.asserts.total),
             str(tr.parse.damage),
         )
     sk = report.skew
@@ -334,9 +329,9 @@ def _health(report: Report) -> Text:
     return Text("Parse health: " + parts[0] + "; no damage", style="green")
 
 
-def render_console(report: Report, console: Console, opts: ConsoleOptions | None = None) -> None:
+def render_console(report: Report, console: Console, opts: RenderOptions | None = None) -> None:
     """Print the whole report to `console`."""
-    opts = opts or ConsoleOptions()
+    opts = opts or RenderOptions()
     parts: list = [
         *(run_parts(report.run) if report.run else []),
         *(measurement_parts(report.measurements) if report.measurements else []),
@@ -351,3 +346,22 @@ def render_console(report: Report, console: Console, opts: ConsoleOptions | None
         _health(report),
     ]
     console.print(Group(*parts))
+
+
+def console_on(out: BinaryIO, opts: RenderOptions) -> tuple[Console, io.TextIOWrapper]:
+    """A rich console writing UTF-8 to the binary stream `out` (a terminal gets colour and its width)."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    return Console(file=text, width=opts.width, highlight=False), text
+
+
+class ConsoleReport:
+    """The terminal report (the default format)."""
+
+    def write(self, doc: Report, out: BinaryIO, opts: RenderOptions) -> None:
+        """Print the report to `out`."""
+        console, text = console_on(out, opts)
+        try:
+            render_console(doc, console, opts)
+        finally:
+            text.flush()
+            text.detach()

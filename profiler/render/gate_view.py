@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, BinaryIO
 from xml.etree import ElementTree as ET
 
-from ..gate import IMPROVEMENT, MISSING, REGRESSION, GateResult, Verdict
-from ..metrics import COUNT, Metric
-from .words import fmt_s
+import orjson
+from rich.table import Table
+
+from ..errors import EXIT_OK
+from ..gate.compare import IMPROVEMENT, MISSING, REGRESSION, CheckOutcome, GateResult, Verdict
+from ..gate.diff import DiffResult
+from ..gate.metrics import COUNT
+from ..gate.update import BaselineChange
+from .console import console_on
+from .registry import RenderOptions
+from .text import fmt_s
 
 STYLE = {
     "PASS": "green", "REGRESSION": "bold red", "IMPROVEMENT": "bold yellow", "INCONCLUSIVE": "yellow",
@@ -118,21 +126,6 @@ def gate_json(result: GateResult, exit_code: int) -> dict[str, Any]:
     }
 
 
-def diff_rows(a: dict[str, Metric], b: dict[str, Metric]) -> list[dict[str, Any]]:
-    """One row per metric of A or B: values, change and relative change."""
-    rows = []
-    for name in sorted(set(a) | set(b)):
-        ma, mb = a.get(name), b.get(name)
-        kind = (ma or mb).kind  # type: ignore[union-attr]
-        va = ma.value if ma else None
-        vb = mb.value if mb else None
-        change = vb - va if va is not None and vb is not None else None
-        rel = change / va if change is not None and va else None
-        rows.append({"name": name, "kind": kind, "a": va, "b": vb, "change": change, "rel_change": rel,
-                     "samples_a": len(ma.samples) if ma else 0, "samples_b": len(mb.samples) if mb else 0})  # fmt: skip
-    return rows
-
-
 def diff_markdown(rows: list[dict[str, Any]], a: str, b: str) -> str:
     """The diff as a Markdown table."""
     lines = [f"## compileprof diff: `{a}` vs `{b}`", "", "| metric | A | B | change |", "|---|---|---|---|"]
@@ -142,3 +135,109 @@ def diff_markdown(rows: list[dict[str, Any]], a: str, b: str) -> str:
             f"{fmt_change(r['kind'], r['change'], r['rel_change'])} |"
         )
     return "\n".join([*lines, ""])
+
+
+def change_line(c: BaselineChange) -> str:
+    """`UPDATED  compile_time_s: 1.20 s -> 1.50 s (+300.0 ms (+25.0%))` for a baseline refresh."""
+    if c.before is None:
+        return f"NEW      {c.name}: {fmt_value(c.kind, c.after)}"
+    if c.after is None:
+        return f"REMOVED  {c.name}"
+    change = c.after - c.before
+    rel = change / c.before if c.before else None
+    return (
+        f"UPDATED  {c.name}: {fmt_value(c.kind, c.before)} -> {fmt_value(c.kind, c.after)} "
+        f"({fmt_change(c.kind, change, rel)})"
+    )
+
+
+def _dump(doc: dict[str, Any], out: BinaryIO) -> None:
+    out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+class CheckConsole:
+    """A line per metric, the summary, and how to accept the figures."""
+
+    def write(self, doc: CheckOutcome, out: BinaryIO, opts: RenderOptions) -> None:
+        """Print the check."""
+        console, text = console_on(out, opts)
+        try:
+            for note in doc.result.notes:
+                console.print(f"[yellow]note:[/] {note}")
+            for v in doc.result.verdicts:
+                console.print(verdict_line(v))
+            console.print(f"[bold]{summary_line(doc.result)}[/]")
+            if doc.exit_code != EXIT_OK:
+                console.print(f"to accept these figures: {doc.update_command}")
+        finally:
+            text.flush()
+            text.detach()
+
+
+class CheckJson:
+    """The check as JSON."""
+
+    def write(self, doc: CheckOutcome, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the check as JSON."""
+        _dump(gate_json(doc.result, doc.exit_code), out)
+
+
+class CheckMarkdown:
+    """The check as Markdown (also what goes to GitHub's step summary)."""
+
+    def write(self, doc: CheckOutcome, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the check as Markdown."""
+        out.write(gate_markdown(doc.result, doc.update_command).encode())
+
+
+class CheckJunit:
+    """The check as JUnit XML, a test case per metric."""
+
+    def write(self, doc: CheckOutcome, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the check as JUnit XML."""
+        out.write(gate_junit(doc.result))
+
+
+class DiffConsole:
+    """The diff as a table, and the environment fields that differ."""
+
+    def write(self, doc: DiffResult, out: BinaryIO, opts: RenderOptions) -> None:
+        """Print the diff."""
+        t = Table(title=f"compileprof diff: A = {doc.a}, B = {doc.b}", title_justify="left")
+        for col, j in (("metric", "left"), ("A", "right"), ("B", "right"), ("change", "right")):
+            t.add_column(col, justify=j)  # type: ignore[arg-type]
+        for r in doc.rows:
+            bold = r["change"] not in (None, 0) and r["kind"] == "count"
+            t.add_row(
+                r["name"], fmt_value(r["kind"], r["a"]), fmt_value(r["kind"], r["b"]),
+                fmt_change(r["kind"], r["change"], r["rel_change"]), style="bold" if bold else None,
+            )  # fmt: skip
+        console, text = console_on(out, opts)
+        try:
+            console.print(t)
+            if doc.differing:
+                fa, fb = doc.fingerprint_a, doc.fingerprint_b
+                console.print(
+                    "[yellow]note:[/] environments differ: "
+                    + ", ".join(f"{k} {fa[k]} vs {fb[k]}" for k in doc.differing)
+                )
+        finally:
+            text.flush()
+            text.detach()
+
+
+class DiffJson:
+    """The diff as JSON."""
+
+    def write(self, doc: DiffResult, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the diff as JSON."""
+        fingerprint = {"a": doc.fingerprint_a, "b": doc.fingerprint_b}
+        _dump({"schema_version": 1, "a": doc.a, "b": doc.b, "fingerprint": fingerprint, "metrics": doc.rows}, out)
+
+
+class DiffMarkdown:
+    """The diff as a Markdown table."""
+
+    def write(self, doc: DiffResult, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the diff as Markdown."""
+        out.write(diff_markdown(doc.rows, doc.a, doc.b).encode())

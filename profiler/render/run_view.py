@@ -9,26 +9,28 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .words import cache_label, fmt_s
+from ..model.report import CacheRun, RunFacts
+from ..model.run import ChildRecord, RunManifest
+from .text import cache_label, fmt_s
 
 STEPS = ("import", "build model", "compile", "check output", "measure")
 
 
-def step_names(children: dict[str, Any]) -> list[str]:
+def step_names(children: dict[str, ChildRecord]) -> list[str]:
     """The steps any child reported, in the order they ran (the usual five first)."""
     names = list(STEPS)
     for child in children.values():
-        for name in child.get("steps_s") or {}:
+        for name in child.steps_s or {}:
             if name not in names:
                 names.append(name)
     return names
 
 
-def model_line(run: dict[str, Any]) -> str:
+def model_line(run: RunManifest) -> str:
     """`tiny-llama (TinyLlama, 0.1 M parameters, inputs (2, 32) int64)`."""
-    model = run.get("model") or {}
-    child = (run.get("children") or {}).get(run.get("primary"), {}) or {}
-    built = child.get("model") or {}
+    model = run.model or {}
+    child = run.primary_child
+    built = (child.model if child is not None else None) or {}
     parts = []
     if built.get("class"):
         parts.append(built["class"])
@@ -40,11 +42,11 @@ def model_line(run: dict[str, Any]) -> str:
     return f"{model.get('label', '?')}" + (f" ({'; '.join(parts)})" if parts else "")
 
 
-def backend_line(run: dict[str, Any]) -> str:
+def backend_line(run: RunManifest) -> str:
     """`piecewise (compile sizes 1, 4; split at attention; prefix compileprof; dynamic batch)`."""
-    opts = run.get("backend_options") or {}
+    opts = run.backend_options or {}
     parts = [f"{k}={v}" for k, v in (opts.get("inductor_options") or {}).items()]
-    if run.get("backend") == "piecewise":
+    if run.backend == "piecewise":
         ops = opts.get("split_ops")
         split = "split at attention" if ops is None else ("no split" if not ops else "split at " + ", ".join(ops))
         sizes = opts.get("compile_sizes") or []
@@ -55,7 +57,7 @@ def backend_line(run: dict[str, Any]) -> str:
             "dynamic batch" if opts.get("dynamic", True) else "static shapes",
             *parts,
         ]
-    return f"{run.get('backend')}" + (f"  ({'; '.join(parts)})" if parts else "")
+    return f"{run.backend}" + (f"  ({'; '.join(parts)})" if parts else "")
 
 
 def check_sentence(check: dict[str, Any] | None) -> tuple[str, bool]:
@@ -94,25 +96,21 @@ def _cache_cells(cache: dict[str, int]) -> str:
     return ", ".join(f"{cache_label(k)} {v}" for k, v in cache.items()) or "no cache events"
 
 
-def run_parts(run: dict[str, Any]) -> list:
-    """Rich renderables for the top of a run's console report."""
+def _facts(run: RunManifest) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    versions = run.get("versions") or {}
     grid.add_row("model", model_line(run))
     grid.add_row("backend", backend_line(run))
-    threads = run.get("threads")
-    grid.add_row(
-        "device", f"{run.get('device_name') or run.get('device')}, {threads or '?'} thread{'' if threads == 1 else 's'}"
-    )
-    grid.add_row("versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v))
-    grid.add_row("cache", f"{run.get('cache')} (report from the {run.get('primary')} compile)")
-    status = run.get("status")
-    grid.add_row("status", Text(str(status), style="green" if status == "ok" else "bold red"))
-    out: list = [Panel(grid, title="compileprof run", title_align="left")]
+    threads = run.threads
+    grid.add_row("device", f"{run.device_name or run.device}, {threads or '?'} thread{'' if threads == 1 else 's'}")
+    grid.add_row("versions", ", ".join(f"{k} {v}" for k, v in (run.versions or {}).items() if v))
+    grid.add_row("cache", f"{run.cache} (report from the {run.primary} compile)")
+    grid.add_row("status", Text(str(run.status), style="green" if run.status == "ok" else "bold red"))
+    return grid
 
-    children = run.get("children") or {}
+
+def _steps(children: dict[str, ChildRecord]) -> Table:
     steps = Table(title="Steps (wall time in the child process)", title_justify="left")
     steps.add_column("process")
     names = step_names(children)
@@ -121,55 +119,58 @@ def run_parts(run: dict[str, Any]) -> list:
     steps.add_column("child total", justify="right")
     steps.add_column("status")
     for label, child in children.items():
-        times = child.get("steps_s") or {}
-        steps.add_row(
-            label, *[fmt_s(times.get(n)) for n in names], fmt_s(child.get("wall_s")), child.get("status") or "?"
-        )
-    out.append(steps)
-    primary = children.get(run.get("primary")) or {}
-    text, warn = check_sentence(primary.get("check"))
+        times = child.steps_s or {}
+        steps.add_row(label, *[fmt_s(times.get(n)) for n in names], fmt_s(child.wall_s), child.status or "?")
+    return steps
+
+
+def _cache_table(cache_runs: list[CacheRun]) -> Table:
+    t = Table(title="Cold and warm Inductor cache, side by side", title_justify="left")
+    for col, j in (("compile", "left"), ("compiles", "right"), ("compile time", "right"), ("cache", "left")):
+        t.add_column(col, justify=j)  # type: ignore[arg-type]
+    for r in cache_runs:
+        t.add_row(r.label, str(r.compiles), fmt_s(r.compile_time_s), _cache_cells(r.cache))
+    return t
+
+
+def run_parts(facts: RunFacts) -> list:
+    """Rich renderables for the top of a run's console report."""
+    run = facts.manifest
+    out: list = [Panel(_facts(run), title="compileprof run", title_align="left"), _steps(run.children)]
+    primary = run.primary_child
+    text, warn = check_sentence(primary.check if primary else None)
     out.append(Text(text, style="bold red" if warn else ""))
-    fwd = forward_sentence(primary.get("forward"), run.get("threads"))
+    fwd = forward_sentence(primary.forward if primary else None, run.threads)
     if fwd:
         out.append(Text(fwd))
-    cache_runs = run.get("cache_runs") or []
-    if len(cache_runs) > 1:
-        t = Table(title="Cold and warm Inductor cache, side by side", title_justify="left")
-        for col, j in (("compile", "left"), ("compiles", "right"), ("compile time", "right"), ("cache", "left")):
-            t.add_column(col, justify=j)  # type: ignore[arg-type]
-        for r in cache_runs:
-            t.add_row(r["label"], str(r["compiles"]), fmt_s(r["compile_time_s"]), _cache_cells(r["cache"]))
-        out.append(t)
+    if len(facts.cache_runs) > 1:
+        out.append(_cache_table(facts.cache_runs))
     return out
 
 
-def run_markdown(run: dict[str, Any]) -> list[str]:
+def run_markdown(facts: RunFacts) -> list[str]:
     """Markdown lines for the top of a run's report."""
-    versions = run.get("versions") or {}
+    run = facts.manifest
+    primary = run.primary_child
     lines = [
         f"- model: {model_line(run)}",
-        f"- backend: {backend_line(run)}; device: {run.get('device_name') or run.get('device')}, "
-        f"{run.get('threads') or '?'} threads; cache: {run.get('cache')}; status: **{run.get('status')}**",
-        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+        f"- backend: {backend_line(run)}; device: {run.device_name or run.device}, "
+        f"{run.threads or '?'} threads; cache: {run.cache}; status: **{run.status}**",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in (run.versions or {}).items() if v),
+        f"- {check_sentence(primary.check if primary else None)[0]}",
     ]
-    primary = (run.get("children") or {}).get(run.get("primary")) or {}
-    lines.append(f"- {check_sentence(primary.get('check'))[0]}")
-    fwd = forward_sentence(primary.get("forward"), run.get("threads"))
+    fwd = forward_sentence(primary.forward if primary else None, run.threads)
     if fwd:
         lines.append(f"- {fwd}")
-    names = step_names(run.get("children") or {})
+    names = step_names(run.children)
     lines += ["", "| process | " + " | ".join(names) + " | child total | status |", "|---" * (len(names) + 3) + "|"]
-    for label, child in (run.get("children") or {}).items():
-        times = child.get("steps_s") or {}
-        cells = [fmt_s(times.get(n)) for n in names]
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt_s(child.get('wall_s'))} | {child.get('status')} |")
-    cache_runs = run.get("cache_runs") or []
-    if len(cache_runs) > 1:
+    for label, child in run.children.items():
+        cells = [fmt_s((child.steps_s or {}).get(n)) for n in names]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt_s(child.wall_s)} | {child.status} |")
+    if len(facts.cache_runs) > 1:
         lines += ["", "| compile | compiles | compile time | cache |", "|---|---|---|---|"]
-        for r in cache_runs:
-            lines.append(
-                f"| {r['label']} | {r['compiles']} | {fmt_s(r['compile_time_s'])} | {_cache_cells(r['cache'])} |"
-            )
+        for r in facts.cache_runs:
+            lines.append(f"| {r.label} | {r.compiles} | {fmt_s(r.compile_time_s)} | {_cache_cells(r.cache)} |")
     return [*lines, ""]
 
 

@@ -1,0 +1,33 @@
+"""Combine the reports of several logs (ranks) into one `Report` carrying every total renderers show."""
+
+from __future__ import annotations
+
+from ..fold.sums import merge_span_totals, merge_sums
+from ..model.report import RankView, Report
+from ..model.trace import TraceReport
+from .summary import rank_skew, summarize_compiles, top_spends
+from .totals import assert_totals, totals_of
+
+
+def rank_view(trace: TraceReport) -> RankView:
+    """One log's own totals, summary and assert counts."""
+    totals = totals_of(trace.compiles, [trace.trace_only], [trace.phase_total])
+    return RankView(trace, totals, summarize_compiles(trace.compiles, totals.trace_only), assert_totals(trace.graphs))
+
+
+def combine(source: str, traces: list[TraceReport]) -> Report:
+    """Build the combined report of several per-log reports."""
+    report = Report(source=source, traces=traces)
+    for t in traces:
+        report.parse.merge(t.parse)
+        report.compiles.extend(t.compiles)
+        report.graphs.extend(t.graphs)
+    report.asserts = assert_totals(report.graphs)
+    report.totals = totals_of(report.compiles, [t.trace_only for t in traces], [t.phase_total for t in traces])
+    report.unattributed = merge_span_totals([t.unattributed for t in traces])
+    report.summary = summarize_compiles(report.compiles, report.totals.trace_only)
+    self_time = merge_sums([t.phase_self for t in traces])
+    report.spends = top_spends(self_time, report.summary.compile_time_s)
+    report.rank_views = [rank_view(t) for t in traces]
+    report.skew = rank_skew(report.rank_views)
+    return report

@@ -1,0 +1,88 @@
+"""The `measurements` of a run: the A/B samples a child recorded, turned into medians, a paired
+delta with its 95% CI, and the assert counts and logging figures the trace holds for each variant."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from ..model.asserts import AssertCounts, GraphAsserts
+from ..model.compile import CompileInfo
+from ..model.pieces import PieceCompile
+from ..model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord
+from .ab import paired
+
+
+def _counts(graphs: list[GraphAsserts], variant: str) -> AssertCounts:
+    total = AssertCounts()
+    for g in graphs:
+        if g.variant == variant:
+            total.add(g.counts)
+    return total
+
+
+def asserts_per_call(graphs: list[GraphAsserts], pieces: list[PieceCompile], batch: int | None) -> int | None:
+    """Asserts one forward call of the asserts-on variant executes: per piece the compile that serves
+    `batch` (its single-size compile, else the general one), or every generated graph without pieces."""
+    mine = [p for p in pieces if p.variant == ASSERTS_ON and p.asserts is not None]
+    if mine:
+        chosen: dict[int | None, PieceCompile] = {}
+        for p in mine:
+            exact = p.is_single_size and p.compile_range_start == batch
+            if exact or (p.piecewise_index not in chosen and not p.is_single_size):
+                chosen[p.piecewise_index] = p
+        return sum(p.asserts.total for p in chosen.values() if p.asserts)
+    on = [g for g in graphs if g.variant == ASSERTS_ON]
+    return sum(g.counts.total for g in on) if on else None
+
+
+def assert_measurement(raw: dict[str, Any], graphs: list[GraphAsserts], pieces: list[PieceCompile]) -> dict[str, Any]:
+    """The contract's `measurements.asserts` from a child's samples and the trace."""
+    result = paired(raw["samples_on_s"], raw["samples_off_s"])
+    executed = asserts_per_call(graphs, pieces, raw.get("batch_size"))
+    outputs = raw.get("outputs") or {}
+    return {
+        **result.to_dict(),
+        "share_of_forward": result.delta / result.median_on if result.median_on else None,
+        "asserts_per_call": executed,
+        "per_assert_s": result.delta / executed if executed else None,
+        "asserts_on": _counts(graphs, ASSERTS_ON).to_dict(),
+        "asserts_off": _counts(graphs, ASSERTS_OFF).to_dict(),
+        "outputs_match": outputs.get("match"),
+        "outputs_max_abs_diff": outputs.get("max_abs_err"),
+        "rounds": raw["rounds"],
+        "calls_per_round": raw["calls_per_round"],
+        "threads": raw.get("threads"),
+        "device": raw.get("device"),
+        "batch_size": raw.get("batch_size"),
+    }
+
+
+def logging_measurement(raw: dict[str, Any], compiles: list[CompileInfo]) -> dict[str, Any] | None:
+    """The contract's `measurements.logging` from a child's samples and the traced compiles."""
+    if not raw.get("samples_on_s") or len(raw["samples_on_s"]) != len(raw.get("samples_off_s", [])):
+        return None
+    result = paired(raw["samples_on_s"], raw["samples_off_s"])
+    traced = [c for c in compiles if c.variant == LOGGING_ON]
+    reported = [c.structured_logging_overhead_s for c in traced if c.structured_logging_overhead_s is not None]
+    return {
+        **result.to_dict(),
+        "torch_reported_s": statistics.median(reported) if reported else None,
+        "torch_trace_only_s": statistics.median([c.trace_only_s for c in traced]) if traced else None,
+        "pairs": result.pairs,
+        "compiles_traced": len(traced),
+    }
+
+
+def measurements(
+    child: ChildRecord, graphs: list[GraphAsserts], pieces: list[PieceCompile], compiles: list[CompileInfo]
+) -> dict[str, Any] | None:
+    """`{"asserts": ..., "logging": ...}` for the measurements a child made; None when it made none."""
+    out: dict[str, Any] = {}
+    if child.measure_asserts:
+        out["asserts"] = assert_measurement(child.measure_asserts, graphs, pieces)
+    if child.measure_logging:
+        logging = logging_measurement(child.measure_logging, compiles)
+        if logging is not None:
+            out["logging"] = logging
+    return out or None

@@ -1,0 +1,57 @@
+"""Headline counts, where compile time goes, and how ranks compare."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..model.compile import CompileInfo
+from ..model.report import RankSkew, RankView, Spend, Summary
+from ..model.spans import SpanTotal
+from .totals import total_compile_time
+
+
+def top_spends(self_totals: dict[str, float], total: float, n: int = 5) -> list[Spend]:
+    """The `n` span names with the most self time, with their share of the total compile time `total`."""
+    spends = []
+    for name, self_s in sorted(self_totals.items(), key=lambda kv: -kv[1])[:n]:
+        spends.append(Spend(name, self_s, self_s / total if total else None))
+    return spends
+
+
+def _first_line(reason: str) -> str:
+    return reason.strip().splitlines()[0][:200] if reason.strip() else reason
+
+
+def summarize_compiles(compiles: list[CompileInfo], trace_only: dict[str, SpanTotal]) -> Summary:
+    """Headline counts over a list of compiles (of one log or several)."""
+    s = Summary()
+    s.frames = len({(c.rank, c.frame) for c in compiles})
+    s.compiles = len(compiles)
+    s.attempts = sum((c.attempt or 0) + 1 for c in compiles)
+    s.compile_time_s = total_compile_time(compiles)
+    reasons: Counter[str] = Counter()
+    cache: Counter[str] = Counter()
+    for c in compiles:
+        s.graph_breaks += c.graph_breaks
+        reasons.update(c.graph_break_reasons)
+        if c.is_recompile:
+            s.recompiles.append((c.compile_id, c.recompile_reason))
+        if c.fail_type:
+            s.failures.append((c.compile_id, c.fail_type, c.fail_reason))
+        s.restarts.extend((c.compile_id, _first_line(r)) for r in c.restart_reasons)
+        cache.update(c.cache)
+        s.structured_logging_overhead_s += c.structured_logging_overhead_s or 0.0
+    s.graph_break_reasons = dict(reasons.most_common())
+    s.cache = dict(sorted(cache.items()))
+    s.torch_trace_only_s = sum(t.total_s for t in trace_only.values())
+    return s
+
+
+def rank_skew(views: list[RankView]) -> RankSkew | None:
+    """Compare ranks' total compile times; None with fewer than two logs."""
+    if len(views) < 2:
+        return None
+    slow = max(views, key=lambda v: v.totals.compile_time_s)
+    fast = min(views, key=lambda v: v.totals.compile_time_s)
+    per_rank = {str(v.trace.rank if v.trace.rank is not None else v.trace.path): v.totals.compiles for v in views}
+    return RankSkew(slow.trace.rank, slow.totals.compile_time_s, fast.trace.rank, fast.totals.compile_time_s, per_rank)

@@ -1,0 +1,69 @@
+"""From a PATH to a `Report`: find the logs, fold them (in parallel), combine them, and add what a run
+directory's manifest says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .analysis.combine import combine
+from .analysis.measurements import measurements
+from .errors import CompileprofError
+from .fold.parallel import fold_files
+from .model.report import CacheRun, Report, RunFacts
+from .model.run import RunManifest, read_manifest
+from .trace.discover import find_logs
+
+CACHE_RUN_PHASES = 8  # span totals kept per child in a run's cold/warm comparison
+
+
+def build_report(path: str | Path, latest: bool = False, jobs: int | None = None) -> Report:
+    """Find the logs under `path`, read them (in parallel) and combine them.
+
+    A run directory (it holds a `compileprof run` manifest) is reported from its primary child's
+    trace, with the run's facts (model, backend, steps, output check, forward timing, the other
+    cache runs) in `Report.run` and its A/B measurements in `Report.measurements`.
+    Raises `CompileprofError` when the path is missing, holds no log, or is one file that is not a
+    TORCH_TRACE log.
+    """
+    manifest = read_manifest(Path(path)) if Path(path).is_dir() else None
+    if manifest is None:
+        return read_logs(find_logs(path, latest=latest), str(path), jobs)
+    child = manifest.primary_child
+    trace = child.trace if child is not None else "cold/trace"
+    report = read_logs(find_logs(Path(path) / trace, latest=latest), str(path), jobs)
+    report.run = RunFacts(manifest, cache_runs(Path(path), manifest, report, jobs))
+    if child is not None:
+        report.measurements = measurements(child, report.graphs, report.pieces, report.compiles)
+    return report
+
+
+def read_logs(logs: list[Path], source: str, jobs: int | None) -> Report:
+    """Read `logs` (in parallel) and combine them into one report; `source` names what was asked for."""
+    traces = fold_files(logs, jobs=jobs)
+    if len(traces) == 1 and traces[0].parse.records == 0 and traces[0].parse.lines > 0:
+        t = traces[0]
+        raise CompileprofError(
+            f"{t.path}: not a TORCH_TRACE log (none of its {t.parse.lines} lines is a glog-prefixed JSON record)"
+        )
+    return combine(source, traces)
+
+
+def _cache_run(label: str, report: Report) -> CacheRun:
+    phases = dict(list(report.phases.items())[:CACHE_RUN_PHASES])
+    return CacheRun(label, report.summary.compiles, report.summary.compile_time_s, report.summary.cache, phases)
+
+
+def cache_runs(run_dir: Path, manifest: RunManifest, primary: Report, jobs: int | None) -> list[CacheRun]:
+    """Per child process that left a trace: its compile count, compile time and cache events (cold vs
+    warm side by side); the primary child's report is `primary`, already read."""
+    runs = []
+    for label, child in manifest.children.items():
+        if label == manifest.primary:
+            runs.append(_cache_run(label, primary))
+            continue
+        try:
+            other = read_logs(find_logs(run_dir / child.trace), str(run_dir), jobs)
+        except CompileprofError:
+            continue
+        runs.append(_cache_run(label, other))
+    return runs

@@ -1,0 +1,254 @@
+"""Fold one log's record stream (or one byte range of it) into a `TraceReport`, one handler per record kind.
+
+Records of a compile arrive before its `compilation_metrics` record: cache artifacts, graph-break
+and recompile reasons wait in `_Pending` until the metrics claim them. A compile's span tree is
+sealed (summed and compressed) once the next compile's metrics arrive and none of its spans is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from ..model.compile import CACHE_EVENTS, CompileInfo
+from ..model.run import VARIANT_MARK
+from ..model.trace import TraceReport
+from ..trace.reader import TraceReader
+from ..trace.records import Record
+from .asserts import graph_asserts
+from .metrics_record import compile_from_metrics, resolve_span_fallbacks
+from .pieces import COMPILE_SPAN, PieceTracker
+from .spans import PhaseBuilder
+from .sums import add_phase_sums
+
+GRAPH_BREAK = "dynamo_graph_break_reason"
+
+
+@dataclass(slots=True)
+class _Pending:
+    """What a compile's records say before its metrics record arrives."""
+
+    cache: dict[str, int] = field(default_factory=dict)
+    graph_breaks: list[str] = field(default_factory=list)
+    recompile_reasons: list[str] = field(default_factory=list)
+
+
+def cache_from_instants(instants: dict[str, int]) -> dict[str, int]:
+    """Cache events from chromium instants (`fx_graph_cache_hit`, `autograd_cache_miss`, ...)."""
+    out: dict[str, int] = {}
+    for name, n in instants.items():
+        key = "aotautograd" + name[len("autograd") :] if name.startswith("autograd_cache_") else name
+        if key in CACHE_EVENTS:
+            out[key] = out.get(key, 0) + n
+    return out
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    """The first non-blank line of `text`, stripped and cut to `limit` characters."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return ""
+
+
+def _json(rec: Record, default: object = None) -> object:
+    """The payload parsed as JSON; `default` when it is not JSON."""
+    try:
+        return orjson.loads(rec.text())
+    except orjson.JSONDecodeError:
+        return default
+
+
+class LogFold:
+    """The state of folding one log: feed it records in order, then `finish`."""
+
+    def __init__(self, path: str | Path, stats_source: TraceReader) -> None:
+        self.report = TraceReport(path=str(path), rank=None, torch_version=None, parse=stats_source.stats)
+        self.spans = PhaseBuilder()
+        self.pieces = PieceTracker()
+        self.pending: dict[str | None, _Pending] = {}
+        self.unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
+        self.variant: str | None = None  # A/B measurements mark which variant the next compiles belong to
+        self.kinds: dict[str, Callable[[Record], None]] = {
+            "chromium_event": self.chromium_event,
+            "compilation_metrics": self.compilation_metrics,
+            "artifact": self.artifact,
+            "inductor_output_code": self.output_code,
+            "graph_dump": self.graph_dump,
+        }
+        self.artifacts: dict[str, Callable[[Record, str], None]] = {
+            **dict.fromkeys(CACHE_EVENTS, self.cache_artifact),
+            GRAPH_BREAK: self.graph_break,
+            "recompile_reasons": self.recompile_reasons,
+            VARIANT_MARK: self.variant_mark,
+            "torch_version": self.torch_version,
+        }
+
+    def feed(self, rec: Record) -> None:
+        """Take one record."""
+        handler = self.kinds.get(rec.kind)
+        if handler is not None:
+            handler(rec)
+
+    def _pending(self, compile_id: str | None) -> _Pending:
+        return self.pending.setdefault(compile_id, _Pending())
+
+    # ---- record kinds -------------------------------------------------------------------------
+
+    def chromium_event(self, rec: Record) -> None:
+        """A span begin/end, a complete span or an instant: into the compile's span tree."""
+        try:
+            event = orjson.loads(rec.payload) if rec.payload else None
+        except orjson.JSONDecodeError:
+            return
+        if isinstance(event, dict):
+            closed = self.spans.feed(event, rec.compile_id)
+            if closed is not None and event["name"].endswith(COMPILE_SPAN):
+                self.pieces.span_closed(event["name"], closed)
+
+    def compilation_metrics(self, rec: Record) -> None:
+        """A compile's metrics: the compile itself, with what its earlier records said."""
+        if not isinstance(rec.meta, dict):
+            return
+        self.pieces.metrics(rec)
+        self._seal_finished()
+        key = rec.meta.get("compile_id") or rec.compile_id
+        info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, self.spans.claim(key))
+        info.variant = self.variant
+        self.unsealed.append((key, info))
+        self._attach_pending(info, rec.compile_id)
+        if self.report.torch_version is None and isinstance(rec.meta.get("pytorch_version"), str):
+            self.report.torch_version = rec.meta["pytorch_version"]
+        self.report.compiles.append(info)
+
+    def artifact(self, rec: Record) -> None:
+        """An artifact: counted by name, then handled by name (piecewise ones under any prefix)."""
+        if not isinstance(rec.meta, dict):
+            return
+        name = str(rec.meta.get("name"))
+        self.report.artifacts[name] = self.report.artifacts.get(name, 0) + 1
+        handler = self.artifacts.get(name)
+        if handler is not None:
+            handler(rec, name)
+        elif "_piecewise_" in name or name.endswith("_compilation_config"):
+            self.pieces.artifact(rec, name)
+
+    def output_code(self, rec: Record) -> None:
+        """Generated code: its asserts, and the device it targets."""
+        meta = rec.meta if isinstance(rec.meta, dict) else {}
+        code = rec.text()
+        graph = graph_asserts(code, rec.compile_id, rec.rank, meta.get("filename"))
+        graph.variant = self.variant
+        self.report.graphs.append(graph)
+        self.pieces.output_code(graph.counts)
+        if self.report.device is None:
+            if "async_compile.triton(" in code or "import triton" in code:
+                self.report.device = "cuda"
+            elif "async_compile.cpp" in code or "cpp_fused" in code:
+                self.report.device = "cpu"
+
+    def graph_dump(self, rec: Record) -> None:
+        """A graph dump: a piecewise split graph or one piece's graph."""
+        if isinstance(rec.meta, dict):
+            self.pieces.graph_dump(rec, str(rec.meta.get("name")))
+
+    # ---- artifacts by name --------------------------------------------------------------------
+
+    def cache_artifact(self, rec: Record, name: str) -> None:
+        """An FX graph or AOT autograd cache hit, miss or bypass."""
+        cache = self._pending(rec.compile_id).cache
+        cache[name] = cache.get(name, 0) + 1
+        self.pieces.cache_event(name)
+
+    def graph_break(self, rec: Record, name: str) -> None:
+        """Why Dynamo broke the graph (the first line of the reason)."""
+        self._pending(rec.compile_id).graph_breaks.append(first_line(rec.text()))
+
+    def recompile_reasons(self, rec: Record, name: str) -> None:
+        """Why a frame was compiled again (a JSON list of reasons, or text)."""
+        reasons = _json(rec, default=[rec.text()])
+        if isinstance(reasons, list):
+            self._pending(rec.compile_id).recompile_reasons.extend(first_line(str(r)) for r in reasons)
+
+    def variant_mark(self, rec: Record, name: str) -> None:
+        """A measurement variant marker: the compiles after it belong to that variant."""
+        mark = _json(rec)
+        self.variant = str(mark.get("variant")) if isinstance(mark, dict) else None
+        self.pieces.variant = self.variant
+
+    def torch_version(self, rec: Record, name: str) -> None:
+        """The torch version the log was written by (the first one wins)."""
+        if self.report.torch_version is None:
+            version = _json(rec)
+            version = version.get("pytorch_version") if isinstance(version, dict) else None
+            self.report.torch_version = version if isinstance(version, str) else None
+
+    # ---- compiles -----------------------------------------------------------------------------
+
+    def _attach_pending(self, info: CompileInfo, envelope_id: str | None) -> None:
+        """Give a new compile the cache events, graph breaks and recompile reasons logged before it."""
+        seen = self.pending.pop(info.compile_id, None) or self.pending.pop(envelope_id, None)
+        instants = cache_from_instants(info.tree.instants) if info.tree is not None else {}
+        if instants and not (seen and seen.cache):
+            info.cache = instants  # chromium instants, where no cache artifact was written
+        if seen is not None:
+            if seen.cache:
+                info.cache = seen.cache
+            info.graph_breaks = len(seen.graph_breaks)
+            info.graph_break_reasons = seen.graph_breaks
+            if not info.recompile_reason and seen.recompile_reasons:
+                info.recompile_reason = "; ".join(seen.recompile_reasons)
+        if not info.graph_break_reasons and GRAPH_BREAK not in self.report.artifacts:
+            # Older torch writes no graph-break artifact: a restart is the trace of a break.
+            info.graph_breaks = sum("graph_break" in r or "graph break" in r.lower() for r in info.restart_reasons)
+
+    def _seal_finished(self) -> None:
+        """Seal the compiles whose spans have all closed (torch compiles one frame at a time per process)."""
+        still_open = []
+        for key, info in self.unsealed:
+            if self.spans.is_open(key):
+                still_open.append((key, info))
+            else:
+                self._seal(info, key)
+        self.unsealed = still_open
+
+    def _seal(self, info: CompileInfo, key: str | None) -> None:
+        """A compile's spans are closed: fill span fallbacks, add its phase sums, and shrink it."""
+        tree = info.tree
+        if tree is None:
+            return
+        resolve_span_fallbacks(info)
+        add_phase_sums(info, self.report.phase_total, self.report.phase_self)
+        info.seal()
+        self.spans.release(key, tree)
+
+    def finish(self, rank: int | None) -> TraceReport:
+        """End of the records: close what is open and return the report."""
+        report = self.report
+        self.spans.finish()
+        self.pieces.finish()
+        report.pieces, report.piecewise = self.pieces.pieces, self.pieces.split
+        for key, info in self.unsealed:
+            self._seal(info, key)
+        report.rank = rank
+        report.unattributed = self.spans.unattributed
+        report.trace_only = self.spans.trace_only
+        report.stray_begin, report.stray_end = self.spans.stray_begin, self.spans.stray_end
+        return report
+
+
+def fold_range(path: str | Path, start: int = 0, end: int | None = None) -> TraceReport:
+    """Fold the records of `path` (or of its bytes `[start, end)`) into a report.
+
+    Never raises on damaged content; counts it instead. The rank is the records' (see `parallel`
+    for the file-name fallback).
+    """
+    reader = TraceReader(path, start=start, end=end)
+    fold = LogFold(path, reader)
+    feed = fold.feed
+    for rec in reader:
+        feed(rec)
+    return fold.finish(reader.rank)

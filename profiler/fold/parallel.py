@@ -1,0 +1,100 @@
+"""Read logs in parallel: a large log split at compile boundaries, several logs (ranks) side by side."""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from itertools import pairwise
+from pathlib import Path
+
+from ..model.trace import TraceReport
+from ..trace.reader import compile_boundary
+from .log import fold_range
+from .sums import merge_span_totals, merge_sums
+
+_RANK_IN_NAME = re.compile(r"rank_(\d+)")
+PARALLEL_MIN_BYTES = 64 << 20  # below this, one process is faster than splitting
+
+
+def assign_rank(report: TraceReport) -> TraceReport:
+    """Give the log a rank when its records carry none (from a `rank_N` file name), and give its
+    compiles, graphs and pieces the log's rank where their records carried none."""
+    if report.rank is None:
+        m = _RANK_IN_NAME.search(Path(report.path).name)
+        report.rank = int(m.group(1)) if m else None
+    for row in (*report.graphs, *report.pieces, *report.compiles):
+        if row.rank is None:
+            row.rank = report.rank
+    return report
+
+
+def merge_parts(parts: list[TraceReport]) -> TraceReport:
+    """Join the reports of consecutive byte ranges of one log into the log's report."""
+    whole = parts[0]
+    for part in parts[1:]:
+        whole.parse.merge(part.parse)
+        whole.compiles.extend(part.compiles)
+        whole.pieces.extend(part.pieces)
+        whole.piecewise = part.piecewise or whole.piecewise
+        whole.graphs.extend(part.graphs)
+        whole.unattributed = merge_span_totals([whole.unattributed, part.unattributed])
+        whole.trace_only = merge_span_totals([whole.trace_only, part.trace_only])
+        whole.phase_total = merge_sums([whole.phase_total, part.phase_total])
+        whole.phase_self = merge_sums([whole.phase_self, part.phase_self])
+        for name, n in part.artifacts.items():
+            whole.artifacts[name] = whole.artifacts.get(name, 0) + n
+        whole.stray_begin += part.stray_begin
+        whole.stray_end += part.stray_end
+        whole.torch_version = whole.torch_version or part.torch_version
+        whole.device = whole.device or part.device
+        whole.rank = whole.rank if whole.rank is not None else part.rank
+    whole.parts = len(parts)
+    return whole
+
+
+def _range(args: tuple[str, int, int | None]) -> TraceReport:
+    return fold_range(*args)
+
+
+def _split_read(path: str | Path, workers: int) -> TraceReport | None:
+    """Read `path` in `workers` byte ranges cut at compile boundaries; None when it cannot be split
+    or holds several ranks (first-rank-wins needs one sequential pass)."""
+    size = os.path.getsize(path)
+    near = [size * i // workers for i in range(1, workers)]
+    cuts = sorted({c for c in (compile_boundary(path, n) for n in near) if c})
+    if not cuts:
+        return None
+    ranges = [(str(path), a, b) for a, b in pairwise([0, *cuts, size])]
+    with ProcessPoolExecutor(max_workers=len(ranges) - 1) as pool:
+        rest = pool.map(_range, ranges[1:])
+        parts = [_range(ranges[0]), *rest]  # this process reads the first part meanwhile
+    if len({p.rank for p in parts if p.rank is not None}) > 1:
+        return None
+    return merge_parts(parts)
+
+
+def fold_file(path: str | Path, jobs: int | None = None, min_bytes: int = PARALLEL_MIN_BYTES) -> TraceReport:
+    """Read one log and build its report; a log of at least `min_bytes` is split at compile
+    boundaries and its parts are read in parallel processes (`jobs`, default: the CPU count)."""
+    workers = jobs or os.cpu_count() or 1
+    if workers > 1 and os.path.getsize(path) >= min_bytes:
+        whole = _split_read(path, workers)
+        if whole is not None:
+            return assign_rank(whole)
+    return assign_rank(fold_range(path))
+
+
+def _one(path: Path) -> TraceReport:
+    return fold_file(path, jobs=1)
+
+
+def fold_files(paths: list[Path], jobs: int | None = None) -> list[TraceReport]:
+    """Fold several logs, in parallel processes when there is more than one."""
+    if len(paths) <= 1:
+        return [fold_file(p, jobs=jobs) for p in paths]
+    workers = min(len(paths), jobs or os.cpu_count() or 1)
+    if workers <= 1:
+        return [fold_file(p, jobs=1) for p in paths]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_one, paths))

@@ -1,0 +1,191 @@
+"""Build per-compile span trees from chromium events (B/E pairs, X spans, instants).
+
+Spans are stacked per (pid, tid, compile id): torch writes tid 0 for every thread, so the compile
+id is what keeps a background thread's spans (compile id "None") off a compile's stack. Those, and
+spans of compiles that never got a metrics record, are kept as flat per-name totals. An E with no
+matching B, or a B never closed (a truncated log), is counted, never fatal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model.spans import PhaseNode, PhaseTree, SpanTotal
+
+TRACE_ONLY_SUFFIX = "_torch_trace_only"
+
+
+@dataclass(slots=True)
+class _Open:
+    name: str
+    ts: float
+    node: PhaseNode
+    child_total: float = 0.0
+
+
+class PhaseBuilder:
+    """Feed chromium events in log order; claim each compile's tree when its metrics arrive."""
+
+    def __init__(self) -> None:
+        self._stacks: dict[tuple, list[_Open]] = {}
+        self._trees: dict[str, PhaseTree] = {}
+        self._flat_open: dict[tuple, list[float]] = {}
+        self.unattributed: dict[str, SpanTotal] = {}
+        self.trace_only: dict[str, SpanTotal] = {}
+        self.stray_begin = 0
+        self.stray_end = 0
+
+    def _tree(self, compile_id: str) -> PhaseTree:
+        tree = self._trees.get(compile_id)
+        if tree is None:
+            tree = self._trees[compile_id] = PhaseTree()
+        return tree
+
+    def feed(self, event: dict, compile_id: str | None) -> float | None:
+        """Take one chromium event; `compile_id` is the record's (None: belongs to no compile).
+
+        Returns the duration in seconds of the span the event closes (E or X), else None.
+        """
+        name = event.get("name")
+        ph = event.get("ph")
+        ts = event.get("ts")
+        if not isinstance(name, str) or not isinstance(ts, (int, float)):
+            return None
+        if compile_id is None:
+            args = event.get("args")
+            cid = args.get("compile_id") if isinstance(args, dict) else None
+            compile_id = cid if isinstance(cid, str) and cid != "None" else None
+        if ph == "i" or ph == "I":
+            if compile_id is not None:
+                inst = self._tree(compile_id).instants
+                inst[name] = inst.get(name, 0) + 1
+            return None
+        if ph == "X":
+            dur = event.get("dur")
+            if isinstance(dur, (int, float)):
+                self._close_flat_or_leaf(name, compile_id, event, dur / 1e6)
+                return dur / 1e6
+            return None
+        key = (event.get("pid"), event.get("tid"), compile_id)
+        if compile_id is None:
+            return self._feed_flat(key, name, ph, ts)
+        if ph == "B":
+            self._begin(key, name, ts, compile_id)
+        elif ph == "E":
+            return self._end(key, name, ts)
+        return None
+
+    def _begin(self, key: tuple, name: str, ts: float, compile_id: str) -> None:
+        """Open a span of a compile: a child of the open one on its stack, else a root of its tree."""
+        stack = self._stacks.get(key)
+        if stack is None:
+            stack = self._stacks[key] = []
+        if stack:
+            node = stack[-1].node.child(name)
+        else:
+            tree = self._trees.get(compile_id)
+            if tree is None or tree.claimed:  # claimed and closed: a new compile, same id
+                tree = self._trees[compile_id] = PhaseTree()
+            node = tree.root.child(name)
+        stack.append(_Open(name, ts, node))
+
+    def _end(self, key: tuple, name: str, ts: float) -> float | None:
+        """Close the innermost open span called `name` (spans opened inside it and never closed are
+        counted as stray); its duration, or None for an E with no B."""
+        stack = self._stacks.get(key)
+        if not stack:
+            self.stray_end += 1
+            return None
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i].name == name:
+                break
+        else:
+            self.stray_end += 1
+            return None
+        self.stray_begin += len(stack) - 1 - i
+        del stack[i + 1 :]
+        span = stack.pop()
+        dur = max(0.0, (ts - span.ts) / 1e6)
+        node = span.node
+        node.total_s += dur
+        node.self_s += max(0.0, dur - span.child_total)
+        node.count += 1
+        if stack:
+            stack[-1].child_total += dur
+        if name.endswith(TRACE_ONLY_SUFFIX):
+            self._add(self.trace_only, name, dur)
+        return dur
+
+    def _close_flat_or_leaf(self, name: str, compile_id: str | None, event: dict, dur: float) -> None:
+        stack = self._stacks.get((event.get("pid"), event.get("tid"), compile_id)) if compile_id else None
+        if compile_id is None:
+            self._add(self.unattributed, name, dur)
+        else:
+            parent = stack[-1].node if stack else self._tree(compile_id).root
+            node = parent.child(name)
+            node.total_s += dur
+            node.self_s += dur
+            node.count += 1
+            if stack:
+                stack[-1].child_total += dur
+        if name.endswith(TRACE_ONLY_SUFFIX):
+            self._add(self.trace_only, name, dur)
+
+    def _feed_flat(self, key: tuple, name: str, ph: str | None, ts: float) -> float | None:
+        """Spans of no compile: pair B/E by name (LIFO); the summed time is order-independent."""
+        opened = self._flat_open.setdefault((*key, name), [])
+        if ph == "B":
+            opened.append(ts)
+        elif ph == "E":
+            if not opened:
+                self.stray_end += 1
+                return None
+            dur = max(0.0, (ts - opened.pop()) / 1e6)
+            self._add(self.unattributed, name, dur)
+            if name.endswith(TRACE_ONLY_SUFFIX):
+                self._add(self.trace_only, name, dur)
+            return dur
+        return None
+
+    @staticmethod
+    def _add(table: dict[str, SpanTotal], name: str, dur: float) -> None:
+        total = table.get(name)
+        if total is None:
+            total = table[name] = SpanTotal(name)
+        total.total_s += dur
+        total.count += 1
+
+    def claim(self, compile_id: str | None) -> PhaseTree:
+        """The tree of `compile_id` for its metrics record; later spans of it still land there."""
+        if compile_id is None:
+            return PhaseTree(claimed=True)
+        tree = self._tree(compile_id)
+        if tree.claimed:  # a second metrics record for the same id (e.g. concatenated logs)
+            tree = self._trees[compile_id] = PhaseTree()
+        tree.claimed = True
+        return tree
+
+    def is_open(self, compile_id: str | None) -> bool:
+        """True while a span of `compile_id` is still open (its tree may still grow)."""
+        return any(stack and key[2] == compile_id for key, stack in self._stacks.items())
+
+    def release(self, compile_id: str | None, tree: PhaseTree) -> None:
+        """Forget a claimed tree whose compile is finished (events of that id after this start a new tree)."""
+        if compile_id is not None and self._trees.get(compile_id) is tree:
+            del self._trees[compile_id]
+        for key in [k for k, stack in self._stacks.items() if k[2] == compile_id and not stack]:
+            del self._stacks[key]
+
+    def finish(self) -> None:
+        """Count spans left open and fold trees no metrics record claimed into the flat totals."""
+        for stack in self._stacks.values():
+            self.stray_begin += len(stack)
+        for opened in self._flat_open.values():
+            self.stray_begin += len(opened)
+        for tree in self._trees.values():
+            if not tree.claimed:
+                for node in tree.root.walk():
+                    if node is not tree.root and node.count:
+                        total = self.unattributed.setdefault(node.name, SpanTotal(node.name))
+                        total.total_s += node.total_s
+                        total.count += node.count

@@ -1,0 +1,180 @@
+"""The report of one or more logs (ranks): the per-log reports and every total the renderers show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..trace.records import ParseStats
+from .asserts import AssertCounts, GraphAsserts
+from .compile import CompileInfo
+from .pieces import PieceCompile, PiecewiseSplit
+from .run import RunManifest
+from .spans import SpanTotal
+from .trace import TraceReport
+
+
+@dataclass(slots=True)
+class Totals:
+    """Sums over a set of compiles (one log's, or all of them)."""
+
+    compiles: int = 0
+    compile_time_s: float = 0.0  # unknown compile times count as 0
+    backend_compile_time_s: float = 0.0
+    structured_logging_overhead_s: float | None = None  # None when torch wrote no counter
+    overhead_reported: int = 0  # compiles whose metrics carry torch's counter
+    trace_only: dict[str, SpanTotal] = field(default_factory=dict)  # `*_torch_trace_only` spans by label
+    phases: dict[str, float] = field(default_factory=dict)  # total time per span name, largest first
+
+    @property
+    def torch_trace_only_s(self) -> float:
+        """Time in `*_torch_trace_only` spans."""
+        return sum(t.total_s for t in self.trace_only.values())
+
+    @property
+    def structured_logging_share(self) -> float | None:
+        """torch's logging counter as a share of compile time."""
+        overhead = self.structured_logging_overhead_s
+        return overhead / self.compile_time_s if self.compile_time_s and overhead is not None else None
+
+    @property
+    def torch_trace_only_share(self) -> float | None:
+        """Trace-only spans as a share of compile time."""
+        return self.torch_trace_only_s / self.compile_time_s if self.compile_time_s else None
+
+
+@dataclass(slots=True)
+class Spend:
+    """One place where compile time goes: a span name's self time and its share of all compile time."""
+
+    name: str
+    self_s: float
+    share: float | None
+
+
+@dataclass(slots=True)
+class Summary:
+    """Headline counts of one or more logs."""
+
+    frames: int = 0
+    compiles: int = 0
+    attempts: int = 0
+    compile_time_s: float = 0.0
+    graph_breaks: int = 0
+    graph_break_reasons: dict[str, int] = field(default_factory=dict)
+    recompiles: list[tuple[str | None, str | None]] = field(default_factory=list)
+    failures: list[tuple[str | None, str, str | None]] = field(default_factory=list)
+    restarts: list[tuple[str | None, str]] = field(default_factory=list)
+    cache: dict[str, int] = field(default_factory=dict)
+    structured_logging_overhead_s: float = 0.0
+    torch_trace_only_s: float = 0.0
+
+
+@dataclass(slots=True)
+class RankSkew:
+    """Slowest against fastest rank by total compile time."""
+
+    slowest_rank: int | None
+    slowest_s: float
+    fastest_rank: int | None
+    fastest_s: float
+    compiles_per_rank: dict[str, int]
+
+    @property
+    def spread_s(self) -> float:
+        """Slowest minus fastest."""
+        return self.slowest_s - self.fastest_s
+
+    @property
+    def ratio(self) -> float | None:
+        """Slowest over fastest (None when the fastest took no time)."""
+        return self.slowest_s / self.fastest_s if self.fastest_s > 0 else None
+
+
+@dataclass(slots=True)
+class RankView:
+    """One log (rank) of a report with its own totals, summary and assert counts."""
+
+    trace: TraceReport
+    totals: Totals
+    summary: Summary
+    asserts: AssertCounts
+
+
+@dataclass(slots=True)
+class CacheRun:
+    """One child process of a run that left a trace: its compiles, compile time and cache events."""
+
+    label: str
+    compiles: int
+    compile_time_s: float
+    cache: dict[str, int]
+    phases: dict[str, float]  # the largest span totals
+
+
+@dataclass(slots=True)
+class RunFacts:
+    """What a run directory adds to its report: the manifest and each child's cache figures."""
+
+    manifest: RunManifest
+    cache_runs: list[CacheRun] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything `compileprof report` shows: the per-log reports and their combined views."""
+
+    source: str
+    traces: list[TraceReport]
+    parse: ParseStats = field(default_factory=ParseStats)
+    compiles: list[CompileInfo] = field(default_factory=list)
+    graphs: list[GraphAsserts] = field(default_factory=list)
+    asserts: AssertCounts = field(default_factory=AssertCounts)
+    unattributed: dict[str, SpanTotal] = field(default_factory=dict)
+    totals: Totals = field(default_factory=Totals)
+    summary: Summary = field(default_factory=Summary)
+    spends: list[Spend] = field(default_factory=list)
+    rank_views: list[RankView] = field(default_factory=list)
+    skew: RankSkew | None = None
+    run: RunFacts | None = None
+    measurements: dict[str, Any] | None = None
+
+    @property
+    def trace_only(self) -> dict[str, SpanTotal]:
+        """`*_torch_trace_only` spans by label, over all logs."""
+        return self.totals.trace_only
+
+    @property
+    def phases(self) -> dict[str, float]:
+        """Total time per span name over all logs, largest first."""
+        return self.totals.phases
+
+    @property
+    def torch_versions(self) -> list[str]:
+        """Distinct torch versions the logs name."""
+        return sorted({t.torch_version for t in self.traces if t.torch_version})
+
+    @property
+    def ranks(self) -> list[int]:
+        """Distinct ranks of the logs."""
+        return sorted({t.rank for t in self.traces if t.rank is not None})
+
+    @property
+    def device(self) -> str | None:
+        """The device the generated code targets (the first log that shows one)."""
+        return next((t.device for t in self.traces if t.device), None)
+
+    @property
+    def pieces(self) -> list[PieceCompile]:
+        """Piece compiles of a piecewise backend, over all logs in order."""
+        return [p for t in self.traces for p in t.pieces]
+
+    @property
+    def piecewise(self) -> PiecewiseSplit | None:
+        """The split a piecewise backend logged (the first log's)."""
+        return next((t.piecewise for t in self.traces if t.piecewise), None)
+
+    @property
+    def stray_events(self) -> tuple[int, int]:
+        """(B events never closed, E events with no B) over all logs."""
+        return sum(t.stray_begin for t in self.traces), sum(t.stray_end for t in self.traces)

@@ -1,0 +1,167 @@
+"""The run manifest: what `compileprof run` did, typed; the child labels and the plan of children.
+
+Written by the runner, read by the report, the gate and the views: `manifest.json` is read and
+written here only. The labels: `cold` (a fresh Inductor cache), `fill` (fills a cache, not measured),
+`warm` (the cache the fill left), and repeats of the measured compile (`cold2`, `warm2`, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import CompileprofError
+
+MANIFEST = "manifest.json"
+KIND = "compileprof-run"
+COLD, WARM, FILL = "cold", "warm", "fill"
+CACHE_MODES = (COLD, WARM, "both")
+# What a run writes into its directory; `--force` replaces only these (and the repeat directories).
+OWNED = (MANIFEST, "report.json", "report.md", COLD, WARM, FILL)
+_REPEAT = re.compile(rf"^({COLD}|{WARM})(\d+)$")
+
+# Trace markers of A/B measurements: an artifact named VARIANT_MARK tags the compiles after it.
+VARIANT_MARK = "compileprof_measure_variant"
+ASSERTS_ON, ASSERTS_OFF, LOGGING_ON = "asserts_on", "asserts_off", "logging_on"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedChild:
+    """One child process a run starts."""
+
+    label: str
+    measured: bool  # times the forward and makes the asked measurements
+    fresh_cache: bool  # starts from an empty Inductor cache (unless the user shares one)
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """The children of a run, in order, and the label the report is built from."""
+
+    children: tuple[PlannedChild, ...]
+    primary: str
+
+
+def plan(cache: str, repeat: int = 1) -> RunPlan:
+    """The children for a cache mode; `repeat` > 1 adds repeats of the measured compile as samples."""
+    extra = range(2, max(1, repeat) + 1)
+    if cache == WARM:
+        kids = [(FILL, False), (WARM, True), *((f"{WARM}{i}", False) for i in extra)]
+        primary = WARM
+    elif cache == "both":
+        kids = [(COLD, True), (WARM, True), *((f"{k}{i}", False) for i in extra for k in (COLD, WARM))]
+        primary = COLD
+    else:
+        kids = [(COLD, True), *((f"{COLD}{i}", False) for i in extra)]
+        primary = COLD
+    children = tuple(PlannedChild(label, measured, not label.startswith(WARM)) for label, measured in kids)
+    return RunPlan(children, primary)
+
+
+def same_series(label: str, primary: str) -> bool:
+    """True when `label` is `primary` or one of its repeats (`cold2` of `cold`)."""
+    return label.rstrip("0123456789") == primary.rstrip("0123456789")
+
+
+def is_run_output(name: str) -> bool:
+    """True for the files and folders a run writes into its directory."""
+    return name in OWNED or _REPEAT.match(name) is not None
+
+
+@dataclass(slots=True)
+class ChildRecord:
+    """The manifest's entry for one child process."""
+
+    directory: str
+    trace: str
+    status: str  # ok, failed, crashed, timeout
+    exit_code: int | None = None
+    wall_s: float | None = None
+    steps_s: dict[str, float] = field(default_factory=dict)
+    failed_step: str | None = None
+    error: dict[str, Any] | None = None
+    stderr_tail: list[str] | None = None
+    versions: dict[str, Any] | None = None
+    device: str | None = None
+    threads: int | None = None
+    model: dict[str, Any] | None = None
+    check: dict[str, Any] | None = None
+    forward: dict[str, Any] | None = None
+    measure_asserts: dict[str, Any] | None = None
+    measure_logging: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the child finished every step."""
+        return self.status == "ok"
+
+
+@dataclass(slots=True)
+class RunManifest:
+    """`manifest.json`: what was asked, the environment, and each child's outcome."""
+
+    argv: list[str]
+    started: str
+    wall_s: float
+    status: str  # ok, failed, timeout
+    model: dict[str, Any]
+    factory_kwargs: dict[str, Any]
+    backend: str
+    backend_options: dict[str, Any]
+    device: str
+    device_name: str | None
+    threads: int | None
+    cpu_count: int | None
+    platform: str
+    versions: dict[str, Any]
+    cache: str
+    cache_dir: str | None
+    timeout_s: float | None
+    measure: list[str]
+    repeat: int
+    primary: str
+    children: dict[str, ChildRecord]
+    tool: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def primary_child(self) -> ChildRecord | None:
+        """The child the report is built from."""
+        return self.children.get(self.primary)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, in the order `manifest.json` has always had."""
+        body = asdict(self)
+        tool = body.pop("tool")
+        return {"kind": KIND, "schema_version": 1, "tool": tool, **body}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunManifest:
+        """Read the JSON form (missing keys take their defaults)."""
+        children = {
+            label: ChildRecord(**{f.name: child[f.name] for f in fields(ChildRecord) if f.name in child})
+            for label, child in (data.get("children") or {}).items()
+        }
+        known = {f.name for f in fields(cls)} - {"children"}
+        return cls(children=children, **{k: data.get(k) for k in known if k in data or k != "tool"})
+
+
+def read_manifest(run_dir: Path) -> RunManifest | None:
+    """The manifest of a run directory, or None when `run_dir` is not one."""
+    p = Path(run_dir) / MANIFEST
+    if not p.is_file():
+        return None
+    try:
+        data = json.loads(p.read_text())
+    except (OSError, ValueError) as err:
+        raise CompileprofError(f"{p}: unreadable run manifest ({err}); rerun or remove it") from None
+    if not isinstance(data, dict) or data.get("kind") != KIND:
+        return None
+    return RunManifest.from_dict(data)
+
+
+def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
+    """Write manifest.json."""
+    (Path(run_dir) / MANIFEST).write_text(json.dumps(manifest.to_dict(), indent=2, default=str) + "\n")

@@ -1,0 +1,68 @@
+"""Span trees of a compile (from chromium B/E/X events) and flat per-name span totals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class PhaseNode:
+    """Time spent in one span name at one place of a compile's span tree, summed over its calls."""
+
+    name: str
+    total_s: float = 0.0
+    self_s: float = 0.0
+    count: int = 0
+    children: dict[str, PhaseNode] = field(default_factory=dict)
+
+    def child(self, name: str) -> PhaseNode:
+        """The child node for `name`, created on first use."""
+        node = self.children.get(name)
+        if node is None:
+            node = self.children[name] = PhaseNode(name)
+        return node
+
+    def walk(self) -> Iterator[PhaseNode]:
+        """Yield this node and every node below it, depth first."""
+        yield self
+        for c in self.children.values():
+            yield from c.walk()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: name, total_s, self_s, count, children."""
+        return {
+            "name": self.name,
+            "total_s": round(self.total_s, 6),
+            "self_s": round(self.self_s, 6),
+            "count": self.count,
+            "children": [c.to_dict() for c in self.children.values()],
+        }
+
+
+@dataclass(slots=True)
+class SpanTotal:
+    """Flat time of one span name outside any compile tree (background threads, stray events)."""
+
+    name: str
+    total_s: float = 0.0
+    count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"name": self.name, "total_s": round(self.total_s, 6), "count": self.count}
+
+
+@dataclass(slots=True)
+class PhaseTree:
+    """The span tree of one compile: a synthetic root whose children are the outermost spans."""
+
+    root: PhaseNode = field(default_factory=lambda: PhaseNode("<root>"))
+    instants: dict[str, int] = field(default_factory=dict)
+    claimed: bool = False
+
+    @property
+    def roots(self) -> list[PhaseNode]:
+        """The outermost spans."""
+        return list(self.root.children.values())

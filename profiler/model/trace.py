@@ -1,0 +1,34 @@
+"""Everything folded from one log file (one process, one rank)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..trace.records import ParseStats
+from .asserts import GraphAsserts
+from .compile import CompileInfo
+from .pieces import PieceCompile, PiecewiseSplit
+from .spans import SpanTotal
+
+
+@dataclass(slots=True)
+class TraceReport:
+    """Everything read from one log file (one process, one rank)."""
+
+    path: str
+    rank: int | None
+    torch_version: str | None
+    parse: ParseStats
+    compiles: list[CompileInfo] = field(default_factory=list)
+    graphs: list[GraphAsserts] = field(default_factory=list)
+    unattributed: dict[str, SpanTotal] = field(default_factory=dict)
+    trace_only: dict[str, SpanTotal] = field(default_factory=dict)
+    stray_begin: int = 0
+    stray_end: int = 0
+    artifacts: dict[str, int] = field(default_factory=dict)
+    device: str | None = None
+    phase_total: dict[str, float] = field(default_factory=dict)
+    phase_self: dict[str, float] = field(default_factory=dict)
+    pieces: list[PieceCompile] = field(default_factory=list)
+    piecewise: PiecewiseSplit | None = None
+    parts: int = 1  # byte ranges of the file read in parallel processes and merged

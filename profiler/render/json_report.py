@@ -1,0 +1,192 @@
+"""The JSON renderer and the report contract it writes (schema_version 1, every key in README),
+streamed compile by compile."""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO
+
+import orjson
+
+from .. import __version__
+from ..model.compile import CompileInfo
+from ..model.report import RankSkew, RankView, Report, RunFacts, Summary, Totals
+from .registry import RenderOptions
+
+SCHEMA_VERSION = 1
+# The manifest's facts a report's `run` object carries.
+RUN_KEYS = (
+    "status", "model", "factory_kwargs", "backend", "backend_options", "device", "device_name", "threads",
+    "cpu_count", "versions", "cache", "primary", "wall_s", "children",
+)  # fmt: skip
+_COMPILES = "\u0000compiles\u0000"
+
+
+def _r(value: float | None) -> float | None:
+    return round(value, 6) if value is not None else None
+
+
+def compile_to_dict(c: CompileInfo, with_phases: bool = True) -> dict[str, Any]:
+    """One entry of the contract's `compiles` list (`phases` last; left out when `with_phases` is False)."""
+    out = {
+        "compile_id": c.compile_id,
+        "attempt": c.attempt,
+        "rank": c.rank,
+        "co_name": c.co_name,
+        "co_filename": c.co_filename,
+        "co_firstlineno": c.co_firstlineno,
+        "compile_time_s": _r(c.compile_time_s),
+        "backend_compile_time_s": _r(c.backend_compile_time_s),
+        "inductor_compile_time_s": _r(c.inductor_compile_time_s),
+        "code_gen_time_s": _r(c.code_gen_time_s),
+        "structured_logging_overhead_s": _r(c.structured_logging_overhead_s),
+        "torch_trace_only_s": _r(c.trace_only_s),
+        "fail_type": c.fail_type,
+        "fail_reason": c.fail_reason,
+        "restart_reasons": c.restart_reasons,
+        "recompile_reason": c.recompile_reason,
+        "is_recompile": c.is_recompile,
+        "graph_breaks": c.graph_breaks,
+        "graph_break_reasons": c.graph_break_reasons,
+        "cache": c.cache,
+        "counts": c.counts,
+        "variant": c.variant,
+        "parts_s": {k: _r(v) for k, v in c.parts_s.items()},
+    }
+    if with_phases:
+        out["phases"] = c.phases()
+    return out
+
+
+def totals_to_dict(t: Totals) -> dict[str, Any]:
+    """The contract's `totals` object."""
+    return {
+        "compiles": t.compiles,
+        "compile_time_s": _r(t.compile_time_s),
+        "structured_logging_overhead_s": _r(t.structured_logging_overhead_s),
+        "structured_logging_share": _r(t.structured_logging_share),
+        "torch_trace_only_s": _r(t.torch_trace_only_s),
+        "torch_trace_only_share": _r(t.torch_trace_only_share),
+        "torch_trace_only_spans": {name: s.to_dict() for name, s in t.trace_only.items()},
+        "phases": {name: _r(v) for name, v in t.phases.items()},
+    }
+
+
+def summary_to_dict(s: Summary) -> dict[str, Any]:
+    """The contract's `summary` object."""
+    return {
+        "frames": s.frames,
+        "compiles": s.compiles,
+        "attempts": s.attempts,
+        "compile_time_s": round(s.compile_time_s, 6),
+        "graph_breaks": s.graph_breaks,
+        "graph_break_reasons": s.graph_break_reasons,
+        "recompiles": [{"compile_id": c, "reason": r} for c, r in s.recompiles],
+        "failures": [{"compile_id": c, "fail_type": t, "fail_reason": r} for c, t, r in s.failures],
+        "restarts": [{"compile_id": c, "reason": r} for c, r in s.restarts],
+        "cache": s.cache,
+    }
+
+
+def skew_to_dict(k: RankSkew) -> dict[str, Any]:
+    """The contract's `rank_skew` object."""
+    return {
+        "slowest_rank": k.slowest_rank,
+        "slowest_s": round(k.slowest_s, 6),
+        "fastest_rank": k.fastest_rank,
+        "fastest_s": round(k.fastest_s, 6),
+        "spread_s": round(k.spread_s, 6),
+        "ratio": round(k.ratio, 4) if k.ratio is not None else None,
+        "compiles_per_rank": k.compiles_per_rank,
+    }
+
+
+def rank_to_dict(v: RankView) -> dict[str, Any]:
+    """One entry of the contract's `ranks` list."""
+    t = v.trace
+    return {
+        "rank": t.rank,
+        "path": t.path,
+        "torch_version": t.torch_version,
+        "parse": t.parse.to_dict(),
+        "totals": totals_to_dict(v.totals),
+        "asserts": {**v.asserts.to_dict(), "total": v.asserts.total},
+        "summary": summary_to_dict(v.summary),
+    }
+
+
+def run_to_dict(run: RunFacts) -> dict[str, Any]:
+    """The contract's `run` object: the manifest's facts and the cache runs side by side."""
+    manifest = run.manifest.to_dict()
+    cache_runs = [
+        {
+            "label": r.label,
+            "compiles": r.compiles,
+            "compile_time_s": _r(r.compile_time_s),
+            "cache": r.cache,
+            "phases": {name: _r(v) for name, v in r.phases.items()},
+        }
+        for r in run.cache_runs
+    ]
+    return {**{k: manifest.get(k) for k in RUN_KEYS}, "cache_runs": cache_runs}
+
+
+def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]:
+    """The machine-readable report (README documents every key); `compiles` is empty when
+    `with_compiles` is False (the streaming writer fills it)."""
+    begin, end = report.stray_events
+    a = report.asserts
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "compileprof", "version": __version__},
+        "source": report.source,
+        "files": [t.path for t in report.traces],
+        "torch_versions": report.torch_versions,
+        "device": report.device,
+        "parse": report.parse.to_dict(),
+        "summary": summary_to_dict(report.summary),
+        "compiles": [compile_to_dict(c) for c in report.compiles] if with_compiles else [],
+        "totals": totals_to_dict(report.totals),
+        "asserts": {**a.to_dict(), "total": a.total, "graphs": [g.to_dict() for g in report.graphs]},
+        "top_spends": [{"name": s.name, "self_s": _r(s.self_s), "share": _r(s.share)} for s in report.spends],
+        "unattributed_spans": [t.to_dict() for t in report.unattributed.values()],
+        "stray_events": {"unmatched_begin": begin, "unmatched_end": end},
+        "ranks": [rank_to_dict(v) for v in report.rank_views],
+        "rank_skew": skew_to_dict(report.skew) if report.skew else None,
+        "piecewise": report.piecewise.to_dict() if report.piecewise else None,
+        "pieces": [p.to_dict() for p in report.pieces],
+        "run": run_to_dict(report.run) if report.run else None,
+        "measurements": report.measurements,
+    }
+
+
+def write_json(report: Report, out: BinaryIO) -> None:
+    """Write the report as UTF-8 JSON to `out`, ending with a newline.
+
+    The document is indented; each entry of `compiles` sits on one line and is written on its own,
+    its phase tree copied from the compile's stored JSON, so no copy of the whole report is built in
+    memory however many compiles there are.
+    """
+    doc = report_to_dict(report, with_compiles=False)
+    doc["compiles"] = _COMPILES
+    head, tail = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).split(
+        orjson.dumps(_COMPILES), 1
+    )
+    out.write(head)
+    if not report.compiles:
+        out.write(b"[]")
+    else:
+        out.write(b"[")
+        for i, c in enumerate(report.compiles):
+            body = orjson.dumps(compile_to_dict(c, with_phases=False))
+            out.write(b"\n    " if i == 0 else b",\n    ")
+            out.write(body[:-1] + b',"phases":' + c.phases_json() + b"}")
+        out.write(b"\n  ]")
+    out.write(tail)
+
+
+class JsonReport:
+    """`--format json`: the report contract."""
+
+    def write(self, doc: Report, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the report as JSON."""
+        write_json(doc, out)

@@ -1,0 +1,160 @@
+"""The Markdown renderer: a compact report for a CI job summary or a pull-request comment."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from ..model.report import Report
+from .registry import RenderOptions
+from .run_view import measurement_markdown, run_markdown
+from .text import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
+
+PHASE_ROWS = 12
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A GitHub-flavoured Markdown table (pipes and newlines in cells escaped), then a blank line."""
+
+    def esc(cell: str) -> str:
+        return cell.replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return [*out, ""]
+
+
+def _share(part: float, total: float) -> str:
+    return fmt_pct(part / total) if total else "-"
+
+
+def _summary(report: Report) -> list[str]:
+    s, a, total = report.summary, report.asserts, report.summary.compile_time_s
+    return table(
+        ["what", "value"],
+        [
+            ["logs / ranks", f"{len(report.traces)} / {', '.join(map(str, report.ranks)) or '-'}"],
+            ["torch", ", ".join(report.torch_versions) or "unknown"],
+            ["compiled frames", f"{s.frames} ({s.compiles} compiles, {s.attempts} attempts)"],
+            ["compile time", fmt_s(total)],
+            ["graph breaks", str(s.graph_breaks)],
+            ["recompiles", str(len(s.recompiles))],
+            ["failures / restarts", f"{len(s.failures)} / {len(s.restarts)}"],
+            ["caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()) or "-"],
+            [
+                "structured logging overhead",
+                f"{fmt_s(s.structured_logging_overhead_s)} ({_share(s.structured_logging_overhead_s, total)})",
+            ],
+            ["`*_torch_trace_only` spans", f"{fmt_s(s.torch_trace_only_s)} ({_share(s.torch_trace_only_s, total)})"],
+            [
+                "runtime asserts",
+                f"{a.total} (size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan})",
+            ],
+            ["parse damage", str(report.parse.damage)],
+        ],
+    )
+
+
+def _compiles(report: Report, limit: int) -> list[str]:
+    rows = [
+        [
+            c.compile_id or "?",
+            str(c.rank) if c.rank is not None else "-",
+            c.co_name or "?",
+            fmt_s(c.compile_time_s),
+            fmt_s(c.backend_compile_time_s),
+            fmt_s(c.inductor_compile_time_s),
+            fmt_s(c.code_gen_time_s),
+            fmt_s(c.structured_logging_overhead_s),
+            "failed" if c.fail_type else "ok",
+        ]
+        for c in report.compiles[:limit]
+    ]
+    header = ["id", "rank", "function", "compile", "backend", "inductor", "code gen", "log overhead", "status"]
+    lines = ["### Compiles", "", *table(header, rows)]
+    if len(report.compiles) > limit:
+        lines += [f"_{len(report.compiles) - limit} more compiles not shown._", ""]
+    return lines
+
+
+def _pieces(report: Report, limit: int) -> list[str]:
+    pieces, split = report.pieces, report.piecewise
+    if not pieces:
+        return []
+    lines = ["### Piece compiles", ""]
+    if split is not None:
+        lines += [
+            f"{split.pieces} pieces, {split.compiled_pieces} compiled, {split.splitting_pieces} eager at "
+            f"{', '.join(split.splitting_ops or []) or 'splitting ops not stated'}.",
+            "",
+        ]
+    rows = [
+        [
+            p.compile_id or "-",
+            str(p.piecewise_index),
+            p.submod_name or "-",
+            piece_range(p),
+            fmt_s(p.compile_time_s),
+            str(p.ops) if p.ops is not None else "-",
+            str(p.asserts.total) if p.asserts else "-",
+            piece_cache(p),
+        ]
+        for p in pieces[:limit]
+    ]
+    return lines + table(
+        ["compile", "piece", "submodule", "size / range", "compile time", "ops", "asserts", "cache"], rows
+    )
+
+
+def _phases_and_reasons(report: Report) -> list[str]:
+    s, total = report.summary, report.summary.compile_time_s
+    lines: list[str] = []
+    if report.phases:
+        rows = [
+            [n, fmt_s(v), fmt_pct(v / total) if total else "-"] for n, v in list(report.phases.items())[:PHASE_ROWS]
+        ]
+        lines += ["### Phase totals", "", *table(["span", "total", "share"], rows)]
+    if s.recompiles or s.failures:
+        rows = [[c or "?", "recompile", r or "-"] for c, r in s.recompiles]
+        rows += [[c or "?", t, r or "(null)"] for c, t, r in s.failures]
+        lines += ["### Recompiles and failures", "", *table(["compile", "kind", "reason"], rows)]
+    return lines
+
+
+def _ranks_and_asserts(report: Report, limit: int) -> list[str]:
+    lines: list[str] = []
+    if report.skew:
+        sk = report.skew
+        lines += [
+            f"**Rank skew:** slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)}, fastest rank "
+            f"{sk.fastest_rank} {fmt_s(sk.fastest_s)} ({fmt_s(sk.spread_s)} apart).",
+            "",
+        ]
+    if report.graphs:
+        header = ["compile", "graph", "size/stride", "alignment", "scalar", "nan"]
+        lines += ["### Runtime asserts per graph", "", *table(header, [graph_cells(g) for g in report.graphs[:limit]])]
+    return lines
+
+
+def render_markdown(report: Report, limit: int = 25) -> str:
+    """The report as GitHub-flavoured Markdown (at most `limit` rows per table)."""
+    lines = [f"## compileprof report: `{report.source}`", ""]
+    if report.run:
+        lines += run_markdown(report.run)
+    if report.measurements:
+        lines += measurement_markdown(report.measurements)
+    lines += _summary(report)
+    if report.spends:
+        lines += ["### Where compile time goes", ""] + [f"- {spend_sentence(sp)}" for sp in report.spends[:3]] + [""]
+    lines += _compiles(report, limit)
+    lines += _pieces(report, limit)
+    lines += _phases_and_reasons(report)
+    lines += _ranks_and_asserts(report, limit)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+class MarkdownReport:
+    """`--format markdown`: the compact report (every row when `--limit 0`)."""
+
+    def write(self, doc: Report, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the report as Markdown."""
+        out.write(render_markdown(doc, limit=opts.limit or len(doc.compiles)).encode())

@@ -1,0 +1,91 @@
+"""Text shared by the renderers: durations, shares, labels and plain sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..model.asserts import GraphAsserts
+from ..model.pieces import PieceCompile
+from ..model.report import Spend
+
+# What a span name means, for sentences a user can act on.
+PHASE_MEANING = {
+    "compile_file": "C++/Triton compilation of generated kernels",
+    "code_gen": "Inductor code generation",
+    "GraphLowering.run": "Inductor lowering",
+    "GraphLowering.codegen": "Inductor code generation",
+    "Scheduler.__init__": "Inductor scheduling and fusion",
+    "Scheduler.codegen": "Inductor kernel code generation",
+    "bytecode_tracing": "Dynamo bytecode tracing",
+    "build_guards": "Dynamo guard building",
+    "create_aot_dispatcher_function": "AOT autograd",
+    "aot_collect_metadata": "AOT autograd metadata collection",
+    "async_compile.wait": "waiting for background kernel compiles",
+    "PyCodeCache.load_by_key_path": "loading the generated module",
+    "inductor_compile": "Inductor",
+    "fx_codegen_and_compile": "Inductor FX codegen and compile",
+    "backend_compile": "the backend compiler",
+    "_recursive_post_grad_passes": "post-grad FX passes",
+    "_recursive_joint_graph_passes": "joint-graph FX passes",
+    "_recursive_pre_grad_passes": "pre-grad FX passes",
+    "gc": "garbage collection after compile",
+}
+
+
+def fmt_s(value: float | None) -> str:
+    """A duration for people: `12.3 s`, `45.6 ms`, `789 us`, `12.3 us`, `456 ns`; `-` when unknown."""
+    if value is None:
+        return "-"
+    if value < 0:
+        return "-" + fmt_s(-value)
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.1f} ms"
+    if value >= 100e-6 or value == 0:
+        return f"{value * 1e6:.0f} us"
+    if value >= 1e-6:
+        return f"{value * 1e6:.1f} us"
+    return f"{value * 1e9:.0f} ns"
+
+
+def fmt_pct(share: float | None) -> str:
+    """A share as a percentage; `-` when unknown."""
+    if share is None:
+        return "-"
+    return f"{share * 100:.1f}%" if share < 0.1 else f"{share * 100:.0f}%"
+
+
+def spend_sentence(spend: Spend) -> str:
+    """One plain sentence about where time goes."""
+    meaning = PHASE_MEANING.get(spend.name)
+    what = f"{meaning} (`{spend.name}`)" if meaning else f"`{spend.name}`"
+    share = f", {fmt_pct(spend.share)} of all compile time" if spend.share is not None else ""
+    return f"{what}: {fmt_s(spend.self_s)} of its own time{share}"
+
+
+def cache_label(event: str) -> str:
+    """`fx_graph_cache_hit` -> `fx hit`, `aotautograd_cache_miss` -> `aot miss`."""
+    cache, _, outcome = event.partition("_cache_")
+    return f"{'fx' if cache == 'fx_graph' else 'aot' if cache == 'aotautograd' else cache} {outcome}"
+
+
+def graph_cells(g: GraphAsserts) -> list[str]:
+    """A graph's assert row: compile id, generated file, size/stride, alignment, scalar, nan."""
+    c = g.counts
+    name = Path(g.filename).name if g.filename else "-"
+    return [g.compile_id or "?", name, str(c.size_stride), str(c.alignment), str(c.scalar), str(c.nan)]
+
+
+def piece_range(p: PieceCompile) -> str:
+    """`size 8` for a single-size compile, else the range `1..` / `1..512`."""
+    if p.is_single_size:
+        return f"size {p.compile_range_start}"
+    end = "" if p.compile_range_end is None else str(p.compile_range_end)
+    start = "" if p.compile_range_start is None else str(p.compile_range_start)
+    return f"range {start}..{end}" if start or end else "?"
+
+
+def piece_cache(p: PieceCompile) -> str:
+    """`fx hit, aot hit` for a piece compile's cache events."""
+    return ", ".join(cache_label(k) + (f" x{v}" if v != 1 else "") for k, v in p.cache.items()) or "-"

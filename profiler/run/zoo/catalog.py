@@ -1,0 +1,143 @@
+"""The built-in models and how a MODEL argument is read; importing this module does not import torch."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...errors import EXIT_USAGE, CompileprofError
+
+DEFAULT_MODEL = "tiny-llama"
+
+# name -> (factory in compileprof.profiler.run.zoo.builtin, one line for `compileprof models`)
+BUILTIN: dict[str, tuple[str, str]] = {
+    "tiny-llama": (
+        "tiny_llama",
+        "Llama-style decoder: embedding, RMSNorm, rotary positions, SDPA attention, SwiGLU MLP, 2 layers (default)",
+    ),
+    "mlp": ("mlp", "three Linear+GELU layers on a (batch, features) input"),
+    "graph-break": (
+        "graph_break",
+        "an MLP with an explicit graph break, run on a second batch size so both graphs recompile",
+    ),
+}
+
+HF_ARCHS = ("llama", "gpt2", "qwen2", "mistral")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """What MODEL names: a built-in model, a factory in a file or module, or a transformers architecture."""
+
+    kind: str  # "builtin" | "file" | "module" | "hf"
+    target: str  # builtin name, file path, module name, or hf architecture
+    function: str | None = None  # factory function name for "file" and "module"
+
+    @property
+    def label(self) -> str:
+        """The spec as the user wrote it (paths made absolute)."""
+        if self.kind == "builtin":
+            return self.target
+        if self.kind == "hf":
+            return f"hf:{self.target}"
+        return f"{self.target}:{self.function}"
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The JSON form (manifest.json)."""
+        return {"kind": self.kind, "target": self.target, "function": self.function, "label": self.label}
+
+
+_FACTORY = re.compile(r"^(?P<target>.+):(?P<fn>[A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def parse_model(text: str) -> ModelSpec:
+    """Read a MODEL argument; raises `CompileprofError` (exit 2) with what to write instead."""
+    text = text.strip()
+    if text in BUILTIN:
+        return ModelSpec("builtin", text)
+    if text.startswith("hf:"):
+        arch = text[3:].strip().lower()
+        if arch not in HF_ARCHS:
+            raise CompileprofError(
+                f"{text}: unknown transformers architecture; use one of {', '.join('hf:' + a for a in HF_ARCHS)}",
+                EXIT_USAGE,
+            )
+        return ModelSpec("hf", arch)
+    m = _FACTORY.match(text)
+    if m:
+        target, fn = m.group("target"), m.group("fn")
+        if target.endswith(".py") or "/" in target or "\\" in target:
+            path = Path(target).expanduser()
+            if not path.is_file():
+                raise CompileprofError(f"{target}: no such file (MODEL is FILE.py:FUNCTION)", EXIT_USAGE)
+            return ModelSpec("file", str(path.resolve()), fn)
+        if all(part.isidentifier() for part in target.split(".")):
+            return ModelSpec("module", target, fn)
+    raise CompileprofError(
+        f"{text}: not a model; use a built-in name ({', '.join(BUILTIN)}), FILE.py:FUNCTION, "
+        f"MODULE:FUNCTION or hf:ARCH (see `compileprof models`)",
+        EXIT_USAGE,
+    )
+
+
+def parse_model_args(pairs: list[str], option: str = "--model-arg") -> dict[str, object]:
+    """`key=value` options (for a factory, or Inductor's config); values read as int, float,
+    true/false/none, else text. `option` names the flag in error messages."""
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key.isidentifier():
+            raise CompileprofError(f"{option} {pair!r}: write KEY=VALUE (KEY a Python identifier)", EXIT_USAGE)
+        out[key] = _value(raw.strip())
+    return out
+
+
+def _value(raw: str) -> object:
+    low = raw.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+_OP = re.compile(r"^[A-Za-z_]\w*::[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?$")
+
+
+def parse_split_ops(text: str | None) -> list[str] | None:
+    """`--split-ops`: None keeps the default (attention); an empty text means no split (one piece)."""
+    if text is None:
+        return None
+    ops = [o.strip() for o in text.split(",") if o.strip()]
+    for op in ops:
+        if not _OP.match(op):
+            raise CompileprofError(
+                f"--split-ops {op!r}: write NAMESPACE::OP or NAMESPACE::OP.OVERLOAD (e.g. aten::silu)", EXIT_USAGE
+            )
+    return ops
+
+
+def parse_sizes(text: str) -> list[int]:
+    """`--compile-sizes 1,8,32`: positive integers, sorted, without repeats."""
+    sizes = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or int(part) < 1:
+            raise CompileprofError(f"--compile-sizes {part!r}: sizes are positive integers, e.g. 1,8,32", EXIT_USAGE)
+        sizes.add(int(part))
+    return sorted(sizes)
+
+
+def parse_prefix(text: str) -> str:
+    """`--artifact-prefix`: a Python identifier (artifact and span names start with it)."""
+    if not text.isidentifier():
+        raise CompileprofError(f"--artifact-prefix {text!r}: use letters, digits and _ (e.g. vllm)", EXIT_USAGE)
+    return text

@@ -1,0 +1,217 @@
+"""A streaming reader of TORCH_TRACE logs.
+
+The file is read in fixed-size binary chunks; only whole records are parsed and the tail of a
+chunk is carried into the next, so memory is bounded by the chunk size plus the largest single
+record, whatever the log's size. Payloads stay bytes until an analysis asks for their text.
+Damage is counted in a `ParseStats`, never raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string, unescape_payload
+
+CHUNK_SIZE = 4 << 20
+
+ENVELOPE_KEYS = frozenset(
+    {"rank", "compiled_autograd_id", "frame_id", "frame_compile_id", "attempt", "subgraph_name", "stack", "has_payload"}
+)
+# glog prefix: level, MMDD, time, thread/pid, path:line]; not anchored (launchers prefix `[rank0]:`).
+_GLOG = re.compile(rb"[VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\n]*:\d+\][^{\n]*?(?= \{)")
+# A payload: every following line that starts with a TAB.
+_PAYLOAD = re.compile(rb"(?:\t[^\n]*\n)*")
+
+
+def _record_start(buf: bytes, pos: int) -> int:
+    """The offset of the last record line (a line not starting with TAB) that starts after a newline
+    before `pos`, or 0 when there is none."""
+    while True:
+        nl = buf.rfind(b"\n", 0, pos)
+        if nl < 0:
+            return 0
+        if nl + 1 < len(buf) and buf[nl + 1] != 9:  # 9 == TAB
+            return nl + 1
+        pos = nl
+
+
+def _envelope(raw: bytes) -> tuple[dict | None, bool]:
+    """A record line's JSON object (None when it is not one), and whether it held invalid UTF-8."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            raw.decode("utf-8")
+            return None, False
+        except UnicodeDecodeError:
+            pass
+        try:
+            obj = orjson.loads(raw.decode("utf-8", "replace"))
+        except orjson.JSONDecodeError:
+            return None, True
+        return (obj, True) if type(obj) is dict else (None, True)
+    return (obj, False) if type(obj) is dict else (None, False)
+
+
+def _type_key(obj: dict) -> str | None:
+    """The record's type key: its one key that is not an envelope key."""
+    for key in obj:
+        if key not in ENVELOPE_KEYS:
+            return key
+    return None
+
+
+def _payload_ok(expected: object, block: bytes | None, stats: ParseStats) -> bool:
+    """Count an md5 mismatch against `has_payload`; False when the payload is not valid UTF-8."""
+    if expected is not None:
+        digest = hashlib.md5(unescape_payload(block) if block is not None else b"").hexdigest()
+        if digest != expected:
+            stats.fail_payload_md5 += 1
+    if block is None or block.isascii():
+        return True
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class TraceReader:
+    """Iterate the records of one log file, counting lines and damage into `self.stats`."""
+
+    def __init__(self, path: str | Path, chunk_size: int = CHUNK_SIZE, start: int = 0, end: int | None = None) -> None:
+        """Read `path`, or only its bytes `[start, end)` (which must begin at a record start)."""
+        self.path = Path(path)
+        self.chunk_size = chunk_size
+        self.start = start
+        self.end = end
+        self.stats = ParseStats()
+        self.rank: int | None = None
+        self.strings: dict[int, str] = {}
+        self._line = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        carry = b""
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            left = self.end - self.start if self.end is not None else -1
+            while True:
+                size = self.chunk_size if left < 0 else min(self.chunk_size, left)
+                chunk = fh.read(size) if size else b""
+                if left > 0:
+                    left -= len(chunk)
+                self.stats.bytes += len(chunk)
+                if not chunk:
+                    break
+                buf = carry + chunk if carry else chunk
+                cut = _record_start(buf, len(buf))
+                if cut == 0:  # one record larger than the buffer: keep reading
+                    carry = buf
+                    continue
+                carry = buf[cut:]
+                yield from self._parse(buf, cut)
+        if carry:
+            # The last record: a missing final newline is harmless unless the record is cut short.
+            unterminated = not carry.endswith(b"\n")
+            before = self.stats.damage
+            last = carry if not unterminated else carry + b"\n"
+            yield from self._parse(last, len(last))
+            if unterminated and self.stats.damage > before:
+                self.stats.truncated += 1
+
+    def _parse(self, buf: bytes, end: int) -> Iterator[Record]:
+        """Parse `buf[:end]`, which holds only whole lines (no copy of the buffer is made)."""
+        if buf.find(b"\r", 0, end) >= 0:
+            buf = buf[:end].replace(b"\r\n", b"\n")
+            end = len(buf)
+        stats = self.stats
+        find = buf.find
+        match_payload = _PAYLOAD.match
+        pos = 0
+        while pos < end:
+            nl = find(b"\n", pos, end)
+            header = buf[pos:nl]
+            payload_end = match_payload(buf, nl + 1, end).end()
+            block = buf[nl + 1 : payload_end] if payload_end > nl + 1 else None
+            n_lines = 1 + (block.count(b"\n") if block else 0)
+            line_no = self._line + 1
+            self._line += n_lines
+            stats.lines += n_lines
+            pos = payload_end
+            if not header.strip():
+                continue
+            if header[0] == 9:  # payload lines with no record before them
+                stats.fail_glog += n_lines
+                continue
+            record = self._record(header, block, line_no)
+            if record is not None:
+                yield record
+
+    def _record(self, header: bytes, block: bytes | None, line_no: int) -> Record | None:
+        stats = self.stats
+        m = _GLOG.search(header)
+        if m is None:
+            stats.fail_glog += 1
+            return None
+        obj, utf8_errors = _envelope(header[m.end() + 1 :])
+        kind = _type_key(obj) if obj is not None else None
+        if kind is None:
+            stats.fail_json += 1
+            return None
+        rank = obj.get("rank")
+        if rank is not None:
+            if self.rank is None:
+                self.rank = rank
+            elif rank != self.rank:
+                stats.other_rank += 1
+                return None
+        stats.records += 1
+        if not _payload_ok(obj.get("has_payload"), block, stats) or utf8_errors:
+            stats.invalid_utf8 += 1
+        if kind not in KNOWN_KINDS:
+            stats.unknown += 1
+            stats.unknown_kinds[kind] = stats.unknown_kinds.get(kind, 0) + 1
+        meta = obj[kind]
+        if kind == "str" and type(meta) is list and len(meta) == 2:
+            self.strings[meta[1]] = meta[0]
+        return Record(
+            kind=kind,
+            meta=meta,
+            compile_id=compile_id_string(
+                obj.get("compiled_autograd_id"), obj.get("frame_id"), obj.get("frame_compile_id")
+            ),
+            attempt=obj.get("attempt"),
+            rank=rank,
+            line=line_no,
+            payload=block,
+            stamp=header[m.start() + 6 : m.start() + 21],
+        )
+
+
+_DYNAMO_BEGIN = b'\n\t"name": "dynamo",\n'
+
+
+def compile_boundary(path: str | Path, near: int, window: int = 8 << 20) -> int | None:
+    """The offset of the first record at or after `near` that opens a compile (a top-level `dynamo` B
+    chromium event), where no compile's span is open; None if there is none within `window` bytes."""
+    with open(path, "rb") as fh:
+        fh.seek(near)
+        buf = fh.read(window)
+    pos = 0
+    while True:
+        hit = buf.find(_DYNAMO_BEGIN, pos)
+        if hit < 0:
+            return None
+        pos = hit + 1
+        start = _record_start(buf, hit)  # the header line of the record holding this payload
+        if start == 0:
+            continue
+        header_end = buf.find(b"\n", start)
+        block_end = _PAYLOAD.match(buf, header_end + 1).end()
+        if b'"chromium_event"' in buf[start:header_end] and b'"ph": "B"' in buf[hit:block_end]:
+            return near + start

@@ -1,0 +1,53 @@
+"""Counting runtime asserts in generated code."""
+
+from __future__ import annotations
+
+from compileprof.profiler.fold.asserts import count_asserts
+
+PYTHON_WRAPPER = """
+assert_size_stride = torch._C._dynamo.guards.assert_size_stride
+assert_alignment = torch._C._dynamo.guards.assert_alignment
+
+def call(args):
+    arg0_1, arg1_1, s0 = args
+    assert_size_stride(arg0_1, (2, 32), (32, 1), 'input')
+    assert_size_stride(arg1_1, (32, 32), (32, 1), 'input')
+    buf0 = empty_strided_cpu((2, 32), (32, 1), torch.float32)
+    extern_kernels.mm(arg0_1, arg1_1, out=buf0)
+    assert_size_stride(buf0, (2, 32), (32, 1), 'torch.ops.aten.mm.default')
+    assert_alignment(buf0, 16, 'torch.ops.aten.mm.default')
+    u1 = buf0.item()
+    if not (u1 >= 2):
+        raise RuntimeError('u1 >= 2')
+    assert not buf0.isnan().any().item()
+    assert not buf0.isinf().any().item()
+    return (buf0, )
+"""
+
+CPP_WRAPPER = """
+    assert_size_stride(arg0_1, {2, 32}, {32, 1}, "input");
+    assert_size_stride(buf0, {2, 32}, {32, 1}, "aten.mm");
+    if (!(u1 >= 2)) {
+        throw std::runtime_error("u1 >= 2");
+    }
+"""
+
+
+def test_python_wrapper_counts_each_kind_and_skips_header_aliases():
+    counts, inputs, ops = count_asserts(PYTHON_WRAPPER)
+    assert counts.to_dict() == {"size_stride": 3, "alignment": 1, "scalar": 1, "nan": 2}
+    assert inputs == ["arg0_1", "arg1_1"]
+    assert ops == {"torch.ops.aten.mm.default": 2}
+
+
+def test_cpp_wrapper():
+    counts, inputs, ops = count_asserts(CPP_WRAPPER)
+    assert (counts.size_stride, counts.scalar) == (2, 1)
+    assert inputs == ["arg0_1"] and ops == {"aten.mm": 1}
+
+
+def test_code_without_asserts():
+    counts, _, _ = count_asserts(
+        "assert_size_stride = torch._C._dynamo.guards.assert_size_stride\ndef call(a):\n    return a\n"
+    )
+    assert counts.total == 0

@@ -1,0 +1,162 @@
+"""The report contract against figures computed by hand from the fixtures (see fixtures/README.md)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from compileprof.profiler.build import build_report
+from compileprof.profiler.render.json_report import report_to_dict
+from conftest import FIXTURES, event, record_line
+
+CONTRACT_KEYS = {"schema_version", "parse", "compiles", "totals", "asserts"}
+
+
+def test_graph_break_fixture_totals():
+    # GIVEN the graph-break fixture: fn breaks on print(); a second shape recompiles both frames
+    d = report_to_dict(build_report(FIXTURES / "graph_break.log"))
+    assert CONTRACT_KEYS <= d.keys() and d["schema_version"] == 1
+    assert set(d["parse"]) >= {"lines", "records", "fail_glog", "fail_json", "fail_payload_md5", "unknown"}
+    # THEN: four compilation_metrics records in log order, with their own figures
+    assert [c["compile_id"] for c in d["compiles"]] == ["0/0", "1/0", "0/1", "1/1"]
+    assert [c["attempt"] for c in d["compiles"]] == [1, 0, 1, 0]
+    assert d["compiles"][0]["compile_time_s"] == 6.668719
+    assert d["compiles"][0]["graph_breaks"] == 1 and d["compiles"][1]["graph_breaks"] == 0
+    assert "size mismatch" in d["compiles"][2]["recompile_reason"]
+    # sums by hand: 6.668719 + 0.608267 + 0.622508 + 0.613524 and 0.022671 + 0.011512 + 0.011206 + 0.011215
+    assert d["totals"]["compiles"] == 4
+    assert d["totals"]["compile_time_s"] == pytest.approx(8.513018)
+    assert d["totals"]["structured_logging_overhead_s"] == pytest.approx(0.056604)
+    assert d["summary"]["graph_breaks"] == 2 and len(d["summary"]["recompiles"]) == 2
+    assert d["summary"]["cache"] == {"aotautograd_cache_miss": 4, "fx_graph_cache_miss": 4}
+    # one size/stride assert per graph (the input), nothing else
+    assert (d["asserts"]["size_stride"], d["asserts"]["alignment"], d["asserts"]["scalar"], d["asserts"]["nan"]) == (
+        4,
+        0,
+        0,
+        0,
+    )
+    assert [g["compile_id"] for g in d["asserts"]["graphs"]] == ["0/0", "1/0", "0/1", "1/1"]
+
+
+def test_phase_tree_is_consistent():
+    d = report_to_dict(build_report(FIXTURES / "graph_break.log"))
+    first = d["compiles"][0]
+    (dynamo,) = first["phases"]
+    assert dynamo["name"] == "dynamo" and dynamo["count"] == 1
+    efc = dynamo["children"][0]
+    assert efc["name"] == "entire_frame_compile"
+    # the span agrees with the metrics field to the microsecond rounding of the log
+    assert efc["total_s"] == pytest.approx(first["compile_time_s"], abs=2e-3)
+
+    def check(node):
+        assert node["self_s"] <= node["total_s"] + 1e-9
+        assert sum(c["total_s"] for c in node["children"]) <= node["total_s"] + 1e-6
+        for c in node["children"]:
+            check(c)
+
+    check(dynamo)
+    assert d["totals"]["phases"]["backend_compile"] == pytest.approx(
+        sum(c["backend_compile_time_s"] for c in d["compiles"]), rel=0.01
+    )
+
+
+def test_trace_only_spans_and_logging_share():
+    # The mlp fixture's backend wraps an artifact in dynamo_timed("fixture_log_compile_start_torch_trace_only")
+    d = report_to_dict(build_report(FIXTURES / "mlp.log"))
+    spans = d["totals"]["torch_trace_only_spans"]
+    assert list(spans) == ["fixture_log_compile_start_torch_trace_only"]
+    assert spans["fixture_log_compile_start_torch_trace_only"]["count"] == 1
+    assert d["totals"]["torch_trace_only_s"] == pytest.approx(0.0003215, abs=1e-6)
+    assert d["totals"]["structured_logging_overhead_s"] == pytest.approx(0.023942)
+    assert d["totals"]["structured_logging_share"] == pytest.approx(0.023942 / 13.094458, abs=1e-6)
+    assert d["asserts"]["size_stride"] == 5 and len(d["asserts"]["graphs"][0]["guarded_inputs"]) == 5
+    assert d["torch_versions"] == ["2.13.0+cpu"] and d["device"] == "cpu"
+
+
+def test_directory_of_ranks(tmp_path):
+    shutil.copy(FIXTURES / "mlp.log", tmp_path / "dedicated_log_torch_trace_rank_0_abc.log")
+    shutil.copy(FIXTURES / "graph_break.log", tmp_path / "dedicated_log_torch_trace_rank_1_def.log")
+    d = report_to_dict(build_report(tmp_path, jobs=2))
+    assert [r["rank"] for r in d["ranks"]] == [0, 1]
+    assert d["totals"]["compiles"] == 5
+    assert d["totals"]["compile_time_s"] == pytest.approx(13.094458 + 8.513018)
+    assert [c["rank"] for c in d["compiles"]] == [0, 1, 1, 1, 1]
+    skew = d["rank_skew"]
+    assert skew["slowest_rank"] == 0 and skew["fastest_rank"] == 1
+    assert skew["spread_s"] == pytest.approx(13.094458 - 8.513018)
+    assert d["parse"]["records"] == d["ranks"][0]["parse"]["records"] + d["ranks"][1]["parse"]["records"]
+    latest = report_to_dict(build_report(tmp_path, latest=True))
+    assert len(latest["ranks"]) == 1
+
+
+def test_file_with_several_ranks_counts_the_first(tmp_path):
+    log = tmp_path / "mixed.log"
+    metrics = {"co_name": "f", "entire_frame_compile_time_s": 1.0}
+    log.write_text(
+        record_line("compilation_metrics", metrics, rank=3, frame_id=0, frame_compile_id=0, attempt=0)
+        + record_line("compilation_metrics", metrics, rank=4, frame_id=0, frame_compile_id=0, attempt=0)
+    )
+    d = report_to_dict(build_report(log))
+    assert d["parse"]["other_rank"] == 1 and d["totals"]["compiles"] == 1 and d["ranks"][0]["rank"] == 3
+
+
+def test_damaged_log_still_reports_what_it_read():
+    d = report_to_dict(build_report(FIXTURES / "damaged_truncated.log"))
+    assert d["parse"]["truncated"] == 1 and d["parse"]["fail_payload_md5"] == 1
+    assert d["totals"]["compiles"] == 0  # cut before the metrics record
+    assert d["unattributed_spans"]  # the compile's spans are still shown
+    assert d["stray_events"]["unmatched_begin"] > 0
+
+
+def test_null_fail_reason_and_missing_fields(tmp_path):
+    log = tmp_path / "t.log"
+    log.write_text(
+        event("dynamo", "B", 0)
+        + record_line(
+            "compilation_metrics",
+            {
+                "co_name": "f",
+                "fail_type": "BackendCompilerFailed",
+                "fail_reason": None,
+                "entire_frame_compile_time_s": None,
+            },
+            frame_id=0,
+            frame_compile_id=0,
+            attempt=0,
+        )
+        + event("dynamo", "E", 500_000)
+    )
+    d = report_to_dict(build_report(log))
+    (c,) = d["compiles"]
+    assert c["fail_type"] == "BackendCompilerFailed" and c["fail_reason"] is None
+    assert c["compile_time_s"] is None and d["totals"]["compile_time_s"] == 0
+    assert d["summary"]["failures"] == [
+        {"compile_id": "0/0", "fail_type": "BackendCompilerFailed", "fail_reason": None}
+    ]
+
+
+def test_empty_file_gives_an_empty_report(tmp_path):
+    log = tmp_path / "empty.log"
+    log.write_bytes(b"")
+    d = report_to_dict(build_report(log))
+    assert d["totals"]["compiles"] == 0 and d["parse"]["lines"] == 0
+
+
+def test_cache_events_from_instants_when_no_artifact(tmp_path):
+    log = tmp_path / "t.log"
+    log.write_text(
+        event("dynamo", "B", 0)
+        + event("fx_graph_cache_hit", "i", 10)
+        + event("autograd_cache_miss", "i", 20)
+        + record_line(
+            "compilation_metrics",
+            {"co_name": "f", "inductor_fx_local_cache_hit_count": 7},
+            frame_id=0,
+            frame_compile_id=0,
+            attempt=0,
+        )
+        + event("dynamo", "E", 500_000)
+    )
+    (c,) = report_to_dict(build_report(log))["compiles"]
+    assert c["cache"] == {"fx_graph_cache_hit": 1, "aotautograd_cache_miss": 1}
