@@ -13,14 +13,17 @@ from typing import Any, TypeVar
 import typer
 from compileprof.profiler.errors import EXIT_NO_DATA, EXIT_USAGE, CompileprofError
 from compileprof.profiler.render.registry import Renderer, RenderOptions
-from rich.console import Console
+from compileprof.profiler.render.terminal import SafeConsole, styled
+from rich.text import Text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    """Print `compileprof: error: message` to stderr and return the Exit to raise."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]compileprof: error:[/] {message}")
+    """Print `compileprof: error: message` to stderr (one line, markup and control characters in the
+    message never obeyed) and return the Exit to raise."""
+    line = Text.assemble(styled("compileprof: error:", "bold red"), styled(" " + " ".join(message.split("\n"))))
+    SafeConsole(stderr=True, soft_wrap=True).print(line)
     return typer.Exit(code)
 
 

@@ -16,6 +16,7 @@ from compileprof.profiler.gate.samples import gather
 from compileprof.profiler.gate.update import update_baseline
 from compileprof.profiler.render.gate_view import change_line
 from compileprof.profiler.render.registry import CHECK, DIFF, RenderOptions, choose, formats, renderer
+from compileprof.profiler.render.terminal import SafeConsole
 from rich.console import Console
 
 from .common import emit, refuse_overwrite, stdout_width, user_errors
@@ -63,7 +64,7 @@ def check_command(
     """Compare a run (or traces) with a baseline: counts exactly, times when significant."""
     opts = RenderOptions(width=stdout_width(None, piped=160))
     if update_baseline:
-        _update(paths, baseline, jobs, Console(highlight=False, width=opts.width))
+        _update(paths, baseline, jobs, SafeConsole(width=opts.width))
         return
     chosen = choose(CHECK, fmt, None)
     refuse_overwrite(junit_xml, force)

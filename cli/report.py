@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 from compileprof.profiler.build import build_report
-from compileprof.profiler.errors import EXIT_DAMAGED
+from compileprof.profiler.errors import EXIT_DAMAGED, EXIT_NO_DATA
 from compileprof.profiler.render.registry import REPORT, RenderOptions, choose, formats
-from rich.console import Console
+from compileprof.profiler.render.terminal import SafeConsole, styled
 
 from .common import emit, fail, refuse_overwrite, stdout_width, user_errors
 
@@ -34,13 +34,15 @@ def report_command(
     """Break down compile time, TORCH_TRACE logging overhead and runtime asserts from TORCH_TRACE logs."""
     renderer = choose(REPORT, fmt, out)
     refuse_overwrite(out, force)
-    err = Console(stderr=True)
-    with err.status(f"Reading {path} ...", spinner="dots") if err.is_terminal else nullcontext():
+    err = SafeConsole(stderr=True)
+    with err.status(styled(f"Reading {path} ..."), spinner="dots") if err.is_terminal else nullcontext():
         report = build_report(path, latest=latest, jobs=jobs)
     opts = RenderOptions(limit=limit, trees=trees, depth=depth, width=stdout_width(out))
     emit(renderer, report, opts, out, force)
     if out is not None:
-        Console(stderr=True).print(f"wrote {renderer.name} report to {out}")
+        err.print(f"wrote {renderer.name} report to {out}")
+    if report.manifest_error:
+        raise fail(f"{report.manifest_error} (the logs under it were reported as a trace directory)", EXIT_NO_DATA)
     if strict and report.parse.damage:
         raise fail(
             f"{path}: {report.parse.damage} damaged or unexpected lines/records (see Parse health)", EXIT_DAMAGED

@@ -10,11 +10,12 @@ from compileprof.profiler.build import build_report
 from compileprof.profiler.errors import EXIT_RUN_FAILED, EXIT_TIMEOUT, CompileprofError
 from compileprof.profiler.model.report import Report
 from compileprof.profiler.render.registry import REPORT, RenderOptions, renderer
+from compileprof.profiler.render.terminal import SafeConsole, styled
 from compileprof.profiler.run.request import DTYPES, RunOptions, build_request
 from compileprof.profiler.run.rundir import default_run_dir, prepare_run_dir
 from compileprof.profiler.run.runner import ChildOutcome, execute
 from compileprof.profiler.run.zoo.catalog import DEFAULT_MODEL
-from rich.console import Console
+from rich.text import Text
 
 from .common import command_line, emit, fail, stdout_width, user_errors
 
@@ -144,9 +145,9 @@ def run_command(
     if not last.ok:
         message, code = _failure_message(last, req.out, backend)
         if last.stderr_tail:
-            Console(stderr=True, highlight=False, soft_wrap=True).print(
-                "[dim]last lines of the child's stderr:[/]\n" + "\n".join("  " + x for x in last.stderr_tail)
-            )
+            tail = "\n".join("  " + x for x in last.stderr_tail)
+            SafeConsole(stderr=True, soft_wrap=True).print(styled("last lines of the child's stderr:\n" + tail, "dim"))
         raise fail(message, code)
     written = ", ".join(["manifest.json", "report.json", "report.md", *(f"{o.label}/" for o in outcomes)])
-    Console(stderr=quiet, highlight=False, width=width).print(f"run directory: [bold]{req.out}[/]  ({written})")
+    where = Text.assemble("run directory: ", styled(req.out, "bold"), f"  ({written})")
+    SafeConsole(stderr=quiet, width=width).print(where)

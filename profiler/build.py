@@ -10,7 +10,7 @@ from .analysis.measurements import measurements
 from .errors import CompileprofError
 from .fold.parallel import fold_files
 from .model.report import CacheRun, Report, RunFacts
-from .model.run import RunManifest, read_manifest
+from .model.run import DamagedManifest, RunManifest, read_manifest
 from .trace.discover import find_logs
 
 CACHE_RUN_PHASES = 8  # span totals kept per child in a run's cold/warm comparison
@@ -22,10 +22,16 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
     A run directory (it holds a `compileprof run` manifest) is reported from its primary child's
     trace, with the run's facts (model, backend, steps, output check, forward timing, the other
     cache runs) in `Report.run` and its A/B measurements in `Report.measurements`.
-    Raises `CompileprofError` when the path is missing, holds no log, or is one file that is not a
-    TORCH_TRACE log.
+    A run directory whose manifest is damaged is read as a plain trace directory, the damage named
+    in `Report.manifest_error`. Raises `CompileprofError` when the path is missing, holds no log, or
+    is one file that is not a TORCH_TRACE log.
     """
-    manifest = read_manifest(Path(path)) if Path(path).is_dir() else None
+    try:
+        manifest = read_manifest(Path(path)) if Path(path).is_dir() else None
+    except DamagedManifest as err:
+        report = read_logs(find_logs(path, latest=latest), str(path), jobs)
+        report.manifest_error = err.message
+        return report
     if manifest is None:
         return read_logs(find_logs(path, latest=latest), str(path), jobs)
     child = manifest.primary_child

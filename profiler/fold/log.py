@@ -67,8 +67,9 @@ class LogFold:
 
     def __init__(self, path: str | Path, stats_source: TraceReader) -> None:
         self.report = TraceReport(path=str(path), rank=None, torch_version=None, parse=stats_source.stats)
-        self.spans = PhaseBuilder()
-        self.pieces = PieceTracker()
+        self.values = stats_source.values
+        self.spans = PhaseBuilder(self.values)
+        self.pieces = PieceTracker(self.values)
         self.pending: dict[str | None, _Pending] = {}
         self.unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
         self.variant: str | None = None  # A/B measurements mark which variant the next compiles belong to
@@ -115,20 +116,20 @@ class LogFold:
             return
         self.pieces.metrics(rec)
         self._seal_finished()
-        key = rec.meta.get("compile_id") or rec.compile_id
-        info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, self.spans.claim(key))
+        key = self.values.str(rec.meta.get("compile_id"), "compile_id") or rec.compile_id
+        info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, self.spans.claim(key), self.values)
         info.variant = self.variant
         self.unsealed.append((key, info))
         self._attach_pending(info, rec.compile_id)
-        if self.report.torch_version is None and isinstance(rec.meta.get("pytorch_version"), str):
-            self.report.torch_version = rec.meta["pytorch_version"]
+        if self.report.torch_version is None:
+            self.report.torch_version = self.values.str(rec.meta.get("pytorch_version"), "pytorch_version")
         self.report.compiles.append(info)
 
     def artifact(self, rec: Record) -> None:
         """An artifact: counted by name, then handled by name (piecewise ones under any prefix)."""
         if not isinstance(rec.meta, dict):
             return
-        name = str(rec.meta.get("name"))
+        name = self.values.str(rec.meta.get("name"), "artifact.name") or "None"
         self.report.artifacts[name] = self.report.artifacts.get(name, 0) + 1
         handler = self.artifacts.get(name)
         if handler is not None:
@@ -140,7 +141,8 @@ class LogFold:
         """Generated code: its asserts, and the device it targets."""
         meta = rec.meta if isinstance(rec.meta, dict) else {}
         code = rec.text()
-        graph = graph_asserts(code, rec.compile_id, rec.rank, meta.get("filename"))
+        filename = self.values.str(meta.get("filename"), "output_code.filename")
+        graph = graph_asserts(code, rec.compile_id, rec.rank, filename)
         graph.variant = self.variant
         self.report.graphs.append(graph)
         self.pieces.output_code(graph.counts)
@@ -153,7 +155,7 @@ class LogFold:
     def graph_dump(self, rec: Record) -> None:
         """A graph dump: a piecewise split graph or one piece's graph."""
         if isinstance(rec.meta, dict):
-            self.pieces.graph_dump(rec, str(rec.meta.get("name")))
+            self.pieces.graph_dump(rec, self.values.str(rec.meta.get("name"), "graph_dump.name") or "None")
 
     # ---- artifacts by name --------------------------------------------------------------------
 
@@ -176,7 +178,7 @@ class LogFold:
     def variant_mark(self, rec: Record, name: str) -> None:
         """A measurement variant marker: the compiles after it belong to that variant."""
         mark = _json(rec)
-        self.variant = str(mark.get("variant")) if isinstance(mark, dict) else None
+        self.variant = self.values.text(mark.get("variant"), "variant") if isinstance(mark, dict) else None
         self.pieces.variant = self.variant
 
     def torch_version(self, rec: Record, name: str) -> None:
@@ -184,7 +186,7 @@ class LogFold:
         if self.report.torch_version is None:
             version = _json(rec)
             version = version.get("pytorch_version") if isinstance(version, dict) else None
-            self.report.torch_version = version if isinstance(version, str) else None
+            self.report.torch_version = self.values.str(version, "pytorch_version")
 
     # ---- compiles -----------------------------------------------------------------------------
 

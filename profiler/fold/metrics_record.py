@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..model.compile import CompileInfo
 from ..model.spans import PhaseTree
+from ..trace.values import MAX_SECONDS, Values
 
 # Timing fields reported as the compile's parts, normalised to seconds ("_us" / 1e6).
 PART_FIELDS = (
@@ -33,15 +32,13 @@ CACHE_FIELDS = {
 }
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def seconds(meta: dict, name_s: str, name_us: str | None = None) -> float | None:
-    """`meta[name_s]`, else `meta[name_us]` / 1e6, else None (missing, null or not a number)."""
-    value = _num(meta.get(name_s))
+def seconds(meta: dict, name_s: str, name_us: str | None = None, values: Values | None = None) -> float | None:
+    """`meta[name_s]`, else `meta[name_us]` / 1e6, else None (missing or null); a value that is not
+    a duration (a string, a negative or non-finite number) is counted in `values` and not used."""
+    values = values or Values()
+    value = values.seconds(meta.get(name_s), name_s)
     if value is None and name_us is not None:
-        us = _num(meta.get(name_us))
+        us = values.number(meta.get(name_us), name_us, 0.0, MAX_SECONDS * 1e6)
         value = us / 1e6 if us is not None else None
     return value
 
@@ -53,39 +50,60 @@ def _span_total(tree: PhaseTree, name: str) -> float | None:
     return None
 
 
-def compile_from_metrics(
-    meta: dict, compile_id: str | None, attempt: int | None, rank: int | None, tree: PhaseTree
-) -> CompileInfo:
-    """Build a `CompileInfo` from a metrics record; `tree` is its (possibly still growing) span tree."""
-    cid = meta.get("compile_id") if isinstance(meta.get("compile_id"), str) else compile_id
+def _parts(meta: dict, values: Values) -> dict[str, float]:
     parts = {}
     for name in PART_FIELDS:
-        value = seconds(meta, name.replace("_us", "_s"), name)
+        value = seconds(meta, name.replace("_us", "_s"), name, values)
         if value is not None:
             parts[name[: -len("_us")] + "_s"] = value
-    restart = meta.get("restart_reasons")
-    restart_reasons = [str(r) for r in restart] if isinstance(restart, list) else []
-    co_first = meta.get("co_firstlineno")
+    return parts
+
+
+def _ints(meta: dict, names: dict[str, str], values: Values) -> dict[str, int]:
+    """`{key: meta[field]}` for the fields holding a count (others counted in `values` and left out)."""
+    out = {}
+    for key, name in names.items():
+        n = values.int(meta.get(name), name)
+        if n is not None:
+            out[key] = n
+    return out
+
+
+def compile_from_metrics(
+    meta: dict,
+    compile_id: str | None,
+    attempt: int | None,
+    rank: int | None,
+    tree: PhaseTree,
+    values: Values | None = None,
+) -> CompileInfo:
+    """Build a `CompileInfo` from a metrics record; `tree` is its (possibly still growing) span tree.
+    Every field is read through `values`: a value of the wrong type is counted there and dropped."""
+    v = values or Values()
+
+    def secs(name_s: str, name_us: str) -> float | None:
+        return seconds(meta, name_s, name_us, v)
+
     return CompileInfo(
-        compile_id=cid,
+        compile_id=v.str(meta.get("compile_id"), "compile_id") or compile_id,
         attempt=attempt,
         rank=rank,
-        co_name=meta.get("co_name") if isinstance(meta.get("co_name"), str) else None,
-        co_filename=meta.get("co_filename") if isinstance(meta.get("co_filename"), str) else None,
-        co_firstlineno=co_first if isinstance(co_first, int) else None,
-        compile_time_s=seconds(meta, "entire_frame_compile_time_s", "dynamo_cumulative_compile_time_us"),
-        backend_compile_time_s=seconds(meta, "backend_compile_time_s", "aot_autograd_cumulative_compile_time_us"),
-        inductor_compile_time_s=seconds(meta, "inductor_compile_time_s", "inductor_cumulative_compile_time_us"),
-        code_gen_time_s=seconds(meta, "code_gen_time_s", "inductor_code_gen_cumulative_compile_time_us"),
-        structured_logging_overhead_s=seconds(meta, "structured_logging_overhead_s", "structured_logging_overhead_us"),
-        fail_type=str(meta["fail_type"]) if meta.get("fail_type") is not None else None,
-        fail_reason=str(meta["fail_reason"]) if meta.get("fail_reason") is not None else None,
-        restart_reasons=restart_reasons,
-        recompile_reason=str(meta["recompile_reason"]) if meta.get("recompile_reason") else None,
-        parts_s=parts,
-        counts={k: meta[k] for k in COUNT_FIELDS if isinstance(meta.get(k), int)},
+        co_name=v.str(meta.get("co_name"), "co_name"),
+        co_filename=v.str(meta.get("co_filename"), "co_filename"),
+        co_firstlineno=v.int(meta.get("co_firstlineno"), "co_firstlineno"),
+        compile_time_s=secs("entire_frame_compile_time_s", "dynamo_cumulative_compile_time_us"),
+        backend_compile_time_s=secs("backend_compile_time_s", "aot_autograd_cumulative_compile_time_us"),
+        inductor_compile_time_s=secs("inductor_compile_time_s", "inductor_cumulative_compile_time_us"),
+        code_gen_time_s=secs("code_gen_time_s", "inductor_code_gen_cumulative_compile_time_us"),
+        structured_logging_overhead_s=secs("structured_logging_overhead_s", "structured_logging_overhead_us"),
+        fail_type=v.text(meta.get("fail_type"), "fail_type"),
+        fail_reason=v.text(meta.get("fail_reason"), "fail_reason"),
+        restart_reasons=v.texts(meta.get("restart_reasons"), "restart_reasons"),
+        recompile_reason=v.text(meta.get("recompile_reason"), "recompile_reason") or None,
+        parts_s=_parts(meta, v),
+        counts=_ints(meta, {k: k for k in COUNT_FIELDS}, v),
         tree=tree,
-        cache={k: meta[f] for k, f in CACHE_FIELDS.items() if isinstance(meta.get(f), int)},
+        cache=_ints(meta, CACHE_FIELDS, v),
     )
 
 

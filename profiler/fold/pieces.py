@@ -16,6 +16,7 @@ import orjson
 from ..model.asserts import AssertCounts
 from ..model.pieces import PieceCompile, PiecewiseSplit
 from ..trace.records import Record
+from ..trace.values import Values
 
 START = "_piecewise_compile_start"
 CONFIG = "_compilation_config"
@@ -27,8 +28,13 @@ _SUBMOD_CALL = re.compile(r"self\.(submod_\d+)\(")
 _OP_LINE = re.compile(r"^ +[A-Za-z_]\w*(?:: \"[^\"\n]*\")? = (?!None$)(?!self\.submod_)", re.M)
 
 
-def _int(v: object) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+def _json_object(rec: Record) -> dict:
+    """The payload as a JSON object ({} when it is not one)."""
+    try:
+        obj = orjson.loads(rec.text())
+    except orjson.JSONDecodeError:
+        return {}
+    return obj if isinstance(obj, dict) else {}
 
 
 def count_ops(graph_text: str) -> int:
@@ -39,7 +45,8 @@ def count_ops(graph_text: str) -> int:
 class PieceTracker:
     """Feed it the records of one log in order; it builds the piece compiles and the split summary."""
 
-    def __init__(self) -> None:
+    def __init__(self, values: Values | None = None) -> None:
+        self.values = values or Values()
         self.pieces: list[PieceCompile] = []
         self.split: PiecewiseSplit | None = None
         self._current: PieceCompile | None = None
@@ -48,45 +55,43 @@ class PieceTracker:
         self.variant: str | None = None  # set by the reader of `compileprof_measure_variant` artifacts
 
     def artifact(self, rec: Record, name: str) -> None:
-        """An `artifact` record named `name`."""
+        """An `artifact` record named `name`: a piece compile's start, or the backend's config."""
         if name.endswith(START):
-            self._close(rec)
-            try:
-                start = orjson.loads(rec.text())
-            except orjson.JSONDecodeError:
-                start = {}
-            start = start if isinstance(start, dict) else {}
-            prefix = name[: -len(START)]
-            piece = PieceCompile(
-                prefix=prefix,
-                piecewise_index=_int(start.get("piecewise_index")),
-                submod_name=start.get("submod_name") if isinstance(start.get("submod_name"), str) else None,
-                total_piecewise_compiles=_int(start.get("total_piecewise_compiles")),
-                compile_range_start=_int(start.get("compile_range_start")),
-                compile_range_end=_int(start.get("compile_range_end")),
-                is_single_size=start.get("is_single_size") if isinstance(start.get("is_single_size"), bool) else None,
-                compile_id=rec.compile_id,
-                rank=rec.rank,
-                variant=self.variant,
-            )
-            piece.ops = self._ops.get((prefix, piece.submod_name or ""))
-            self.pieces.append(piece)
-            self._current, self._started_at = piece, rec.seconds_of_day()
+            self._start(rec, name[: -len(START)])
         elif name.endswith(CONFIG):
-            prefix = name[: -len(CONFIG)]
-            try:
-                config = orjson.loads(rec.text())
-            except orjson.JSONDecodeError:
-                config = None
-            split = self._split_for(prefix)
-            if isinstance(config, dict):
-                ops = config.get("splitting_ops")
-                split.splitting_ops = [str(o) for o in ops] if isinstance(ops, list) else None
-                sizes = config.get("compile_sizes")
-                split.compile_sizes = sizes if isinstance(sizes, list) else None
-                split.pieces = _int(config.get("num_pieces")) or split.pieces
-                split.compiled_pieces = _int(config.get("num_compiled_pieces")) or split.compiled_pieces
-                split.splitting_pieces = _int(config.get("num_splitting_pieces"))
+            self._config(rec, name[: -len(CONFIG)])
+
+    def _start(self, rec: Record, prefix: str) -> None:
+        self._close(rec)
+        start = _json_object(rec)
+        v = self.values
+        piece = PieceCompile(
+            prefix=prefix,
+            piecewise_index=v.int(start.get("piecewise_index"), "piecewise_index"),
+            submod_name=v.str(start.get("submod_name"), "submod_name"),
+            total_piecewise_compiles=v.int(start.get("total_piecewise_compiles"), "total_piecewise_compiles"),
+            compile_range_start=v.int(start.get("compile_range_start"), "compile_range_start"),
+            compile_range_end=v.int(start.get("compile_range_end"), "compile_range_end"),
+            is_single_size=v.bool(start.get("is_single_size"), "is_single_size"),
+            compile_id=rec.compile_id,
+            rank=rec.rank,
+            variant=self.variant,
+        )
+        piece.ops = self._ops.get((prefix, piece.submod_name or ""))
+        self.pieces.append(piece)
+        self._current, self._started_at = piece, rec.seconds_of_day()
+
+    def _config(self, rec: Record, prefix: str) -> None:
+        config = _json_object(rec)
+        split = self._split_for(prefix)
+        if not config:
+            return
+        v = self.values
+        split.splitting_ops = v.texts(config.get("splitting_ops"), "splitting_ops") or None
+        split.compile_sizes = v.ints(config.get("compile_sizes"), "compile_sizes")
+        split.pieces = v.int(config.get("num_pieces"), "num_pieces") or split.pieces
+        split.compiled_pieces = v.int(config.get("num_compiled_pieces"), "num_compiled_pieces") or split.compiled_pieces
+        split.splitting_pieces = v.int(config.get("num_splitting_pieces"), "num_splitting_pieces")
 
     def cache_event(self, name: str) -> None:
         """A cache artifact (fx graph / AOT autograd hit, miss or bypass)."""

@@ -3,7 +3,9 @@
 Spans are stacked per (pid, tid, compile id): torch writes tid 0 for every thread, so the compile
 id is what keeps a background thread's spans (compile id "None") off a compile's stack. Those, and
 spans of compiles that never got a metrics record, are kept as flat per-name totals. An E with no
-matching B, or a B never closed (a truncated log), is counted, never fatal.
+matching B, or a B never closed (a truncated log), is counted, never fatal. Trees are at most
+MAX_DEPTH spans deep: a span opened deeper is counted (`too_deep`) and kept one level up, so no
+walk over a tree recurses deeper than that, whatever the log holds.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.spans import PhaseNode, PhaseTree, SpanTotal
+from ..trace.values import MAX_SECONDS, Values
 
 TRACE_ONLY_SUFFIX = "_torch_trace_only"
+MAX_DEPTH = 64  # span tree depth; torch's real trees are about 20 deep
 
 
 @dataclass(slots=True)
@@ -26,7 +30,8 @@ class _Open:
 class PhaseBuilder:
     """Feed chromium events in log order; claim each compile's tree when its metrics arrive."""
 
-    def __init__(self) -> None:
+    def __init__(self, values: Values | None = None) -> None:
+        self.values = values or Values()
         self._stacks: dict[tuple, list[_Open]] = {}
         self._trees: dict[str, PhaseTree] = {}
         self._flat_open: dict[tuple, list[float]] = {}
@@ -46,10 +51,11 @@ class PhaseBuilder:
 
         Returns the duration in seconds of the span the event closes (E or X), else None.
         """
-        name = event.get("name")
-        ph = event.get("ph")
-        ts = event.get("ts")
-        if not isinstance(name, str) or not isinstance(ts, (int, float)):
+        values = self.values
+        name = values.str(event.get("name"), "chromium.name")
+        ph = values.str(event.get("ph"), "chromium.ph")
+        ts = values.number(event.get("ts"), "chromium.ts")
+        if name is None or ts is None:
             return None
         if compile_id is None:
             args = event.get("args")
@@ -60,13 +66,13 @@ class PhaseBuilder:
                 inst = self._tree(compile_id).instants
                 inst[name] = inst.get(name, 0) + 1
             return None
+        key = (values.key(event.get("pid"), "chromium.pid"), values.key(event.get("tid"), "chromium.tid"), compile_id)
         if ph == "X":
-            dur = event.get("dur")
-            if isinstance(dur, (int, float)):
-                self._close_flat_or_leaf(name, compile_id, event, dur / 1e6)
+            dur = values.number(event.get("dur"), "chromium.dur", 0.0, MAX_SECONDS * 1e6)
+            if dur is not None:
+                self._close_flat_or_leaf(name, key, dur / 1e6)
                 return dur / 1e6
             return None
-        key = (event.get("pid"), event.get("tid"), compile_id)
         if compile_id is None:
             return self._feed_flat(key, name, ph, ts)
         if ph == "B":
@@ -80,7 +86,10 @@ class PhaseBuilder:
         stack = self._stacks.get(key)
         if stack is None:
             stack = self._stacks[key] = []
-        if stack:
+        if len(stack) >= MAX_DEPTH:
+            self.values.stats.too_deep += 1
+            node = stack[MAX_DEPTH - 2].node.child(name)  # kept at the deepest level, beside its parent
+        elif stack:
             node = stack[-1].node.child(name)
         else:
             tree = self._trees.get(compile_id)
@@ -116,8 +125,9 @@ class PhaseBuilder:
             self._add(self.trace_only, name, dur)
         return dur
 
-    def _close_flat_or_leaf(self, name: str, compile_id: str | None, event: dict, dur: float) -> None:
-        stack = self._stacks.get((event.get("pid"), event.get("tid"), compile_id)) if compile_id else None
+    def _close_flat_or_leaf(self, name: str, key: tuple, dur: float) -> None:
+        compile_id = key[2]
+        stack = self._stacks.get(key) if compile_id else None
         if compile_id is None:
             self._add(self.unattributed, name, dur)
         else:

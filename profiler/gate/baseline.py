@@ -10,33 +10,67 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_USAGE, CompileprofError
-from .metrics import Metric
+from ..model.shape import NUM, each, opt, problem
+from .metrics import COUNT, TIME, Metric
 
 BASELINE_KIND = "compileprof-baseline"
 
 
+TOLERANCE = {"abs": NUM, "rel": NUM}
+BASELINE_SHAPE = {
+    "kind": str,
+    "metrics": each({"kind": str, "value": opt(NUM), "samples": opt([NUM]), "tolerance": opt(TOLERANCE)}),
+    "tolerances": opt(each(TOLERANCE)),
+    "fingerprint": opt(each(opt((str, NUM, bool)))),
+}
+
+
+def _usage(path: Path, what: str) -> CompileprofError:
+    return CompileprofError(f"{path}: {what}; fix it or rewrite it with --update-baseline", EXIT_USAGE)
+
+
+def _entry_problem(name: str, entry: dict[str, Any]) -> str | None:
+    if entry.get("kind") not in (COUNT, TIME):
+        return f"metrics.{name}.kind must be count or time"
+    if not (entry.get("samples") or entry.get("value") is not None):
+        return f"metrics.{name} has neither samples nor a value"
+    tolerances = [entry.get("tolerance") or {}]
+    return _negative_tolerance(tolerances, f"metrics.{name}.tolerance")
+
+
+def _negative_tolerance(tables: list[dict[str, Any]], where: str) -> str | None:
+    for table in tables:
+        for key, v in table.items():
+            if key in ("abs", "rel") and v < 0:
+                return f"{where}.{key} is {v}, not a non-negative number"
+    return None
+
+
 def read_baseline(path: Path) -> dict[str, Any]:
-    """The baseline file; raises `CompileprofError` (exit 2) when it is not one."""
+    """The baseline file, checked: every metric a count or a time with finite samples, tolerances
+    non-negative numbers, a fingerprint of plain values. Raises `CompileprofError` (exit 2) naming
+    the first thing that is wrong."""
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_bytes())
     except FileNotFoundError:
         raise CompileprofError(f"{path}: no baseline file; create it with --update-baseline", EXIT_USAGE) from None
-    except (OSError, ValueError) as err:
-        raise CompileprofError(
-            f"{path}: not a readable baseline ({err}); fix it or rewrite it with --update-baseline", EXIT_USAGE
-        ) from None
+    except (OSError, ValueError, RecursionError) as err:
+        raise _usage(path, f"not a readable baseline ({str(err)[:120]})") from None
     if not isinstance(data, dict) or data.get("kind") != BASELINE_KIND or not isinstance(data.get("metrics"), dict):
         raise CompileprofError(f"{path}: not a compileprof baseline (kind {BASELINE_KIND!r} expected)", EXIT_USAGE)
+    what = problem(data, BASELINE_SHAPE)
+    what = what or next((p for n, e in data["metrics"].items() if (p := _entry_problem(n, e))), None)
+    what = what or _negative_tolerance(list((data.get("tolerances") or {}).values()), "tolerances")
+    if what:
+        raise _usage(path, what)
     return data
 
 
 def baseline_metrics(data: dict[str, Any]) -> dict[str, Metric]:
-    """The metrics of a baseline file."""
+    """The metrics of a baseline file that `read_baseline` accepted."""
     out = {}
     for name, entry in data["metrics"].items():
-        samples = entry.get("samples") or [entry.get("value")]
-        if entry.get("kind") not in ("count", "time") or any(not isinstance(s, (int, float)) for s in samples):
-            raise CompileprofError(f"baseline metric {name!r}: needs kind count|time and numeric samples", EXIT_USAGE)
+        samples = entry.get("samples") or [entry["value"]]
         out[name] = Metric(name, entry["kind"], [float(s) for s in samples])
     return out
 
@@ -46,9 +80,9 @@ def baseline_layers(data: dict[str, Any] | None) -> list[dict[str, Any]]:
     if not data:
         return []
     layers = []
-    if isinstance(data.get("tolerances"), dict):
+    if data.get("tolerances"):
         layers.append(data["tolerances"])
-    per_metric = {n: e["tolerance"] for n, e in data["metrics"].items() if isinstance(e.get("tolerance"), dict)}
+    per_metric = {n: e["tolerance"] for n, e in data["metrics"].items() if e.get("tolerance")}
     if per_metric:
         layers.append(per_metric)
     return layers
@@ -94,8 +128,11 @@ def pyproject_layer(start: Path | None = None) -> tuple[dict[str, Any], Path | N
         data = tomllib.loads(p.read_text())
     except (OSError, ValueError) as err:
         raise CompileprofError(f"{p}: unreadable TOML ({err})", EXIT_USAGE) from None
-    table = data.get("tool", {}).get("compileprof", {})
-    tolerances = table.get("tolerances", {}) if isinstance(table, dict) else {}
-    if not isinstance(tolerances, dict):
-        raise CompileprofError(f"{p}: [tool.compileprof] tolerances must be a table", EXIT_USAGE)
+    what = problem(data, {"tool": opt({"compileprof": opt({"tolerances": opt(each(TOLERANCE))})})})
+    tolerances = ((data.get("tool") or {}).get("compileprof") or {}).get("tolerances") or {} if not what else {}
+    what = what or _negative_tolerance(list(tolerances.values()), "tool.compileprof.tolerances")
+    if what:
+        raise CompileprofError(
+            f"{p}: [tool.compileprof] {what}; tolerances are tables like time = {{rel = 0.1}}", EXIT_USAGE
+        )
     return tolerances, p

@@ -138,6 +138,7 @@ class Report:
     skew: RankSkew | None = None
     run: RunFacts | None = None
     measurements: dict[str, Any] | None = None
+    manifest_error: str | None = None  # a run directory whose manifest.json was damaged: what was wrong
 
     @property
     def trace_only(self) -> dict[str, SpanTotal]:

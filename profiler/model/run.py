@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import CompileprofError
+from ..errors import EXIT_NO_DATA, CompileprofError
+from .shape import ANY, NUM, each, opt, problem
 
 MANIFEST = "manifest.json"
 KIND = "compileprof-run"
@@ -26,6 +27,41 @@ _REPEAT = re.compile(rf"^({COLD}|{WARM})(\d+)$")
 # Trace markers of A/B measurements: an artifact named VARIANT_MARK tags the compiles after it.
 VARIANT_MARK = "compileprof_measure_variant"
 ASSERTS_ON, ASSERTS_OFF, LOGGING_ON = "asserts_on", "asserts_off", "logging_on"
+
+
+_CHECK = {"max_abs_err": opt(NUM), "tolerance": NUM, "match": opt(bool), "inputs_checked": int, "why": opt(str)}
+_SAMPLES = {"samples_on_s": [NUM], "samples_off_s": [NUM]}
+_CHILD = {
+    "directory": str, "trace": str, "status": str, "exit_code": opt(int), "wall_s": opt(NUM),
+    "steps_s": opt(each(NUM)), "failed_step": opt(str), "stderr_tail": opt([str]),
+    "error": opt({"step": opt(str), "type": opt(str), "message": opt(str)}),
+    "versions": opt(each(opt(str))), "device": opt(str), "threads": opt(int),
+    "model": opt({"class": opt(str), "parameters": opt(int), "inputs": opt([str])}),
+    "check": opt(_CHECK),
+    "forward": opt({"calls": int, "compiled_median_s": NUM, "eager_median_s": NUM, "device": opt(str)}),
+    "measure_asserts": opt({
+        **_SAMPLES, "rounds": int, "calls_per_round": int, "threads": opt(int), "batch_size": opt(int),
+        "outputs": opt(_CHECK), "device": opt(str),
+    }),
+    "measure_logging": opt({**_SAMPLES, "pairs": opt(int), "error": opt(str)}),
+}  # fmt: skip
+MANIFEST_SHAPE = {
+    "argv": [str], "started": opt(str), "wall_s": opt(NUM), "status": str, "backend": str, "device": str,
+    "model": {"kind": opt(str), "target": opt(str), "function": opt(str), "label": opt(str)},
+    "factory_kwargs": each(opt(ANY)), "device_name": opt(str), "threads": opt(int), "cpu_count": opt(int),
+    "backend_options": {
+        "inductor_options": opt(each(ANY)), "split_ops": opt([str]), "compile_sizes": opt([int]),
+        "artifact_prefix": opt(str), "dynamic": opt(bool),
+    },
+    "platform": opt(str), "versions": opt(each(opt(str))), "cache": str, "cache_dir": opt(str),
+    "timeout_s": opt(NUM), "measure": opt([str]), "repeat": opt(int), "primary": str,
+    "children": each(_CHILD), "tool": opt(each(ANY)),
+}  # fmt: skip
+REQUIRED = ("argv", "status", "model", "backend", "backend_options", "device", "cache", "primary", "children")
+
+
+class DamagedManifest(CompileprofError):
+    """A run directory whose manifest.json is not what `compileprof run` writes (exit 4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,17 +184,30 @@ class RunManifest:
         return cls(children=children, **{k: data.get(k) for k in known if k in data or k != "tool"})
 
 
+def _damaged(p: Path, what: str) -> DamagedManifest:
+    return DamagedManifest(
+        f"{p}: damaged run manifest ({what}); rerun, or report its cold/ or warm/ trace directory", EXIT_NO_DATA
+    )
+
+
 def read_manifest(run_dir: Path) -> RunManifest | None:
-    """The manifest of a run directory, or None when `run_dir` is not one."""
+    """The manifest of a run directory, or None when `run_dir` is not one; raises `DamagedManifest`
+    (exit 4) when manifest.json is unreadable or not shaped as `compileprof run` writes it."""
     p = Path(run_dir) / MANIFEST
     if not p.is_file():
         return None
     try:
-        data = json.loads(p.read_text())
-    except (OSError, ValueError) as err:
-        raise CompileprofError(f"{p}: unreadable run manifest ({err}); rerun or remove it") from None
+        data = json.loads(p.read_bytes())
+    except (OSError, ValueError, RecursionError) as err:
+        raise _damaged(p, f"not JSON: {str(err)[:120]}") from None
     if not isinstance(data, dict) or data.get("kind") != KIND:
         return None
+    missing = [k for k in REQUIRED if data.get(k) is None]
+    what = f"{', '.join(missing)} missing" if missing else problem(data, MANIFEST_SHAPE)
+    if what is None and data["primary"] not in data["children"] and data["children"]:
+        what = f"primary {data['primary']!r} is not one of its children"
+    if what:
+        raise _damaged(p, what)
     return RunManifest.from_dict(data)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,6 +15,7 @@ from ..model.compile import CompileInfo
 from ..model.report import Report
 from .registry import RenderOptions
 from .run_view import measurement_parts, run_parts
+from .terminal import console_on, styled
 from .text import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
 
 MIN_SHARE = 0.01  # spans under this share of their compile are summed into one line of a phase tree
@@ -53,7 +53,7 @@ def _summary(report: Report) -> Panel:
         grid.add_row("caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()))
     else:
         grid.add_row("caches", "no cache events in the log")
-    return Panel(grid, title=f"compileprof report: {report.source}", title_align="left")
+    return Panel(grid, title=styled(f"compileprof report: {report.source}"), title_align="left")
 
 
 def _reasons(report: Report) -> list:
@@ -72,7 +72,7 @@ def _reasons(report: Report) -> list:
         t.add_column("kind")
         t.add_column("reason", overflow="fold")
         for cid, kind, reason in s.failures:
-            t.add_row(cid or "?", f"[red]{kind}[/]", reason or "(null fail_reason)")
+            t.add_row(cid or "?", styled(kind, "red"), reason or "(null fail_reason)")
         for cid, reason in s.restarts:
             t.add_row(cid or "?", "restart", reason)
         out.append(t)
@@ -94,9 +94,8 @@ def _compiles(report: Report, opts: RenderOptions) -> list:
     rows = report.compiles if not opts.limit else report.compiles[: opts.limit]
     for c in rows:
         cache = ", ".join(f"{cache_label(k)}" + (f" x{v}" if v > 1 else "") for k, v in c.cache.items() if v)
-        status = "[red]failed[/]" if c.fail_type else ("restarted" if c.restart_reasons else "ok")
-        if c.is_recompile:
-            status += " recompile"
+        word = "failed" if c.fail_type else ("restarted" if c.restart_reasons else "ok")
+        status = styled(word + (" recompile" if c.is_recompile else ""), "red" if c.fail_type else "")
         cells = [f"{c.compile_id}" + (f" a{c.attempt}" if c.attempt else "")]
         if multi:
             cells.append(str(c.rank) if c.rank is not None else "-")
@@ -114,7 +113,7 @@ def _compiles(report: Report, opts: RenderOptions) -> list:
         t.add_row(*cells)
     out: list = [t]
     if opts.limit and len(report.compiles) > opts.limit:
-        out.append(Text(f"... {len(report.compiles) - opts.limit} more compiles (--limit 0 shows all)", style="dim"))
+        out.append(styled(f"... {len(report.compiles) - opts.limit} more compiles (--limit 0 shows all)", style="dim"))
     return out
 
 
@@ -127,7 +126,7 @@ def _pieces(report: Report) -> list:
     if split is not None:
         ops = ", ".join(split.splitting_ops or []) or "not stated"
         out.append(
-            Text(
+            styled(
                 f"Piecewise split ({split.prefix}): {split.pieces if split.pieces is not None else '?'} pieces, "
                 f"{split.compiled_pieces if split.compiled_pieces is not None else '?'} compiled, "
                 f"{split.splitting_pieces if split.splitting_pieces is not None else '?'} run eagerly at "
@@ -160,14 +159,14 @@ def _pieces(report: Report) -> list:
         note += f" of {fmt_s(backend)} backend compile time ({fmt_pct(sum(timed) / backend)})"
     if any(p.time_source == "log timestamps" for p in pieces):
         note += "; * timed from the log's timestamps (no compile span in this trace)"
-    out.append(Text(note, style="dim"))
+    out.append(styled(note, style="dim"))
     return out
 
 
 def _tree(c: CompileInfo, opts: RenderOptions) -> Tree:
     roots = c.phases()
     whole = c.compile_time_s or sum(n["total_s"] for n in roots) or None
-    label = f"[bold]{c.compile_id}[/] {c.co_name or ''}  {fmt_s(c.compile_time_s)}"
+    label = Text.assemble(styled(c.compile_id, "bold"), styled(f" {c.co_name or ''}  {fmt_s(c.compile_time_s)}"))
     tree = Tree(label)
 
     def add(parent: Tree, node: dict, depth: int) -> None:
@@ -187,12 +186,12 @@ def _tree(c: CompileInfo, opts: RenderOptions) -> Tree:
                 continue
             add(branch, child, depth + 1)
         if hidden:
-            branch.add(Text(f"(spans under {fmt_pct(MIN_SHARE)} each: {fmt_s(hidden)})", style="dim"))
+            branch.add(styled(f"(spans under {fmt_pct(MIN_SHARE)} each: {fmt_s(hidden)})", style="dim"))
 
     for root in roots:
         add(tree, root, 1)
     if not roots:
-        tree.add(Text("no chromium events for this compile in the log", style="dim"))
+        tree.add(styled("no chromium events for this compile in the log", style="dim"))
     return tree
 
 
@@ -200,7 +199,7 @@ def _phases(report: Report, opts: RenderOptions) -> list:
     out: list = []
     slowest = sorted(report.compiles, key=lambda c: -(c.compile_time_s or 0))[: opts.trees]
     if slowest:
-        out.append(Text(f"Phase trees of the {len(slowest)} slowest compiles", style="bold italic"))
+        out.append(styled(f"Phase trees of the {len(slowest)} slowest compiles", style="bold italic"))
         out.extend(_tree(c, opts) for c in slowest)
     total = report.summary.compile_time_s
     if report.phases:
@@ -225,15 +224,15 @@ def _phases(report: Report, opts: RenderOptions) -> list:
     begin, end = report.stray_events
     if begin or end:
         out.append(
-            Text(
+            styled(
                 f"Unpaired events: {begin} B never closed, {end} E with no B (truncated or interleaved log)",
                 style="yellow",
             )
         )
     if report.spends:
-        out.append(Text("Where compile time goes", style="bold italic"))
+        out.append(styled("Where compile time goes", style="bold italic"))
         for spend in report.spends[:3]:
-            out.append(Text("  - " + spend_sentence(spend)))
+            out.append(styled("  - " + spend_sentence(spend)))
     return out
 
 
@@ -264,7 +263,7 @@ def _logging(report: Report) -> list:
 
 def _asserts(report: Report) -> list:
     a = report.asserts
-    head = Text(
+    head = styled(
         f"Runtime asserts in generated code: {a.total} "
         f"(size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan}) "
         f"in {len(report.graphs)} graphs",
@@ -283,7 +282,7 @@ def _asserts(report: Report) -> list:
             t.add_row(*graph_cells(g), guards)
         out.append(t)
         if len(report.graphs) > GRAPH_ROWS:
-            out.append(Text(f"... {len(report.graphs) - GRAPH_ROWS} more graphs (see --format json)", style="dim"))
+            out.append(styled(f"... {len(report.graphs) - GRAPH_ROWS} more graphs (see --format json)", style="dim"))
     return out
 
 
@@ -306,14 +305,14 @@ def _ranks(report: Report) -> list:
         )
     sk = report.skew
     ratio = f" ({sk.ratio:.2f}x)" if sk.ratio else ""
-    line = Text(
+    line = styled(
         f"Rank skew: slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)} vs fastest rank {sk.fastest_rank} "
         f"{fmt_s(sk.fastest_s)}: {fmt_s(sk.spread_s)} apart{ratio}"
     )
     counts = set(sk.compiles_per_rank.values())
     out: list = [t, line]
     if len(counts) > 1:
-        out.append(Text("Ranks compiled different numbers of graphs: they diverged.", style="yellow"))
+        out.append(styled("Ranks compiled different numbers of graphs: they diverged.", style="yellow"))
     return out
 
 
@@ -325,8 +324,8 @@ def _health(report: Report) -> Text:
         parts.append("damage: " + ", ".join(f"{name} {n}" for name, n in damage))
         if p.unknown_kinds:
             parts.append("unknown types: " + ", ".join(f"{k} x{n}" for k, n in p.unknown_kinds.items()))
-        return Text("Parse health: " + "; ".join(parts), style="yellow")
-    return Text("Parse health: " + parts[0] + "; no damage", style="green")
+        return styled("Parse health: " + "; ".join(parts), style="yellow")
+    return styled("Parse health: " + parts[0] + "; no damage", style="green")
 
 
 def render_console(report: Report, console: Console, opts: RenderOptions | None = None) -> None:
@@ -346,12 +345,6 @@ def render_console(report: Report, console: Console, opts: RenderOptions | None 
         _health(report),
     ]
     console.print(Group(*parts))
-
-
-def console_on(out: BinaryIO, opts: RenderOptions) -> tuple[Console, io.TextIOWrapper]:
-    """A rich console writing UTF-8 to the binary stream `out` (a terminal gets colour and its width)."""
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    return Console(file=text, width=opts.width, highlight=False), text
 
 
 class ConsoleReport:

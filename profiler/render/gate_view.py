@@ -7,15 +7,16 @@ from xml.etree import ElementTree as ET
 
 import orjson
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import EXIT_OK
 from ..gate.compare import IMPROVEMENT, MISSING, REGRESSION, CheckOutcome, GateResult, Verdict
 from ..gate.diff import DiffResult
 from ..gate.metrics import COUNT
 from ..gate.update import BaselineChange
-from .console import console_on
 from .registry import RenderOptions
-from .text import fmt_s
+from .terminal import console_on, styled
+from .text import clean, fmt_s
 
 STYLE = {
     "PASS": "green", "REGRESSION": "bold red", "IMPROVEMENT": "bold yellow", "INCONCLUSIVE": "yellow",
@@ -48,13 +49,15 @@ def fmt_tolerance(v: Verdict) -> str:
     return " or ".join(parts)
 
 
-def verdict_line(v: Verdict) -> str:
-    """One line per metric (rich markup)."""
+def verdict_line(v: Verdict) -> Text:
+    """One line per metric."""
     label = v.status + ("" if v.gated or v.status in ("PASS", "NEW", "SKIPPED") else " (advisory)")
-    return (
-        f"[{STYLE[v.status]}]{label:<24}[/] {v.name:<46} {fmt_value(v.kind, v.baseline):>10} -> "
-        f"{fmt_value(v.kind, v.current):<10} {fmt_change(v.kind, v.change, v.rel_change):<22} "
-        f"tolerance {fmt_tolerance(v)}" + (f"  [dim]{v.note}[/]" if v.note else "")
+    figures = (
+        f" {v.name:<46} {fmt_value(v.kind, v.baseline):>10} -> {fmt_value(v.kind, v.current):<10} "
+        f"{fmt_change(v.kind, v.change, v.rel_change):<22} tolerance {fmt_tolerance(v)}"
+    )
+    return Text.assemble(
+        styled(f"{label:<24}", STYLE[v.status]), styled(figures), styled(f"  {v.note}" if v.note else "", "dim")
     )
 
 
@@ -163,10 +166,10 @@ class CheckConsole:
         console, text = console_on(out, opts)
         try:
             for note in doc.result.notes:
-                console.print(f"[yellow]note:[/] {note}")
+                console.print(Text.assemble(styled("note:", "yellow"), styled(f" {note}")))
             for v in doc.result.verdicts:
                 console.print(verdict_line(v))
-            console.print(f"[bold]{summary_line(doc.result)}[/]")
+            console.print(styled(summary_line(doc.result), "bold"))
             if doc.exit_code != EXIT_OK:
                 console.print(f"to accept these figures: {doc.update_command}")
         finally:
@@ -187,7 +190,7 @@ class CheckMarkdown:
 
     def write(self, doc: CheckOutcome, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the check as Markdown."""
-        out.write(gate_markdown(doc.result, doc.update_command).encode())
+        out.write(clean(gate_markdown(doc.result, doc.update_command)).encode())
 
 
 class CheckJunit:
@@ -217,10 +220,8 @@ class DiffConsole:
             console.print(t)
             if doc.differing:
                 fa, fb = doc.fingerprint_a, doc.fingerprint_b
-                console.print(
-                    "[yellow]note:[/] environments differ: "
-                    + ", ".join(f"{k} {fa[k]} vs {fb[k]}" for k in doc.differing)
-                )
+                differ = ", ".join(f"{k} {fa[k]} vs {fb[k]}" for k in doc.differing)
+                console.print(Text.assemble(styled("note:", "yellow"), styled(f" environments differ: {differ}")))
         finally:
             text.flush()
             text.detach()
@@ -240,4 +241,4 @@ class DiffMarkdown:
 
     def write(self, doc: DiffResult, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the diff as Markdown."""
-        out.write(diff_markdown(doc.rows, doc.a, doc.b).encode())
+        out.write(clean(diff_markdown(doc.rows, doc.a, doc.b)).encode())

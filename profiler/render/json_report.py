@@ -11,6 +11,7 @@ from .. import __version__
 from ..model.compile import CompileInfo
 from ..model.report import RankSkew, RankView, Report, RunFacts, Summary, Totals
 from .registry import RenderOptions
+from .text import clean
 
 SCHEMA_VERSION = 1
 # The manifest's facts a report's `run` object carries.
@@ -105,7 +106,7 @@ def rank_to_dict(v: RankView) -> dict[str, Any]:
     t = v.trace
     return {
         "rank": t.rank,
-        "path": t.path,
+        "path": clean(t.path),
         "torch_version": t.torch_version,
         "parse": t.parse.to_dict(),
         "totals": totals_to_dict(v.totals),
@@ -138,8 +139,8 @@ def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "compileprof", "version": __version__},
-        "source": report.source,
-        "files": [t.path for t in report.traces],
+        "source": clean(report.source),
+        "files": [clean(t.path) for t in report.traces],
         "torch_versions": report.torch_versions,
         "device": report.device,
         "parse": report.parse.to_dict(),
@@ -156,6 +157,7 @@ def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]
         "pieces": [p.to_dict() for p in report.pieces],
         "run": run_to_dict(report.run) if report.run else None,
         "measurements": report.measurements,
+        "manifest_error": clean(report.manifest_error) if report.manifest_error else None,
     }
 
 

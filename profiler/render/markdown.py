@@ -7,7 +7,7 @@ from typing import BinaryIO
 from ..model.report import Report
 from .registry import RenderOptions
 from .run_view import measurement_markdown, run_markdown
-from .text import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
+from .text import cache_label, clean, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
 
 PHASE_ROWS = 12
 
@@ -157,4 +157,4 @@ class MarkdownReport:
 
     def write(self, doc: Report, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the report as Markdown."""
-        out.write(render_markdown(doc, limit=opts.limit or len(doc.compiles)).encode())
+        out.write(clean(render_markdown(doc, limit=opts.limit or len(doc.compiles))).encode())

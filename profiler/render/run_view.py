@@ -7,10 +7,10 @@ from typing import Any
 
 from rich.panel import Panel
 from rich.table import Table
-from rich.text import Text
 
 from ..model.report import CacheRun, RunFacts
 from ..model.run import ChildRecord, RunManifest
+from .terminal import styled
 from .text import cache_label, fmt_s
 
 STEPS = ("import", "build model", "compile", "check output", "measure")
@@ -106,7 +106,7 @@ def _facts(run: RunManifest) -> Table:
     grid.add_row("device", f"{run.device_name or run.device}, {threads or '?'} thread{'' if threads == 1 else 's'}")
     grid.add_row("versions", ", ".join(f"{k} {v}" for k, v in (run.versions or {}).items() if v))
     grid.add_row("cache", f"{run.cache} (report from the {run.primary} compile)")
-    grid.add_row("status", Text(str(run.status), style="green" if run.status == "ok" else "bold red"))
+    grid.add_row("status", styled(run.status, style="green" if run.status == "ok" else "bold red"))
     return grid
 
 
@@ -139,10 +139,10 @@ def run_parts(facts: RunFacts) -> list:
     out: list = [Panel(_facts(run), title="compileprof run", title_align="left"), _steps(run.children)]
     primary = run.primary_child
     text, warn = check_sentence(primary.check if primary else None)
-    out.append(Text(text, style="bold red" if warn else ""))
+    out.append(styled(text, style="bold red" if warn else ""))
     fwd = forward_sentence(primary.forward if primary else None, run.threads)
     if fwd:
-        out.append(Text(fwd))
+        out.append(styled(fwd))
     if len(facts.cache_runs) > 1:
         out.append(_cache_table(facts.cache_runs))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..model.asserts import GraphAsserts
@@ -30,6 +31,20 @@ PHASE_MEANING = {
     "_recursive_pre_grad_passes": "pre-grad FX passes",
     "gc": "garbage collection after compile",
 }
+
+
+# C0 controls but TAB and LF, DEL, C1 controls, and the bidirectional overrides that reorder text.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: object) -> str:
+    """A string from a log, a path, a factory or an exception, made safe to print: control characters
+    (terminal escapes, window titles, clear screen) removed, undecodable bytes of a file name shown
+    as U+FFFD. Markup is never read from it (the console does not parse markup)."""
+    s = text if isinstance(text, str) else str(text)
+    if not s.isascii():
+        s = s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _CONTROL.sub("", s)
 
 
 def fmt_s(value: float | None) -> str:

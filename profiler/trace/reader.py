@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 
 from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string, unescape_payload
+from .values import Values
 
 CHUNK_SIZE = 4 << 20
 
@@ -91,6 +92,7 @@ class TraceReader:
         self.start = start
         self.end = end
         self.stats = ParseStats()
+        self.values = Values(self.stats)
         self.rank: int | None = None
         self.strings: dict[int, str] = {}
         self._line = 0
@@ -163,7 +165,8 @@ class TraceReader:
         if kind is None:
             stats.fail_json += 1
             return None
-        rank = obj.get("rank")
+        values = self.values
+        rank = values.int(obj.get("rank"), "rank", hi=1 << 24)
         if rank is not None:
             if self.rank is None:
                 self.rank = rank
@@ -177,20 +180,29 @@ class TraceReader:
             stats.unknown += 1
             stats.unknown_kinds[kind] = stats.unknown_kinds.get(kind, 0) + 1
         meta = obj[kind]
-        if kind == "str" and type(meta) is list and len(meta) == 2:
-            self.strings[meta[1]] = meta[0]
+        if kind == "str":
+            self._intern(meta)
         return Record(
             kind=kind,
             meta=meta,
             compile_id=compile_id_string(
-                obj.get("compiled_autograd_id"), obj.get("frame_id"), obj.get("frame_compile_id")
+                values.int(obj.get("compiled_autograd_id"), "compiled_autograd_id"),
+                values.int(obj.get("frame_id"), "frame_id"),
+                values.int(obj.get("frame_compile_id"), "frame_compile_id"),
             ),
-            attempt=obj.get("attempt"),
+            attempt=values.int(obj.get("attempt"), "attempt", hi=1 << 16),
             rank=rank,
             line=line_no,
             payload=block,
             stamp=header[m.start() + 6 : m.start() + 21],
         )
+
+    def _intern(self, meta: object) -> None:
+        """`{"str": [text, index]}`: the file's table of interned file names (stacks refer to them)."""
+        if type(meta) is list and len(meta) == 2 and type(meta[0]) is str and type(meta[1]) is int:
+            self.strings[meta[1]] = meta[0]
+        else:
+            self.values.bad("str")
 
 
 _DYNAMO_BEGIN = b'\n\t"name": "dynamo",\n'

@@ -80,10 +80,17 @@ class ParseStats:
     other_rank: int = 0  # a record of another rank than the file's first one (skipped)
     invalid_utf8: int = 0  # records holding invalid UTF-8 (replaced, kept)
     truncated: int = 0  # the file ends inside a record (last line not terminated)
+    bad_value: int = 0  # a field of the wrong type or range (dropped; by field in bad_value_fields)
+    too_deep: int = 0  # spans nested past the tree's depth limit (kept, one level up)
+    oversized: int = 0  # records past the size limit (skipped without being held)
     bytes: int = 0
     unknown_kinds: dict[str, int] = field(default_factory=dict)
+    bad_value_fields: dict[str, int] = field(default_factory=dict)
 
-    DAMAGE = ("fail_glog", "fail_json", "fail_payload_md5", "unknown", "other_rank", "invalid_utf8", "truncated")
+    DAMAGE = (
+        "fail_glog", "fail_json", "fail_payload_md5", "unknown", "other_rank", "invalid_utf8", "truncated",
+        "bad_value", "too_deep", "oversized",
+    )  # fmt: skip
 
     @property
     def damage(self) -> int:
@@ -93,11 +100,12 @@ class ParseStats:
     def merge(self, other: ParseStats) -> None:
         """Add another file's counters to these."""
         for f in fields(self):
-            if f.name == "unknown_kinds":
-                for kind, n in other.unknown_kinds.items():
-                    self.unknown_kinds[kind] = self.unknown_kinds.get(kind, 0) + n
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, dict):
+                for key, n in theirs.items():
+                    mine[key] = mine.get(key, 0) + n
             else:
-                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+                setattr(self, f.name, mine + theirs)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (the report contract's `parse` object)."""

@@ -15,7 +15,8 @@ from conftest import FIXTURES, run_cli
 def test_a_failed_run_cannot_be_checked(tmp_path):
     run = tmp_path / "failed"
     run.mkdir()
-    (run / "manifest.json").write_text(json.dumps({"kind": "compileprof-run", "status": "failed", "children": {}}))
+    manifest = json.loads((FIXTURES / "run_mlp" / "manifest.json").read_text())
+    (run / "manifest.json").write_text(json.dumps({**manifest, "status": "failed"}))
     result = run_cli("check", str(run), "--baseline", str(tmp_path / "b.json"), "--update-baseline")
     assert result.exit_code == 4 and "did not finish" in result.output
 
