@@ -4,6 +4,7 @@ document to stdout or a file, and the command line as given."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -12,11 +13,14 @@ from typing import Any, TypeVar
 
 import typer
 from compileprof.profiler.errors import EXIT_NO_DATA, EXIT_USAGE, CompileprofError
+from compileprof.profiler.files import write_atomic
 from compileprof.profiler.render.registry import Renderer, RenderOptions
 from compileprof.profiler.render.terminal import SafeConsole, styled
 from rich.text import Text
 
 F = TypeVar("F", bound=Callable[..., Any])
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool stopped by SIGPIPE (`compileprof report | head`)
+STDOUT = {"closed": False}  # set by main() when the process started without a standard output
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -36,6 +40,9 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except CompileprofError as err:
             raise fail(err.message, err.exit_code) from None
+        except BrokenPipeError:
+            quiet_stdout()  # stdout went away (`| head`): stop quietly, as Unix tools do
+            sys.exit(EXIT_BROKEN_PIPE)
         except OSError as err:
             where = f"{err.filename}: " if err.filename else ""
             raise fail(f"{where}{err.strerror or err}", EXIT_NO_DATA) from None
@@ -43,6 +50,14 @@ def user_errors(fn: F) -> F:
             raise fail("interrupted", 130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain about the pipe."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def refuse_overwrite(out: Path | None, force: bool) -> None:
@@ -60,14 +75,14 @@ def emit(renderer: Renderer, doc: Any, opts: RenderOptions, out: Path | None, fo
     """Write `doc` with `renderer` to `out`, refusing to overwrite an existing file without `force`;
     to stdout when `out` is None."""
     refuse_overwrite(out, force)
+    if out is None and STDOUT["closed"]:
+        raise CompileprofError("standard output is closed; write the report to a file with -o FILE", EXIT_USAGE)
     if out is None:
         sys.stdout.flush()
         renderer.write(doc, sys.stdout.buffer, opts)
         sys.stdout.buffer.flush()
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as fh:
-        renderer.write(doc, fh, opts)
+    write_atomic(out, lambda fh: renderer.write(doc, fh, opts))
 
 
 def _words(param: Any, value: Any) -> list[str]:

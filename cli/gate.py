@@ -9,6 +9,7 @@ from enum import Enum
 from pathlib import Path
 
 import typer
+from compileprof.profiler.files import refuse_inputs
 from compileprof.profiler.gate.baseline import baseline_layers, baseline_metrics, pyproject_layer, read_baseline
 from compileprof.profiler.gate.compare import CheckOutcome, compare
 from compileprof.profiler.gate.diff import DiffResult, diff_rows
@@ -30,7 +31,8 @@ class FailOn(str, Enum):
 
 
 def _update(paths: list[Path], baseline: Path, jobs: int | None, console: Console) -> None:
-    metrics, fp, _ = gather(paths, jobs)
+    metrics, fp, reports = gather(paths, jobs)
+    refuse_inputs(baseline, _inputs(paths, reports), "baseline")
     made = update_baseline(baseline, metrics, fp, " ".join(map(str, paths)))
     if made is None:
         console.print(f"wrote baseline {baseline}: {len(metrics)} metrics")
@@ -38,6 +40,11 @@ def _update(paths: list[Path], baseline: Path, jobs: int | None, console: Consol
     console.print(f"updated baseline {baseline}: {len(made)} entries changed" + (":" if made else ""))
     for change in made:
         console.print("  " + change_line(change), highlight=False)
+
+
+def _inputs(paths: list[Path], reports: list) -> list[Path]:
+    """Every file a check or diff read: the logs and the run manifests."""
+    return [*paths, *(p / "manifest.json" for p in paths), *(Path(t.path) for r in reports for t in r.traces)]
 
 
 def _step_summary(outcome: CheckOutcome) -> None:
@@ -59,7 +66,7 @@ def check_command(
     fmt: str | None = typer.Option(None, "--format", "-f", help=f"{', '.join(formats(CHECK))} (default console)."),
     junit_xml: Path | None = typer.Option(None, "--junit-xml", help="Also write JUnit XML here."),
     force: bool = typer.Option(False, "--force", help="Overwrite --junit-xml if it exists."),
-    jobs: int | None = typer.Option(None, "--jobs", "-j", help="Processes reading logs in parallel."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Processes reading logs in parallel."),
 ) -> None:
     """Compare a run (or traces) with a baseline: counts exactly, times when significant."""
     opts = RenderOptions(width=stdout_width(None, piped=160))
@@ -70,7 +77,8 @@ def check_command(
     refuse_overwrite(junit_xml, force)
     old = read_baseline(baseline)
     tolerances, _ = pyproject_layer()
-    current, fp, _ = gather(paths, jobs)
+    current, fp, reports = gather(paths, jobs)
+    refuse_inputs(junit_xml, [baseline, *_inputs(paths, reports)], "JUnit XML")
     result = compare(
         baseline_metrics(old), current, [tolerances, *baseline_layers(old)], old.get("fingerprint") or {}, fp,
         fail_on is FailOn.time,
@@ -91,12 +99,13 @@ def diff_command(
     fmt: str | None = typer.Option(None, "--format", "-f", help=f"{', '.join(formats(DIFF))} (default console)."),
     out: Path | None = typer.Option(None, "--output", "-o", help="Write the diff to FILE (format from its extension)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
-    jobs: int | None = typer.Option(None, "--jobs", "-j", help="Processes reading logs in parallel."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Processes reading logs in parallel."),
 ) -> None:
     """Two runs or traces side by side: counts, asserts, cache misses, per-phase and per-piece times."""
     chosen = choose(DIFF, fmt, out)
     refuse_overwrite(out, force)
-    ma, fpa, _ = gather([a], jobs)
-    mb, fpb, _ = gather([b], jobs)
+    ma, fpa, ra = gather([a], jobs)
+    mb, fpb, rb = gather([b], jobs)
+    refuse_inputs(out, _inputs([a, b], ra + rb))
     doc = DiffResult(str(a), str(b), diff_rows(ma, mb), fpa, fpb)
     emit(chosen, doc, RenderOptions(width=stdout_width(out)), out, force)

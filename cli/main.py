@@ -1,16 +1,53 @@
-"""The `compileprof` command: a registry of thin subcommands."""
+"""The `compileprof` command: a registry of thin subcommands, and one way every error is shown."""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
 import typer
 from compileprof.profiler import __version__
+from compileprof.profiler.errors import EXIT_USAGE
+from typer.core import TyperGroup
 
+from .common import STDOUT, fail
 from .gate import check_command, diff_command
 from .models import models_command
 from .report import report_command
 from .run import run_command
 
+
+def _is_click_error(err: BaseException) -> bool:
+    """A click usage error (typer ships its own copy of click: classes are matched by name)."""
+    return any(c.__name__ == "ClickException" for c in type(err).__mro__)
+
+
+class OneLineGroup(TyperGroup):
+    """Every usage error as one line (`compileprof: error: ...`, exit 2) instead of click's box, and a
+    closed pipe on stdout as a quiet exit."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
+        """Run the command; show errors our way."""
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except Exception as err:
+            if not _is_click_error(err):
+                raise
+            if getattr(err, "exit_code", EXIT_USAGE) != EXIT_USAGE:
+                raise
+            ctx = getattr(err, "ctx", None)
+            sub = f" {ctx.info_name}" if ctx is not None and ctx.parent is not None else ""
+            message = err.format_message() if hasattr(err, "format_message") else str(err)  # type: ignore[attr-defined]
+            fail(f"{message} (see compileprof{sub} --help)", EXIT_USAGE)
+            sys.exit(EXIT_USAGE)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineGroup,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -39,4 +76,7 @@ def _root(
 
 def main() -> None:
     """Console-script entry point."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`): say so where output was asked for
+        STDOUT["closed"] = True
+        sys.stdout = open(os.devnull, "w")
     app()

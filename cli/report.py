@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from compileprof.profiler.build import build_report
 from compileprof.profiler.errors import EXIT_DAMAGED, EXIT_NO_DATA
+from compileprof.profiler.files import refuse_inputs
 from compileprof.profiler.render.registry import REPORT, RenderOptions, choose, formats
 from compileprof.profiler.render.terminal import SafeConsole, styled
 
@@ -26,17 +27,21 @@ def report_command(
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
     latest: bool = typer.Option(False, "--latest", help="Only the newest log in the directory."),
     strict: bool = typer.Option(False, "--strict", help=f"Exit {EXIT_DAMAGED} when any damage was counted."),
-    limit: int = typer.Option(25, "--limit", help="Compile rows shown (0: all)."),
-    trees: int = typer.Option(3, "--trees", help="Phase trees shown (the slowest compiles)."),
-    depth: int = typer.Option(6, "--depth", help="Depth of the phase trees."),
-    jobs: int | None = typer.Option(None, "--jobs", "-j", help="Processes reading logs in parallel (default: CPUs)."),
+    limit: int = typer.Option(25, "--limit", min=0, help="Compile rows shown (0: all)."),
+    trees: int = typer.Option(3, "--trees", min=0, help="Phase trees shown (the slowest compiles)."),
+    depth: int = typer.Option(6, "--depth", min=1, help="Depth of the phase trees."),
+    jobs: int | None = typer.Option(
+        None, "--jobs", "-j", min=1, help="Processes reading logs in parallel (default: CPUs)."
+    ),
 ) -> None:
     """Break down compile time, TORCH_TRACE logging overhead and runtime asserts from TORCH_TRACE logs."""
     renderer = choose(REPORT, fmt, out)
     refuse_overwrite(out, force)
+    refuse_inputs(out, [path])
     err = SafeConsole(stderr=True)
     with err.status(styled(f"Reading {path} ..."), spinner="dots") if err.is_terminal else nullcontext():
         report = build_report(path, latest=latest, jobs=jobs)
+    refuse_inputs(out, [Path(t.path) for t in report.traces] + [path / "manifest.json"])
     opts = RenderOptions(limit=limit, trees=trees, depth=depth, width=stdout_width(out))
     emit(renderer, report, opts, out, force)
     if out is not None:

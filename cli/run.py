@@ -78,8 +78,8 @@ def run_command(
     model: str = typer.Argument(
         DEFAULT_MODEL, help="Built-in name (see `compileprof models`), FILE.py:FN, MODULE:FN or hf:ARCH."
     ),
-    batch: int = typer.Option(2, "--batch", help="Batch size given to the factory."),
-    seq_len: int = typer.Option(32, "--seq-len", help="Sequence length given to the factory."),
+    batch: int = typer.Option(2, "--batch", min=1, help="Batch size given to the factory."),
+    seq_len: int = typer.Option(32, "--seq-len", min=1, help="Sequence length given to the factory."),
     dtype: str = typer.Option("float32", "--dtype", help=", ".join(DTYPES) + "."),
     model_arg: list[str] = typer.Option([], "--model-arg", help="KEY=VALUE given to the factory (repeatable)."),
     backend: str = typer.Option("piecewise", "--backend", "-b", help="piecewise, inductor, aot_eager or eager."),
@@ -106,17 +106,19 @@ def run_command(
         None, "--cache-dir", help="Use this Inductor cache directory (kept) instead of a fresh one."
     ),
     timeout: float = typer.Option(1800.0, "--timeout", help="Stop a child process after this many seconds."),
-    threads: int | None = typer.Option(None, "--threads", help="torch threads in the child (default: torch's)."),
-    calls: int = typer.Option(20, "--calls", help="Forward calls timed (per round with --measure asserts; 0: none)."),
+    threads: int | None = typer.Option(None, "--threads", min=1, help="torch threads in the child (default: torch's)."),
+    calls: int = typer.Option(
+        20, "--calls", min=0, help="Forward calls timed (per round with --measure asserts; 0: none)."
+    ),
     measure: list[Measure] = typer.Option(
         [], "--measure", help="A/B cost measurement: asserts or logging (repeatable)."
     ),
-    rounds: int = typer.Option(40, "--rounds", help="--measure asserts: rounds of --calls calls per variant."),
-    pairs: int = typer.Option(6, "--pairs", help="--measure logging: pairs of compiles, trace on and off."),
+    rounds: int = typer.Option(40, "--rounds", min=2, help="--measure asserts: rounds of --calls calls per variant."),
+    pairs: int = typer.Option(6, "--pairs", min=1, help="--measure logging: pairs of compiles, trace on and off."),
     budget: float = typer.Option(120.0, "--budget", help="--measure: seconds each measurement may take."),
-    repeat: int = typer.Option(1, "--repeat", help="Run the measured compile N times (samples for check)."),
+    repeat: int = typer.Option(1, "--repeat", min=1, help="Run the measured compile N times (samples for check)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no report on the console (for CI)."),
-    limit: int = typer.Option(25, "--limit", help="Compile rows shown (0: all)."),
+    limit: int = typer.Option(25, "--limit", min=0, help="Compile rows shown (0: all)."),
 ) -> None:
     """Compile MODEL with TORCH_TRACE on in a clean child process, then report where compile time went."""
     options = RunOptions(

@@ -27,7 +27,7 @@ def combine(source: str, traces: list[TraceReport]) -> Report:
     report.unattributed = merge_span_totals([t.unattributed for t in traces])
     report.summary = summarize_compiles(report.compiles, report.totals.trace_only)
     self_time = merge_sums([t.phase_self for t in traces])
-    report.spends = top_spends(self_time, report.summary.compile_time_s)
+    report.spends = top_spends({name: v / 1e9 for name, v in self_time.items()}, report.summary.compile_time_s)
     report.rank_views = [rank_view(t) for t in traces]
     report.skew = rank_skew(report.rank_views)
     return report

@@ -29,9 +29,10 @@ def assert_totals(graphs: list[GraphAsserts]) -> AssertCounts:
 
 
 def totals_of(
-    compiles: list[CompileInfo], trace_only: list[dict[str, SpanTotal]], phases: list[dict[str, float]]
+    compiles: list[CompileInfo], trace_only: list[dict[str, SpanTotal]], phases: list[dict[str, int]]
 ) -> Totals:
-    """The totals of `compiles`, with the trace-only span tables and phase tables of their logs merged."""
+    """The totals of `compiles`, with the trace-only span tables and phase tables (nanoseconds) of their
+    logs merged."""
     return Totals(
         compiles=len(compiles),
         compile_time_s=total_compile_time(compiles),
@@ -39,5 +40,5 @@ def totals_of(
         structured_logging_overhead_s=logging_overhead(compiles),
         overhead_reported=sum(c.structured_logging_overhead_s is not None for c in compiles),
         trace_only=merge_span_totals(trace_only),
-        phases=merge_sums(phases),
+        phases={name: v / 1e9 for name, v in merge_sums(phases).items()},
     )

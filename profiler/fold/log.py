@@ -206,6 +206,7 @@ class LogFold:
         if not info.graph_break_reasons and GRAPH_BREAK not in self.report.artifacts:
             # Older torch writes no graph-break artifact: a restart is the trace of a break.
             info.graph_breaks = sum("graph_break" in r or "graph break" in r.lower() for r in info.restart_reasons)
+            self.report.breaks_from_restarts += info.graph_breaks > 0
 
     def _seal_finished(self) -> None:
         """Seal the compiles whose spans have all closed (torch compiles one frame at a time per process)."""
@@ -227,9 +228,22 @@ class LogFold:
         info.seal()
         self.spans.release(key, tree)
 
+    def idle(self) -> bool:
+        """True when nothing read so far waits for a later record: no open span, no compile waiting
+        for its spans, nothing pending a metrics record, no piecewise state, no measurement variant.
+        A log cut where the fold is idle can be read in parts with the one-pass result."""
+        for key, info in self.unsealed:
+            if self.spans.is_open(key):
+                return False
+            self._seal(info, key)
+        self.unsealed = []
+        pieces = self.pieces
+        return self.spans.idle and not self.pending and self.variant is None and not pieces.pieces and not pieces.split
+
     def finish(self, rank: int | None) -> TraceReport:
         """End of the records: close what is open and return the report."""
         report = self.report
+        report.ended_idle = self.idle()
         self.spans.finish()
         self.pieces.finish()
         report.pieces, report.piecewise = self.pieces.pieces, self.pieces.split

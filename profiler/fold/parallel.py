@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..model.trace import TraceReport
 from ..trace.reader import compile_boundary
-from .log import fold_range
+from .log import GRAPH_BREAK, fold_range
 from .sums import merge_span_totals, merge_sums
 
 _RANK_IN_NAME = re.compile(r"rank_(\d+)")
@@ -69,16 +69,30 @@ def _split_read(path: str | Path, workers: int) -> TraceReport | None:
     with ProcessPoolExecutor(max_workers=len(ranges) - 1) as pool:
         rest = pool.map(_range, ranges[1:])
         parts = [_range(ranges[0]), *rest]  # this process reads the first part meanwhile
-    if len({p.rank for p in parts if p.rank is not None}) > 1:
+    if len({p.rank for p in parts if p.rank is not None}) > 1 or not exact_split(parts):
         return None
     return merge_parts(parts)
+
+
+def exact_split(parts: list[TraceReport]) -> bool:
+    """True when the parts, merged, are what one pass gives: every part but the last ended with the
+    fold idle, and no part counted graph breaks from restart reasons after an earlier part had
+    graph-break records (one pass would not have)."""
+    if not all(p.ended_idle for p in parts[:-1]):
+        return False
+    seen_breaks = False
+    for p in parts:
+        if seen_breaks and p.breaks_from_restarts:
+            return False
+        seen_breaks = seen_breaks or GRAPH_BREAK in p.artifacts
+    return True
 
 
 def fold_file(path: str | Path, jobs: int | None = None, min_bytes: int = PARALLEL_MIN_BYTES) -> TraceReport:
     """Read one log and build its report; a log of at least `min_bytes` is split at compile
     boundaries and its parts are read in parallel processes (`jobs`, default: the CPU count)."""
     workers = jobs or os.cpu_count() or 1
-    if workers > 1 and os.path.getsize(path) >= min_bytes:
+    if workers > 1 and Path(path).is_file() and os.path.getsize(path) >= min_bytes:
         whole = _split_read(path, workers)
         if whole is not None:
             return assign_rank(whole)

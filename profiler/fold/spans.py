@@ -162,8 +162,7 @@ class PhaseBuilder:
         total = table.get(name)
         if total is None:
             total = table[name] = SpanTotal(name)
-        total.total_s += dur
-        total.count += 1
+        total.add(dur)
 
     def claim(self, compile_id: str | None) -> PhaseTree:
         """The tree of `compile_id` for its metrics record; later spans of it still land there."""
@@ -174,6 +173,12 @@ class PhaseBuilder:
             tree = self._trees[compile_id] = PhaseTree()
         tree.claimed = True
         return tree
+
+    @property
+    def idle(self) -> bool:
+        """True when no span is open and every compile's tree has been claimed and released: what
+        follows can be folded from scratch with the same result."""
+        return not self._trees and not any(self._stacks.values()) and not any(self._flat_open.values())
 
     def is_open(self, compile_id: str | None) -> bool:
         """True while a span of `compile_id` is still open (its tree may still grow)."""
@@ -196,6 +201,4 @@ class PhaseBuilder:
             if not tree.claimed:
                 for node in tree.root.walk():
                     if node is not tree.root and node.count:
-                        total = self.unattributed.setdefault(node.name, SpanTotal(node.name))
-                        total.total_s += node.total_s
-                        total.count += node.count
+                        self.unattributed.setdefault(node.name, SpanTotal(node.name)).add(node.total_s, node.count)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_USAGE, CompileprofError
+from ..files import write_atomic
 from ..model.shape import NUM, each, opt, problem
 from .metrics import COUNT, TIME, Metric
 
@@ -108,7 +109,7 @@ def write_baseline(
         "tolerances": (old or {}).get("tolerances", {}),
         "metrics": entries,
     }
-    Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    write_atomic(Path(path), lambda fh: fh.write((json.dumps(data, indent=2) + "\n").encode()))
 
 
 def pyproject_layer(start: Path | None = None) -> tuple[dict[str, Any], Path | None]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_NO_DATA, CompileprofError
+from ..files import write_atomic
 from .shape import ANY, NUM, each, opt, problem
 
 MANIFEST = "manifest.json"
@@ -213,4 +214,5 @@ def read_manifest(run_dir: Path) -> RunManifest | None:
 
 def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
     """Write manifest.json."""
-    (Path(run_dir) / MANIFEST).write_text(json.dumps(manifest.to_dict(), indent=2, default=str) + "\n")
+    text = json.dumps(manifest.to_dict(), indent=2, default=str, allow_nan=False) + "\n"
+    write_atomic(Path(run_dir) / MANIFEST, lambda fh: fh.write(text.encode()))

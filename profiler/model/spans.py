@@ -41,13 +41,29 @@ class PhaseNode:
         }
 
 
+def ns(seconds: float) -> int:
+    """Seconds as whole nanoseconds: sums of these are exact, so they do not depend on the order of
+    addition (a log read in parallel parts sums to what one pass sums to)."""
+    return round(seconds * 1e9)
+
+
 @dataclass(slots=True)
 class SpanTotal:
     """Flat time of one span name outside any compile tree (background threads, stray events)."""
 
     name: str
-    total_s: float = 0.0
+    total_ns: int = 0
     count: int = 0
+
+    @property
+    def total_s(self) -> float:
+        """The total in seconds."""
+        return self.total_ns / 1e9
+
+    def add(self, seconds: float, count: int = 1) -> None:
+        """Add a span's (or several spans') time."""
+        self.total_ns += ns(seconds)
+        self.count += count
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""

@@ -27,8 +27,10 @@ class TraceReport:
     stray_end: int = 0
     artifacts: dict[str, int] = field(default_factory=dict)
     device: str | None = None
-    phase_total: dict[str, float] = field(default_factory=dict)
-    phase_self: dict[str, float] = field(default_factory=dict)
+    phase_total: dict[str, int] = field(default_factory=dict)  # nanoseconds per span name, over the compiles
+    phase_self: dict[str, int] = field(default_factory=dict)
     pieces: list[PieceCompile] = field(default_factory=list)
     piecewise: PiecewiseSplit | None = None
     parts: int = 1  # byte ranges of the file read in parallel processes and merged
+    ended_idle: bool = True  # the fold waited for nothing at the end (a part cut there is exact)
+    breaks_from_restarts: int = 0  # compiles whose graph breaks were read from restart reasons

@@ -78,6 +78,8 @@ def _check(o: RunOptions) -> None:
         raise CompileprofError("--batch and --seq-len must be at least 1", EXIT_USAGE)
     if o.repeat < 1:
         raise CompileprofError("--repeat must be at least 1", EXIT_USAGE)
+    if not o.timeout > 0 or not o.budget > 0:
+        raise CompileprofError("--timeout and --budget are seconds: give a positive number", EXIT_USAGE)
     for option, value, known in (("--cache", o.cache, CACHE_MODES), ("--device", o.device, DEVICES)):
         if value not in known:
             raise CompileprofError(f"{option} {value}: use one of {', '.join(known)}", EXIT_USAGE)
@@ -93,10 +95,21 @@ def _check(o: RunOptions) -> None:
         raise CompileprofError("--rounds must be at least 2, --pairs at least 1, --budget positive", EXIT_USAGE)
 
 
+def _check_factory_kwargs(kwargs: dict[str, Any]) -> None:
+    """`--model-arg` may override `--batch`, `--seq-len` and `--dtype`: the same rules apply."""
+    for key in ("batch", "seq_len"):
+        if type(kwargs[key]) is not int or kwargs[key] < 1:
+            raise CompileprofError(f"{key} {kwargs[key]!r}: must be a whole number of at least 1", EXIT_USAGE)
+    if kwargs["dtype"] not in DTYPES:
+        raise CompileprofError(f"dtype {kwargs['dtype']!r}: use {', '.join(DTYPES)}", EXIT_USAGE)
+
+
 def build_request(o: RunOptions) -> RunRequest:
     """The run request for options `o`; raises `CompileprofError` (exit 2) for bad ones."""
     spec = parse_model(o.model)
     _check(o)
+    factory_kwargs = {"batch": o.batch, "seq_len": o.seq_len, "dtype": o.dtype, **parse_model_args(o.model_args)}
+    _check_factory_kwargs(factory_kwargs)
     measures = sorted(set(o.measure))
     backend_options = {
         "inductor_options": parse_model_args(o.inductor_options, option="--inductor-option"),
@@ -110,7 +123,7 @@ def build_request(o: RunOptions) -> RunRequest:
         threads = 1  # OpenMP stalls from neighbouring load swamp a per-call A/B with more threads
     return RunRequest(
         model=spec,
-        factory_kwargs={"batch": o.batch, "seq_len": o.seq_len, "dtype": o.dtype, **parse_model_args(o.model_args)},
+        factory_kwargs=factory_kwargs,
         backend=o.backend,
         backend_options=backend_options,
         device=o.device,

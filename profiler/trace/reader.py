@@ -100,7 +100,8 @@ class TraceReader:
     def __iter__(self) -> Iterator[Record]:
         carry = b""
         with open(self.path, "rb") as fh:
-            fh.seek(self.start)
+            if self.start:  # a pipe cannot seek; a whole file starts at 0 anyway
+                fh.seek(self.start)
             left = self.end - self.start if self.end is not None else -1
             while True:
                 size = self.chunk_size if left < 0 else min(self.chunk_size, left)
@@ -211,8 +212,9 @@ _DYNAMO_BEGIN = b'\n\t"name": "dynamo",\n'
 def compile_boundary(path: str | Path, near: int, window: int = 8 << 20) -> int | None:
     """The offset of the first record at or after `near` that opens a compile (a top-level `dynamo` B
     chromium event), where no compile's span is open; None if there is none within `window` bytes."""
+    base = max(0, near - 1)  # from the byte before, so a record starting exactly at `near` is seen whole
     with open(path, "rb") as fh:
-        fh.seek(near)
+        fh.seek(base)
         buf = fh.read(window)
     pos = 0
     while True:
@@ -226,4 +228,4 @@ def compile_boundary(path: str | Path, near: int, window: int = 8 << 20) -> int 
         header_end = buf.find(b"\n", start)
         block_end = _PAYLOAD.match(buf, header_end + 1).end()
         if b'"chromium_event"' in buf[start:header_end] and b'"ph": "B"' in buf[hit:block_end]:
-            return near + start
+            return base + start

@@ -1,14 +1,22 @@
-"""A large log read in parallel parts gives what one pass gives; a file of several ranks falls back to
-one pass."""
+"""A large log read in parallel parts gives byte for byte the JSON one pass gives; a file of several
+ranks, or a cut where the fold still waits for something, falls back to one pass."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 from compileprof.profiler.analysis.combine import combine
 from compileprof.profiler.fold.parallel import fold_file
-from compileprof.profiler.render.json_report import report_to_dict
+from compileprof.profiler.render.json_report import write_json
 from compileprof.profiler.trace.reader import compile_boundary
-from conftest import FIXTURES
+from conftest import FIXTURES, event
+
+
+def _json(trace) -> bytes:
+    buf = io.BytesIO()
+    write_json(combine("x", [trace]), buf)
+    return buf.getvalue()
 
 
 def _with_rank(log: bytes, rank: int) -> bytes:
@@ -27,14 +35,27 @@ def test_split_at_compile_boundary_matches_one_pass(tmp_path):
     # THEN the split point opens a compile
     cut = compile_boundary(log, log.stat().st_size // 2)
     assert cut is not None and log.read_bytes()[cut:].split(b"\n", 2)[1] == b"\t{"
-    # AND two parts were really read and merged, and give what one pass gives
+    # AND two, three, four parts were really read and merged, and give byte for byte what one pass gives
+    one = fold_file(log, jobs=1)
+    assert one.parts == 1 and len(one.compiles) == 15
+    for jobs in (2, 3, 4):
+        many = fold_file(log, jobs=jobs, min_bytes=1)
+        assert many.parts == jobs
+        assert _json(many) == _json(one)
+
+
+@pytest.mark.parametrize("open_span", [True, False])
+def test_a_cut_inside_an_open_span_is_read_in_one_pass(tmp_path, open_span):
+    # GIVEN a background span (compile id None) still open where the log would be cut
+    body = (FIXTURES / "mlp.log").read_bytes()
+    begin = event("compile_file", "B", 1.0, compile_id=None).encode()
+    end = event("compile_file", "E", 9e15, compile_id=None).encode()
+    log = tmp_path / "dedicated_log_torch_trace_x.log"
+    log.write_bytes(body + (begin if open_span else b"") + body + (end if open_span else b""))
     one, two = fold_file(log, jobs=1), fold_file(log, jobs=2, min_bytes=1)
-    assert one.parts == 1 and two.parts == 2
-    a, b = report_to_dict(combine("x", [one])), report_to_dict(combine("x", [two]))
-    assert b["parse"] == a["parse"] and b["compiles"] == a["compiles"]
-    assert b["asserts"] == a["asserts"] and b["summary"] == a["summary"]
-    assert b["totals"]["compile_time_s"] == pytest.approx(a["totals"]["compile_time_s"])
-    assert a["totals"]["compiles"] == 15
+    # THEN the split is dropped when a part ends with the span open, and the result is one pass's
+    assert two.parts == (1 if open_span else 2)
+    assert _json(two) == _json(one)
 
 
 def test_a_file_of_several_ranks_is_read_in_one_pass(tmp_path):

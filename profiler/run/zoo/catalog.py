@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,14 +74,49 @@ def parse_model(text: str) -> ModelSpec:
             path = Path(target).expanduser()
             if not path.is_file():
                 raise CompileprofError(f"{target}: no such file (MODEL is FILE.py:FUNCTION)", EXIT_USAGE)
+            _check_defines(path, fn, text)
             return ModelSpec("file", str(path.resolve()), fn)
         if all(part.isidentifier() for part in target.split(".")):
+            _check_module(target, fn, text)
             return ModelSpec("module", target, fn)
     raise CompileprofError(
         f"{text}: not a model; use a built-in name ({', '.join(BUILTIN)}), FILE.py:FUNCTION, "
         f"MODULE:FUNCTION or hf:ARCH (see `compileprof models`)",
         EXIT_USAGE,
     )
+
+
+def _check_defines(path: Path, fn: str, text: str) -> None:
+    """A usage error unless the file is Python that defines `fn` at top level (read, not imported)."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError) as err:
+        raise CompileprofError(f"{path}: not valid Python ({err}); fix the factory file", EXIT_USAGE) from None
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    if fn not in names and "*" not in names:
+        raise CompileprofError(
+            f"{text}: {path.name} defines no {fn!r} at top level (MODEL is FILE.py:FUNCTION)", EXIT_USAGE
+        )
+
+
+def _check_module(module: str, fn: str, text: str) -> None:
+    """A usage error unless the module can be found (its source is read, not run, when it has one)."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise CompileprofError(f"{text}: no module named {module!r} on this Python's path", EXIT_USAGE)
+    if spec.origin and spec.origin.endswith(".py"):
+        _check_defines(Path(spec.origin), fn, text)
 
 
 def parse_model_args(pairs: list[str], option: str = "--model-arg") -> dict[str, object]:
@@ -90,7 +128,10 @@ def parse_model_args(pairs: list[str], option: str = "--model-arg") -> dict[str,
         key = key.strip().replace("-", "_")
         if not sep or not key.isidentifier():
             raise CompileprofError(f"{option} {pair!r}: write KEY=VALUE (KEY a Python identifier)", EXIT_USAGE)
-        out[key] = _value(raw.strip())
+        try:
+            out[key] = _value(raw.strip())
+        except ValueError as err:
+            raise CompileprofError(f"{option} {pair!r}: {err}", EXIT_USAGE) from None
     return out
 
 
@@ -100,12 +141,17 @@ def _value(raw: str) -> object:
         return low == "true"
     if low in ("none", "null"):
         return None
-    for kind in (int, float):
-        try:
-            return kind(raw)
-        except ValueError:
-            pass
-    return raw
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        number = float(raw)
+    except ValueError:
+        return raw
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
 
 
 _OP = re.compile(r"^[A-Za-z_]\w*::[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?$")
