@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from compileprof.profiler.errors import EXIT_NO_DATA, EXIT_USAGE, CompileprofError
+from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_NO_DATA, EXIT_USAGE, CompileprofError
 from compileprof.profiler.files import write_atomic
 from compileprof.profiler.render.registry import Renderer, RenderOptions
 from compileprof.profiler.render.terminal import SafeConsole, styled
@@ -47,7 +47,7 @@ def user_errors(fn: F) -> F:
             where = f"{err.filename}: " if err.filename else ""
             raise fail(f"{where}{err.strerror or err}", EXIT_NO_DATA) from None
         except KeyboardInterrupt:
-            raise fail("interrupted", 130) from None
+            raise fail("interrupted", EXIT_INTERRUPTED) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 from compileprof.profiler.build import build_report
-from compileprof.profiler.errors import EXIT_RUN_FAILED, EXIT_TIMEOUT, CompileprofError
+from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_TIMEOUT, CompileprofError
 from compileprof.profiler.model.report import Report
 from compileprof.profiler.render.registry import REPORT, RenderOptions, renderer
 from compileprof.profiler.render.terminal import SafeConsole, styled
@@ -44,6 +44,12 @@ class Device(str, Enum):
 
 def _failure_message(outcome: ChildOutcome, run_dir: Path, backend: str) -> tuple[str, int]:
     step = outcome.failed_step or "start"
+    if outcome.interrupted:
+        return (
+            f"interrupted in step '{step}' of the {outcome.label} child; what it had written is reported above; "
+            f"run directory kept: {run_dir}",
+            EXIT_INTERRUPTED,
+        )
     if outcome.timed_out:
         return (
             f"the {outcome.label} compile ran past --timeout ({outcome.wall_s:.0f} s) in step '{step}' and was "

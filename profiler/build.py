@@ -36,7 +36,13 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
         return read_logs(find_logs(path, latest=latest), str(path), jobs)
     child = manifest.primary_child
     trace = child.trace if child is not None else "cold/trace"
-    report = read_logs(find_logs(Path(path) / trace, latest=latest), str(path), jobs)
+    try:
+        logs = find_logs(Path(path) / trace, latest=latest)
+    except CompileprofError:
+        raise CompileprofError(
+            f"{path}: the run ({manifest.status}) left no trace in {trace}; its manifest.json says what happened"
+        ) from None
+    report = read_logs(logs, str(path), jobs)
     report.run = RunFacts(manifest, cache_runs(Path(path), manifest, report, jobs))
     if child is not None:
         report.measurements = measurements(child, report.graphs, report.pieces, report.compiles)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..fold.sums import merge_span_totals, merge_sums
 from ..model.report import RankView, Report
+from ..model.rows import Chain
 from ..model.trace import TraceReport
 from .summary import rank_skew, summarize_compiles, top_spends
 from .totals import assert_totals, totals_of
@@ -16,18 +17,23 @@ def rank_view(trace: TraceReport) -> RankView:
 
 
 def combine(source: str, traces: list[TraceReport]) -> Report:
-    """Build the combined report of several per-log reports."""
+    """Build the combined report of several per-log reports (one pass over each log's rows for its
+    own figures; one more over all of them when there are several logs)."""
     report = Report(source=source, traces=traces)
+    report.compiles = Chain(t.compiles for t in traces)
+    report.graphs = Chain(t.graphs for t in traces)
+    report.rank_views = [rank_view(t) for t in traces]
     for t in traces:
         report.parse.merge(t.parse)
-        report.compiles.extend(t.compiles)
-        report.graphs.extend(t.graphs)
-    report.asserts = assert_totals(report.graphs)
-    report.totals = totals_of(report.compiles, [t.trace_only for t in traces], [t.phase_total for t in traces])
+    if len(traces) == 1:
+        only = report.rank_views[0]
+        report.asserts, report.totals, report.summary = only.asserts, only.totals, only.summary
+    else:
+        report.asserts = assert_totals(report.graphs)
+        report.totals = totals_of(report.compiles, [t.trace_only for t in traces], [t.phase_total for t in traces])
+        report.summary = summarize_compiles(report.compiles, report.totals.trace_only)
     report.unattributed = merge_span_totals([t.unattributed for t in traces])
-    report.summary = summarize_compiles(report.compiles, report.totals.trace_only)
     self_time = merge_sums([t.phase_self for t in traces])
     report.spends = top_spends({name: v / 1e9 for name, v in self_time.items()}, report.summary.compile_time_s)
-    report.rank_views = [rank_view(t) for t in traces]
     report.skew = rank_skew(report.rank_views)
     return report

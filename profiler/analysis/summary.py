@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from ..model.compile import CompileInfo
 from ..model.report import RankSkew, RankView, Spend, Summary
 from ..model.spans import SpanTotal
-from .totals import total_compile_time
 
 
 def top_spends(self_totals: dict[str, float], total: float, n: int = 5) -> list[Spend]:
@@ -22,16 +22,17 @@ def _first_line(reason: str) -> str:
     return reason.strip().splitlines()[0][:200] if reason.strip() else reason
 
 
-def summarize_compiles(compiles: list[CompileInfo], trace_only: dict[str, SpanTotal]) -> Summary:
-    """Headline counts over a list of compiles (of one log or several)."""
+def summarize_compiles(compiles: Iterable[CompileInfo], trace_only: dict[str, SpanTotal]) -> Summary:
+    """Headline counts over compiles (of one log or several), in one pass over them."""
     s = Summary()
-    s.frames = len({(c.rank, c.frame) for c in compiles})
-    s.compiles = len(compiles)
-    s.attempts = sum((c.attempt or 0) + 1 for c in compiles)
-    s.compile_time_s = total_compile_time(compiles)
+    frames: set[tuple[int | None, str | None]] = set()
     reasons: Counter[str] = Counter()
     cache: Counter[str] = Counter()
     for c in compiles:
+        frames.add((c.rank, c.frame))
+        s.compiles += 1
+        s.attempts += (c.attempt or 0) + 1
+        s.compile_time_s += c.compile_time_s or 0.0
         s.graph_breaks += c.graph_breaks
         reasons.update(c.graph_break_reasons)
         if c.is_recompile:
@@ -41,6 +42,7 @@ def summarize_compiles(compiles: list[CompileInfo], trace_only: dict[str, SpanTo
         s.restarts.extend((c.compile_id, _first_line(r)) for r in c.restart_reasons)
         cache.update(c.cache)
         s.structured_logging_overhead_s += c.structured_logging_overhead_s or 0.0
+    s.frames = len(frames)
     s.graph_break_reasons = dict(reasons.most_common())
     s.cache = dict(sorted(cache.items()))
     s.torch_trace_only_s = sum(t.total_s for t in trace_only.values())

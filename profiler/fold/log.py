@@ -25,6 +25,7 @@ from .spans import PhaseBuilder
 from .sums import add_phase_sums
 
 GRAPH_BREAK = "dynamo_graph_break_reason"
+MAX_WAITING = 1000  # compiles kept back behind one whose spans never close
 
 
 @dataclass(slots=True)
@@ -72,6 +73,7 @@ class LogFold:
         self.pieces = PieceTracker(self.values)
         self.pending: dict[str | None, _Pending] = {}
         self.unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
+        self.waiting: list[CompileInfo] = []  # compiles in log order, kept until they and all before are sealed
         self.variant: str | None = None  # A/B measurements mark which variant the next compiles belong to
         self.kinds: dict[str, Callable[[Record], None]] = {
             "chromium_event": self.chromium_event,
@@ -123,7 +125,8 @@ class LogFold:
         self._attach_pending(info, rec.compile_id)
         if self.report.torch_version is None:
             self.report.torch_version = self.values.str(rec.meta.get("pytorch_version"), "pytorch_version")
-        self.report.compiles.append(info)
+        self.waiting.append(info)
+        self._flush()
 
     def artifact(self, rec: Record) -> None:
         """An artifact: counted by name, then handled by name (piecewise ones under any prefix)."""
@@ -218,6 +221,20 @@ class LogFold:
                 self._seal(info, key)
         self.unsealed = still_open
 
+    def _flush(self) -> None:
+        """Hand sealed compiles to the report in log order (a row does not change once there); a
+        compile whose spans stay open while MAX_WAITING later ones arrive is sealed as it is."""
+        if len(self.waiting) > MAX_WAITING and self.waiting[0].tree is not None:
+            key, info = next((k, c) for k, c in self.unsealed if c is self.waiting[0])
+            self.unsealed = [(k, c) for k, c in self.unsealed if c is not info]
+            self._seal(info, key)
+        done = 0
+        while done < len(self.waiting) and self.waiting[done].tree is None:
+            done += 1
+        if done:
+            self.report.compiles.extend(self.waiting[:done])
+            del self.waiting[:done]
+
     def _seal(self, info: CompileInfo, key: str | None) -> None:
         """A compile's spans are closed: fill span fallbacks, add its phase sums, and shrink it."""
         tree = info.tree
@@ -249,6 +266,7 @@ class LogFold:
         report.pieces, report.piecewise = self.pieces.pieces, self.pieces.split
         for key, info in self.unsealed:
             self._seal(info, key)
+        self._flush()
         report.rank = rank
         report.unattributed = self.spans.unattributed
         report.trace_only = self.spans.trace_only

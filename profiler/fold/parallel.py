@@ -8,6 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
+from ..model.rows import Default
 from ..model.trace import TraceReport
 from ..trace.reader import compile_boundary
 from .log import GRAPH_BREAK, fold_range
@@ -23,9 +24,10 @@ def assign_rank(report: TraceReport) -> TraceReport:
     if report.rank is None:
         m = _RANK_IN_NAME.search(Path(report.path).name)
         report.rank = int(m.group(1)) if m else None
-    for row in (*report.graphs, *report.pieces, *report.compiles):
-        if row.rank is None:
-            row.rank = report.rank
+    if report.rank is not None:
+        report.graphs.default = report.compiles.default = Default("rank", report.rank)
+        for piece in report.pieces:
+            piece.rank = report.rank if piece.rank is None else piece.rank
     return report
 
 

@@ -9,6 +9,7 @@ from ..trace.records import ParseStats
 from .asserts import AssertCounts, GraphAsserts
 from .compile import CompileInfo
 from .pieces import PieceCompile, PiecewiseSplit
+from .rows import Chain
 from .run import RunManifest
 from .spans import SpanTotal
 from .trace import TraceReport
@@ -127,8 +128,8 @@ class Report:
     source: str
     traces: list[TraceReport]
     parse: ParseStats = field(default_factory=ParseStats)
-    compiles: list[CompileInfo] = field(default_factory=list)
-    graphs: list[GraphAsserts] = field(default_factory=list)
+    compiles: Chain[CompileInfo] = field(default_factory=Chain)  # over the logs, in order
+    graphs: Chain[GraphAsserts] = field(default_factory=Chain)
     asserts: AssertCounts = field(default_factory=AssertCounts)
     unattributed: dict[str, SpanTotal] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)

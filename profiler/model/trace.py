@@ -8,6 +8,7 @@ from ..trace.records import ParseStats
 from .asserts import GraphAsserts
 from .compile import CompileInfo
 from .pieces import PieceCompile, PiecewiseSplit
+from .rows import Rows
 from .spans import SpanTotal
 
 
@@ -19,8 +20,8 @@ class TraceReport:
     rank: int | None
     torch_version: str | None
     parse: ParseStats
-    compiles: list[CompileInfo] = field(default_factory=list)
-    graphs: list[GraphAsserts] = field(default_factory=list)
+    compiles: Rows[CompileInfo] = field(default_factory=Rows)
+    graphs: Rows[GraphAsserts] = field(default_factory=Rows)
     unattributed: dict[str, SpanTotal] = field(default_factory=dict)
     trace_only: dict[str, SpanTotal] = field(default_factory=dict)
     stray_begin: int = 0

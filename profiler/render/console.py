@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from pathlib import Path
 from typing import BinaryIO
 
@@ -56,26 +57,32 @@ def _summary(report: Report) -> Panel:
     return Panel(grid, title=styled(f"compileprof report: {report.source}"), title_align="left")
 
 
-def _reasons(report: Report) -> list:
+def _more(shown: int, total: int, what: str) -> list:
+    """A dim line saying how many rows --limit left out."""
+    return [styled(f"... {total - shown} more {what} (--limit 0 shows all)", "dim")] if total > shown else []
+
+
+def _reasons(report: Report, opts: RenderOptions) -> list:
     s = report.summary
-    out = []
+    limit = opts.limit or None
+    out: list = []
     if s.recompiles:
         t = Table(title="Recompiles", title_justify="left", show_edge=False)
         t.add_column("compile")
         t.add_column("reason", overflow="fold")
-        for cid, reason in s.recompiles:
+        for cid, reason in s.recompiles[:limit]:
             t.add_row(cid or "?", reason or "(no reason in the log)")
-        out.append(t)
+        out += [t, *_more(t.row_count, len(s.recompiles), "recompiles")]
     if s.failures or s.restarts:
         t = Table(title="Failures and restarts", title_justify="left", show_edge=False)
         t.add_column("compile")
         t.add_column("kind")
         t.add_column("reason", overflow="fold")
-        for cid, kind, reason in s.failures:
-            t.add_row(cid or "?", styled(kind, "red"), reason or "(null fail_reason)")
-        for cid, reason in s.restarts:
-            t.add_row(cid or "?", "restart", reason)
-        out.append(t)
+        rows = [(cid, styled(kind, "red"), reason or "(null fail_reason)") for cid, kind, reason in s.failures]
+        rows += [(cid, "restart", reason) for cid, reason in s.restarts]
+        for cid, kind, reason in rows[:limit]:
+            t.add_row(cid or "?", kind, reason)
+        out += [t, *_more(t.row_count, len(rows), "failures and restarts")]
     return out
 
 
@@ -197,7 +204,7 @@ def _tree(c: CompileInfo, opts: RenderOptions) -> Tree:
 
 def _phases(report: Report, opts: RenderOptions) -> list:
     out: list = []
-    slowest = sorted(report.compiles, key=lambda c: -(c.compile_time_s or 0))[: opts.trees]
+    slowest = heapq.nlargest(opts.trees, report.compiles, key=lambda c: c.compile_time_s or 0)
     if slowest:
         out.append(styled(f"Phase trees of the {len(slowest)} slowest compiles", style="bold italic"))
         out.extend(_tree(c, opts) for c in slowest)
@@ -335,7 +342,7 @@ def render_console(report: Report, console: Console, opts: RenderOptions | None 
         *(run_parts(report.run) if report.run else []),
         *(measurement_parts(report.measurements) if report.measurements else []),
         _summary(report),
-        *_reasons(report),
+        *_reasons(report, opts),
         *_compiles(report, opts),
         *_pieces(report),
         *_phases(report, opts),

@@ -3,6 +3,7 @@ streamed compile by compile."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 import orjson
@@ -20,6 +21,7 @@ RUN_KEYS = (
     "cpu_count", "versions", "cache", "primary", "wall_s", "children",
 )  # fmt: skip
 _COMPILES = "\u0000compiles\u0000"
+_GRAPHS = "\u0000graphs\u0000"
 
 
 def _r(value: float | None) -> float | None:
@@ -131,9 +133,9 @@ def run_to_dict(run: RunFacts) -> dict[str, Any]:
     return {**{k: manifest.get(k) for k in RUN_KEYS}, "cache_runs": cache_runs}
 
 
-def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]:
-    """The machine-readable report (README documents every key); `compiles` is empty when
-    `with_compiles` is False (the streaming writer fills it)."""
+def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
+    """The machine-readable report (README documents every key); with `streamed`, `compiles` and
+    `asserts.graphs` hold markers where the streaming writer puts them, row by row."""
     begin, end = report.stray_events
     a = report.asserts
     return {
@@ -145,9 +147,13 @@ def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]
         "device": report.device,
         "parse": report.parse.to_dict(),
         "summary": summary_to_dict(report.summary),
-        "compiles": [compile_to_dict(c) for c in report.compiles] if with_compiles else [],
+        "compiles": _COMPILES if streamed else [compile_to_dict(c) for c in report.compiles],
         "totals": totals_to_dict(report.totals),
-        "asserts": {**a.to_dict(), "total": a.total, "graphs": [g.to_dict() for g in report.graphs]},
+        "asserts": {
+            **a.to_dict(),
+            "total": a.total,
+            "graphs": _GRAPHS if streamed else [g.to_dict() for g in report.graphs],
+        },
         "top_spends": [{"name": s.name, "self_s": _r(s.self_s), "share": _r(s.share)} for s in report.spends],
         "unattributed_spans": [t.to_dict() for t in report.unattributed.values()],
         "stray_events": {"unmatched_begin": begin, "unmatched_end": end},
@@ -161,28 +167,32 @@ def report_to_dict(report: Report, with_compiles: bool = True) -> dict[str, Any]
     }
 
 
+def _rows(out: BinaryIO, rows: Iterable[bytes], indent: bytes) -> None:
+    """A JSON list written one entry per line, each already serialised."""
+    first = True
+    for body in rows:
+        out.write(b"[" + indent if first else b"," + indent)
+        out.write(body)
+        first = False
+    out.write(b"[]" if first else indent[:-2] + b"]")
+
+
 def write_json(report: Report, out: BinaryIO) -> None:
     """Write the report as UTF-8 JSON to `out`, ending with a newline.
 
-    The document is indented; each entry of `compiles` sits on one line and is written on its own,
-    its phase tree copied from the compile's stored JSON, so no copy of the whole report is built in
-    memory however many compiles there are.
+    The document is indented; each entry of `compiles` and of `asserts.graphs` sits on one line and is
+    written on its own (a compile's phase tree copied from its stored JSON), so no copy of the whole
+    report is built in memory however many compiles there are.
     """
-    doc = report_to_dict(report, with_compiles=False)
-    doc["compiles"] = _COMPILES
-    head, tail = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).split(
-        orjson.dumps(_COMPILES), 1
-    )
+    doc = orjson.dumps(report_to_dict(report, streamed=True), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    head, rest = doc.split(orjson.dumps(_COMPILES), 1)
+    middle, tail = rest.split(orjson.dumps(_GRAPHS), 1)
     out.write(head)
-    if not report.compiles:
-        out.write(b"[]")
-    else:
-        out.write(b"[")
-        for i, c in enumerate(report.compiles):
-            body = orjson.dumps(compile_to_dict(c, with_phases=False))
-            out.write(b"\n    " if i == 0 else b",\n    ")
-            out.write(body[:-1] + b',"phases":' + c.phases_json() + b"}")
-        out.write(b"\n  ]")
+    compiles = (orjson.dumps(compile_to_dict(c, with_phases=False))[:-1] + b',"phases":' + c.phases_json() + b"}"
+                for c in report.compiles)  # fmt: skip
+    _rows(out, compiles, b"\n    ")
+    out.write(middle)
+    _rows(out, (orjson.dumps(g.to_dict()) for g in report.graphs), b"\n      ")
     out.write(tail)
 
 

@@ -35,6 +35,7 @@ class ChildOutcome:
     timed_out: bool
     result: ChildResult | None
     stderr_tail: list[str]
+    interrupted: bool = False  # stopped because the user interrupted the run (Ctrl-C)
 
     @property
     def ok(self) -> bool:
@@ -60,7 +61,9 @@ class ChildOutcome:
 
     @property
     def status(self) -> str:
-        """ok, timeout, crashed (no result) or failed."""
+        """ok, interrupted, timeout, crashed (no result) or failed."""
+        if self.interrupted:
+            return "interrupted"
         if self.timed_out:
             return "timeout"
         if self.ok:
@@ -109,9 +112,10 @@ def _job(req: RunRequest, child: PlannedChild, directory: Path) -> ChildJob:
     )
 
 
-def _wait(proc: subprocess.Popen, directory: Path, label: str, timeout_s: float | None, on_step: OnStep) -> bool:
-    """Wait for the child, reporting its steps as they start; kill it past the timeout (True) or
-    when this process is interrupted."""
+def _wait(proc: subprocess.Popen, directory: Path, label: str, timeout_s: float | None, on_step: OnStep) -> str:
+    """Wait for the child, reporting its steps as they start: "done", "timeout" (killed past the
+    timeout) or "interrupted" (this process got Ctrl-C: the child is asked to stop, so its trace is
+    flushed, before it is killed)."""
     start = time.perf_counter()
     seen = 0
     try:
@@ -119,13 +123,38 @@ def _wait(proc: subprocess.Popen, directory: Path, label: str, timeout_s: float 
             seen = _report_steps(directory / "progress.jsonl", seen, label, on_step)
             if timeout_s and time.perf_counter() - start > timeout_s:
                 _kill(proc)
-                return True
+                return "timeout"
             time.sleep(0.2)
+    except KeyboardInterrupt:
+        _stop(proc)
+        return "interrupted"
     except BaseException:
         _kill(proc)
         raise
     _report_steps(directory / "progress.jsonl", seen, label, on_step)
-    return False
+    return "done"
+
+
+STOP_GRACE_S = ((signal.SIGINT, 10.0), (signal.SIGTERM, 5.0))  # then SIGKILL
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the child's process group politely (SIGINT: Python unwinds, torch's log handlers flush),
+    then firmly; a second Ctrl-C kills it at once."""
+    try:
+        for sig, grace in STOP_GRACE_S:
+            try:
+                os.killpg(proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                break
+            try:
+                proc.wait(grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    except KeyboardInterrupt:
+        pass
+    _kill(proc)  # whatever is left of its group (compile workers), and the child itself if it did not stop
 
 
 def run_child(req: RunRequest, child: PlannedChild, cache_dir: Path, on_step: OnStep) -> ChildOutcome:
@@ -145,11 +174,13 @@ def run_child(req: RunRequest, child: PlannedChild, cache_dir: Path, on_step: On
     start = time.perf_counter()
     with open(directory / "stdout.txt", "wb") as out, open(directory / "stderr.txt", "wb") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, start_new_session=True)
-        timed_out = _wait(proc, directory, child.label, req.timeout_s, on_step)
+        ended = _wait(proc, directory, child.label, req.timeout_s, on_step)
     wall = time.perf_counter() - start
     result = ChildResult.read(directory / "result.json")
     tail = (directory / "stderr.txt").read_text(errors="replace").strip().splitlines()[-STDERR_TAIL:]
-    return ChildOutcome(child.label, directory, proc.returncode, wall, timed_out, result, tail)
+    return ChildOutcome(
+        child.label, directory, proc.returncode, wall, ended == "timeout", result, tail, ended == "interrupted"
+    )
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -184,7 +215,7 @@ def _manifest(req: RunRequest, outcomes: list[ChildOutcome], primary: str, start
         argv=req.argv,
         started=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         wall_s=round(time.time() - started, 3),
-        status="ok" if last.ok else ("timeout" if last.timed_out else "failed"),
+        status="ok" if last.ok else ("failed" if last.status in ("failed", "crashed") else last.status),
         model=req.model.to_dict(),
         factory_kwargs=req.factory_kwargs,
         backend=req.backend,
@@ -206,7 +237,8 @@ def _manifest(req: RunRequest, outcomes: list[ChildOutcome], primary: str, start
 
 
 def execute(req: RunRequest, on_step: OnStep) -> tuple[RunManifest, list[ChildOutcome]]:
-    """Run the children the cache mode asks for (stopping at the first failure); write and return the manifest."""
+    """Run the children the cache mode asks for (stopping at the first failure or interruption); write
+    and return the manifest (also when interrupted: its status then says so)."""
     assert req.out is not None
     run_plan = plan(req.cache, req.repeat)
     made: list[Path] = []

@@ -19,6 +19,7 @@ from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string, unescap
 from .values import Values
 
 CHUNK_SIZE = 4 << 20
+MAX_RECORD_BYTES = 32 << 20  # one record (its line and payload) larger than this is counted and skipped
 
 ENVELOPE_KEYS = frozenset(
     {"rank", "compiled_autograd_id", "frame_id", "frame_compile_id", "attempt", "subgraph_name", "stack", "has_payload"}
@@ -82,13 +83,35 @@ def _payload_ok(expected: object, block: bytes | None, stats: ParseStats) -> boo
     return True
 
 
+def _next_record(chunk: bytes, after_newline: bool) -> int | None:
+    """Where the first record line starts in `chunk` (a line not starting with TAB), given whether the
+    bytes before it ended a line; None when it holds none."""
+    if after_newline and chunk[:1] not in (b"\t", b""):
+        return 0
+    pos = chunk.find(b"\n")
+    while 0 <= pos < len(chunk) - 1:
+        if chunk[pos + 1] != 9:  # 9 == TAB
+            return pos + 1
+        pos = chunk.find(b"\n", pos + 1)
+    return None
+
+
 class TraceReader:
     """Iterate the records of one log file, counting lines and damage into `self.stats`."""
 
-    def __init__(self, path: str | Path, chunk_size: int = CHUNK_SIZE, start: int = 0, end: int | None = None) -> None:
-        """Read `path`, or only its bytes `[start, end)` (which must begin at a record start)."""
+    def __init__(
+        self,
+        path: str | Path,
+        chunk_size: int = CHUNK_SIZE,
+        start: int = 0,
+        end: int | None = None,
+        max_record: int = MAX_RECORD_BYTES,
+    ) -> None:
+        """Read `path`, or only its bytes `[start, end)` (which must begin at a record start); a record
+        of more than `max_record` bytes is counted (`oversized`) and skipped, never held whole."""
         self.path = Path(path)
         self.chunk_size = chunk_size
+        self.max_record = max_record
         self.start = start
         self.end = end
         self.stats = ParseStats()
@@ -97,27 +120,59 @@ class TraceReader:
         self.strings: dict[int, str] = {}
         self._line = 0
 
-    def __iter__(self) -> Iterator[Record]:
-        carry = b""
+    def _chunks(self) -> Iterator[bytes]:
+        """The bytes `[start, end)` of the file in chunks (a pipe is read from where it is)."""
         with open(self.path, "rb") as fh:
             if self.start:  # a pipe cannot seek; a whole file starts at 0 anyway
                 fh.seek(self.start)
             left = self.end - self.start if self.end is not None else -1
-            while True:
-                size = self.chunk_size if left < 0 else min(self.chunk_size, left)
-                chunk = fh.read(size) if size else b""
-                if left > 0:
-                    left -= len(chunk)
-                self.stats.bytes += len(chunk)
+            while left != 0:
+                chunk = fh.read(self.chunk_size if left < 0 else min(self.chunk_size, left))
                 if not chunk:
-                    break
-                buf = carry + chunk if carry else chunk
-                cut = _record_start(buf, len(buf))
-                if cut == 0:  # one record larger than the buffer: keep reading
-                    carry = buf
+                    return
+                left -= len(chunk) if left > 0 else 0
+                self.stats.bytes += len(chunk)
+                yield chunk
+
+    def _skip(self, data: bytes) -> None:
+        """Count the lines of bytes passed over without parsing them."""
+        n = data.count(b"\n")
+        self.stats.lines += n
+        self._line += n
+
+    def __iter__(self) -> Iterator[Record]:
+        carry = b""  # the start of a record the next chunk continues
+        big: list[bytes] = []  # the chunks of a record longer than a chunk, joined once it ends
+        skipping, after_newline = False, False  # inside a record past max_record bytes
+        for chunk in self._chunks():
+            if skipping or big:
+                start = _next_record(chunk, after_newline)
+                after_newline = chunk.endswith(b"\n")
+                if start is None:  # the long record goes on
+                    if skipping:
+                        self._skip(chunk)
+                    elif sum(map(len, big)) + len(chunk) > self.max_record:
+                        self.stats.oversized += 1
+                        for piece in (*big, chunk):
+                            self._skip(piece)
+                        big, skipping = [], True
+                    else:
+                        big.append(chunk)
                     continue
-                carry = buf[cut:]
-                yield from self._parse(buf, cut)
+                if skipping:
+                    self._skip(chunk[:start])
+                else:
+                    whole = b"".join([*big, chunk[:start]])
+                    yield from self._parse(whole, len(whole))
+                chunk, big, skipping = chunk[start:], [], False
+            buf = carry + chunk if carry else chunk
+            cut = _record_start(buf, len(buf))
+            if cut == 0:  # one record longer than the buffer: gather its chunks
+                big, carry, after_newline = [buf], b"", buf.endswith(b"\n")
+                continue
+            carry = buf[cut:]
+            yield from self._parse(buf, cut)
+        carry = b"".join(big) if big else carry
         if carry:
             # The last record: a missing final newline is harmless unless the record is cut short.
             unterminated = not carry.endswith(b"\n")
