@@ -92,13 +92,7 @@ class Rows(Generic[T]):
         return len(self) > 0
 
     def __getitem__(self, key: int | slice) -> Any:
-        if isinstance(key, slice):
-            start, stop, step = key.indices(len(self))
-            return [row for i, row in zip(range(stop), self, strict=False) if i >= start][::step]
-        index = key + len(self) if key < 0 else key
-        if not 0 <= index < len(self):
-            raise IndexError("row index out of range")
-        return next(row for i, row in enumerate(self) if i == index)
+        return _item(self, key)
 
     @property
     def spilled(self) -> int:
@@ -135,13 +129,18 @@ class Chain(Generic[T]):
         return any(self.parts)
 
     def __getitem__(self, key: int | slice) -> Any:
-        if isinstance(key, slice):
-            start, stop, step = key.indices(len(self))
-            return [row for i, row in zip(range(stop), self, strict=False) if i >= start][::step]
-        index = key + len(self) if key < 0 else key
-        if not 0 <= index < len(self):
-            raise IndexError("row index out of range")
-        return next(row for i, row in enumerate(self) if i == index)
+        return _item(self, key)
+
+
+def _item(rows: Rows[T] | Chain[T], key: int | slice) -> Any:
+    """`rows[key]` by reading as far as needed: a slice as a list, an index as one row."""
+    if isinstance(key, slice):
+        start, stop, step = key.indices(len(rows))
+        return [row for i, row in zip(range(stop), rows, strict=False) if i >= start][::step]
+    index = key + len(rows) if key < 0 else key
+    if not 0 <= index < len(rows):
+        raise IndexError("row index out of range")
+    return next(row for i, row in enumerate(rows) if i == index)
 
 
 def _remove(path: str) -> None:
