@@ -8,6 +8,7 @@ written here only. The labels: `cold` (a fresh Inductor cache), `fill` (fills a 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -212,7 +213,19 @@ def read_manifest(run_dir: Path) -> RunManifest | None:
     return RunManifest.from_dict(data)
 
 
+def _finite(value: Any) -> Any:
+    """The document with NaN and infinities as null (a model whose output is NaN has a NaN error):
+    manifest.json stays standard JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
     """Write manifest.json."""
-    text = json.dumps(manifest.to_dict(), indent=2, default=str, allow_nan=False) + "\n"
+    text = json.dumps(_finite(manifest.to_dict()), indent=2, default=str, allow_nan=False) + "\n"
     write_atomic(Path(run_dir) / MANIFEST, lambda fh: fh.write(text.encode()))

@@ -9,7 +9,7 @@ import click
 import pytest
 from compileprof.cli.common import command_line
 from compileprof.profiler.errors import EXIT_USAGE, CompileprofError
-from compileprof.profiler.model.run import is_run_output, plan, read_manifest, same_series
+from compileprof.profiler.model.run import is_run_output, plan, read_manifest, same_series, write_manifest
 from compileprof.profiler.run.request import RunOptions, build_request
 from conftest import FIXTURES, run_cli
 
@@ -94,3 +94,11 @@ def test_models_lists_the_built_ins():
 def test_measure_asserts_needs_inductor(tmp_path):
     result = run_cli("run", "--backend", "eager", "--measure", "asserts", "--out", str(tmp_path / "x"))
     assert result.exit_code == 2 and "needs Inductor" in result.output
+
+
+def test_manifest_stays_standard_json_when_a_figure_is_nan(tmp_path):
+    manifest = read_manifest(FIXTURES / "run_mlp")
+    manifest.children["cold"].check["max_abs_err"] = float("nan")  # a model whose output is NaN
+    write_manifest(tmp_path, manifest)
+    assert "NaN" not in (tmp_path / "manifest.json").read_text()
+    assert read_manifest(tmp_path).children["cold"].check["max_abs_err"] is None
