@@ -18,6 +18,7 @@ from compileprof.profiler.gate.update import update_baseline
 from compileprof.profiler.render.gate_view import change_line
 from compileprof.profiler.render.registry import CHECK, DIFF, RenderOptions, choose, formats, renderer
 from compileprof.profiler.render.terminal import SafeConsole
+from compileprof.profiler.render.text import count
 from rich.console import Console
 
 from .common import emit, refuse_overwrite, stdout_width, user_errors
@@ -35,9 +36,11 @@ def _update(paths: list[Path], baseline: Path, jobs: int | None, console: Consol
     refuse_inputs(baseline, _inputs(paths, reports), "baseline")
     made = update_baseline(baseline, metrics, fp, " ".join(map(str, paths)))
     if made is None:
-        console.print(f"wrote baseline {baseline}: {len(metrics)} metrics")
+        console.print(f"wrote baseline {baseline}: {count(len(metrics), 'metric')}")
         return
-    console.print(f"updated baseline {baseline}: {len(made)} entries changed" + (":" if made else ""))
+    console.print(
+        f"updated baseline {baseline}: {count(len(made), 'entry', 'entries')} changed" + (":" if made else "")
+    )
     for change in made:
         console.print("  " + change_line(change), highlight=False)
 

@@ -17,7 +17,7 @@ from ..model.report import Report
 from .registry import RenderOptions
 from .run_view import measurement_parts, run_parts
 from .terminal import console_on, styled
-from .text import cache_label, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
+from .text import cache_label, count, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
 
 MIN_SHARE = 0.01  # spans under this share of their compile are summed into one line of a phase tree
 GRAPH_ROWS = 25  # rows of the per-graph assert table
@@ -40,7 +40,7 @@ def _summary(report: Report) -> Panel:
     grid.add_row("torch", ", ".join(report.torch_versions) or "unknown (not in this log)")
     device = report.device
     grid.add_row("device", device or "unknown (no generated code)")
-    grid.add_row("compiled frames", f"{s.frames}  ({s.compiles} compiles, {s.attempts} attempts)")
+    grid.add_row("compiled frames", f"{s.frames}  ({count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')})")
     grid.add_row("compile time", fmt_s(s.compile_time_s))
     gb = f"{s.graph_breaks}"
     if s.graph_break_reasons:
@@ -120,8 +120,14 @@ def _compiles(report: Report, opts: RenderOptions) -> list:
         t.add_row(*cells)
     out: list = [t]
     if opts.limit and len(report.compiles) > opts.limit:
-        out.append(styled(f"... {len(report.compiles) - opts.limit} more compiles (--limit 0 shows all)", style="dim"))
+        out.append(
+            styled(f"... {count(len(report.compiles) - opts.limit, 'more compile')} (--limit 0 shows all)", "dim")
+        )
     return out
+
+
+def _known(n: int | None) -> int | str:
+    return "?" if n is None else n
 
 
 def _pieces(report: Report) -> list:
@@ -134,7 +140,7 @@ def _pieces(report: Report) -> list:
         ops = ", ".join(split.splitting_ops or []) or "not stated"
         out.append(
             styled(
-                f"Piecewise split ({split.prefix}): {split.pieces if split.pieces is not None else '?'} pieces, "
+                f"Piecewise split ({split.prefix}): {count(_known(split.pieces), 'piece')}, "
                 f"{split.compiled_pieces if split.compiled_pieces is not None else '?'} compiled, "
                 f"{split.splitting_pieces if split.splitting_pieces is not None else '?'} run eagerly at "
                 f"splitting ops ({ops}); compile sizes: {split.compile_sizes or 'none'}",
@@ -206,7 +212,12 @@ def _phases(report: Report, opts: RenderOptions) -> list:
     out: list = []
     slowest = heapq.nlargest(opts.trees, report.compiles, key=lambda c: c.compile_time_s or 0)
     if slowest:
-        out.append(styled(f"Phase trees of the {len(slowest)} slowest compiles", style="bold italic"))
+        title = (
+            "Phase tree of the slowest compile"
+            if len(slowest) == 1
+            else f"Phase trees of the {len(slowest)} slowest compiles"
+        )
+        out.append(styled(title, style="bold italic"))
         out.extend(_tree(c, opts) for c in slowest)
     total = report.summary.compile_time_s
     if report.phases:
@@ -273,7 +284,7 @@ def _asserts(report: Report) -> list:
     head = styled(
         f"Runtime asserts in generated code: {a.total} "
         f"(size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan}) "
-        f"in {len(report.graphs)} graphs",
+        f"in {count(len(report.graphs), 'graph')}",
         style="bold",
     )
     out: list = [head]
@@ -285,11 +296,11 @@ def _asserts(report: Report) -> list:
             )
         for g in report.graphs[:GRAPH_ROWS]:
             ops = ", ".join(f"{op} x{n}" for op, n in sorted(g.guarded_ops.items(), key=lambda kv: -kv[1])[:3])
-            guards = f"{len(g.guarded_inputs)} inputs" + (f"; ops: {ops}" if ops else "")
+            guards = count(len(g.guarded_inputs), "input") + (f"; ops: {ops}" if ops else "")
             t.add_row(*graph_cells(g), guards)
         out.append(t)
         if len(report.graphs) > GRAPH_ROWS:
-            out.append(styled(f"... {len(report.graphs) - GRAPH_ROWS} more graphs (see --format json)", style="dim"))
+            out.append(styled(f"... {count(len(report.graphs) - GRAPH_ROWS, 'more graph')} (see --format json)", "dim"))
     return out
 
 

@@ -16,7 +16,7 @@ from ..gate.metrics import COUNT
 from ..gate.update import BaselineChange
 from .registry import RenderOptions
 from .terminal import console_on, styled
-from .text import clean, fmt_s
+from .text import clean, count, fmt_s
 
 STYLE = {
     "PASS": "green", "REGRESSION": "bold red", "IMPROVEMENT": "bold yellow", "INCONCLUSIVE": "yellow",
@@ -76,7 +76,7 @@ def summary_line(result: GateResult) -> str:
     for v in result.verdicts:
         counts[v.status] = counts.get(v.status, 0) + 1
     parts = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
-    return f"{status_word(result)}: {parts} ({len(result.verdicts)} metrics)"
+    return f"{status_word(result)}: {parts} ({count(len(result.verdicts), 'metric')})"
 
 
 def gate_markdown(result: GateResult, update_command: str) -> str:

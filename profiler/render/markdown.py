@@ -7,7 +7,7 @@ from typing import BinaryIO
 from ..model.report import Report
 from .registry import RenderOptions
 from .run_view import measurement_markdown, run_markdown
-from .text import cache_label, clean, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
+from .text import cache_label, clean, count, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
 
 PHASE_ROWS = 12
 
@@ -34,7 +34,7 @@ def _summary(report: Report) -> list[str]:
         [
             ["logs / ranks", f"{len(report.traces)} / {', '.join(map(str, report.ranks)) or '-'}"],
             ["torch", ", ".join(report.torch_versions) or "unknown"],
-            ["compiled frames", f"{s.frames} ({s.compiles} compiles, {s.attempts} attempts)"],
+            ["compiled frames", f"{s.frames} ({count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')})"],
             ["compile time", fmt_s(total)],
             ["graph breaks", str(s.graph_breaks)],
             ["recompiles", str(len(s.recompiles))],
@@ -72,7 +72,7 @@ def _compiles(report: Report, limit: int) -> list[str]:
     header = ["id", "rank", "function", "compile", "backend", "inductor", "code gen", "log overhead", "status"]
     lines = ["### Compiles", "", *table(header, rows)]
     if len(report.compiles) > limit:
-        lines += [f"_{len(report.compiles) - limit} more compiles not shown._", ""]
+        lines += [f"_{count(len(report.compiles) - limit, 'more compile')} not shown._", ""]
     return lines
 
 
@@ -83,7 +83,7 @@ def _pieces(report: Report, limit: int) -> list[str]:
     lines = ["### Piece compiles", ""]
     if split is not None:
         lines += [
-            f"{split.pieces} pieces, {split.compiled_pieces} compiled, {split.splitting_pieces} eager at "
+            f"{count(split.pieces, 'piece')}, {split.compiled_pieces} compiled, {split.splitting_pieces} eager at "
             f"{', '.join(split.splitting_ops or []) or 'splitting ops not stated'}.",
             "",
         ]

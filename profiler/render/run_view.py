@@ -11,7 +11,7 @@ from rich.table import Table
 from ..model.report import CacheRun, RunFacts
 from ..model.run import ChildRecord, RunManifest
 from .terminal import styled
-from .text import cache_label, fmt_s
+from .text import cache_label, count, fmt_s
 
 STEPS = ("import", "build model", "compile", "check output", "measure")
 
@@ -85,7 +85,7 @@ def forward_sentence(forward: dict[str, Any] | None, threads: int | None) -> str
         return None
     c, e = forward.get("compiled_median_s"), forward.get("eager_median_s")
     speed = f", {e / c:.2f}x eager" if c and e else ""
-    thr = f", {threads} thread{'s' if threads != 1 else ''}" if threads else ""
+    thr = f", {count(threads, 'thread')}" if threads else ""
     return (
         f"forward: compiled {fmt_s(c)} vs eager {fmt_s(e)} per call{speed} "
         f"(median of {forward.get('calls')} interleaved calls{thr})"
@@ -103,7 +103,7 @@ def _facts(run: RunManifest) -> Table:
     grid.add_row("model", model_line(run))
     grid.add_row("backend", backend_line(run))
     threads = run.threads
-    grid.add_row("device", f"{run.device_name or run.device}, {threads or '?'} thread{'' if threads == 1 else 's'}")
+    grid.add_row("device", f"{run.device_name or run.device}, {count(threads or '?', 'thread')}")
     grid.add_row("versions", ", ".join(f"{k} {v}" for k, v in (run.versions or {}).items() if v))
     grid.add_row("cache", f"{run.cache} (report from the {run.primary} compile)")
     grid.add_row("status", styled(run.status, style="green" if run.status == "ok" else "bold red"))
@@ -155,7 +155,7 @@ def run_markdown(facts: RunFacts) -> list[str]:
     lines = [
         f"- model: {model_line(run)}",
         f"- backend: {backend_line(run)}; device: {run.device_name or run.device}, "
-        f"{run.threads or '?'} threads; cache: {run.cache}; status: **{run.status}**",
+        f"{count(run.threads or '?', 'thread')}; cache: {run.cache}; status: **{run.status}**",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in (run.versions or {}).items() if v),
         f"- {check_sentence(primary.check if primary else None)[0]}",
     ]
@@ -195,7 +195,8 @@ def assert_sentences(a: dict[str, Any]) -> list[str]:
     """The asserts A/B in words a serving engineer acts on."""
     on, off = a["asserts_on"], a["asserts_off"]
     n_on, n_off = sum(on.values()), sum(off.values())
-    where = f"{a['rounds']} rounds x {a['calls_per_round']} calls, {a.get('threads')} thread(s), {a.get('device')}"
+    rounds, calls = count(a["rounds"], "round"), count(a["calls_per_round"], "call")
+    where = f"{rounds} x {calls}, {count(a.get('threads'), 'thread')}, {a.get('device')}"
     lines = [
         f"Forward with asserts on {fmt_s(a['median_on_s'])}, off {fmt_s(a['median_off_s'])} per call "
         f"(medians; {where}); generated code holds {n_on} asserts on, {n_off} off.",

@@ -47,6 +47,11 @@ def clean(text: object) -> str:
     return _CONTROL.sub("", s)
 
 
+def count(n: object, word: str, plural: str | None = None) -> str:
+    """`1 compile`, `4 compiles`, `? pieces` (irregular plurals given)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def fmt_s(value: float | None) -> str:
     """A duration for people: `12.3 s`, `45.6 ms`, `789 us`, `12.3 us`, `456 ns`; `-` when unknown."""
     if value is None:

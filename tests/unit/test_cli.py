@@ -29,7 +29,7 @@ def test_console_report_names_the_sections():
     assert result.exit_code == 0
     for heading in (
         "Compiles",
-        "Phase trees",
+        "Phase tree",
         "Where compile time goes",
         "Structured-logging",
         "Runtime asserts",
