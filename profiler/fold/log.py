@@ -118,7 +118,9 @@ class LogFold:
             return
         self.pieces.metrics(rec)
         self._seal_finished()
-        key = self.values.str(rec.meta.get("compile_id"), "compile_id") or rec.compile_id
+        # The envelope is the truth about which compile a record belongs to; the payload's own
+        # compile_id is used only when the envelope has none (some logs' payloads disagree).
+        key = rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id")
         info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, self.spans.claim(key), self.values)
         info.variant = self.variant
         self.unsealed.append((key, info))

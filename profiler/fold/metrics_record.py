@@ -78,6 +78,7 @@ def compile_from_metrics(
     values: Values | None = None,
 ) -> CompileInfo:
     """Build a `CompileInfo` from a metrics record; `tree` is its (possibly still growing) span tree.
+    `compile_id` is the record envelope's, which wins over the payload's own `compile_id`.
     Every field is read through `values`: a value of the wrong type is counted there and dropped."""
     v = values or Values()
 
@@ -85,7 +86,7 @@ def compile_from_metrics(
         return seconds(meta, name_s, name_us, v)
 
     return CompileInfo(
-        compile_id=v.str(meta.get("compile_id"), "compile_id") or compile_id,
+        compile_id=compile_id or v.str(meta.get("compile_id"), "compile_id"),
         attempt=attempt,
         rank=rank,
         co_name=v.str(meta.get("co_name"), "co_name"),

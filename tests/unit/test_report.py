@@ -160,3 +160,21 @@ def test_cache_events_from_instants_when_no_artifact(tmp_path):
     )
     (c,) = report_to_dict(build_report(log))["compiles"]
     assert c["cache"] == {"fx_graph_cache_hit": 1, "aotautograd_cache_miss": 1}
+
+
+def test_the_envelope_names_the_compile_when_the_payload_disagrees(tmp_path):
+    # GIVEN a compile whose records say 0/0 but whose metrics payload says 0/1 (seen in real logs)
+    log = tmp_path / "x.log"
+    metrics = {"compile_id": "0/1", "co_name": "f", "entire_frame_compile_time_s": 2.0}
+    log.write_text(
+        event("dynamo", "B", 0.0)
+        + event("entire_frame_compile", "B", 1.0)
+        + event("entire_frame_compile", "E", 2_000_001.0)
+        + event("dynamo", "E", 2_000_002.0)
+        + record_line("compilation_metrics", metrics, frame_id=0, frame_compile_id=0, attempt=0)
+    )
+    d = report_to_dict(build_report(log))
+    # THEN it is compile 0/0 everywhere: its spans are its tree, none is left outside any compile
+    (c,) = d["compiles"]
+    assert c["compile_id"] == "0/0" and not c["is_recompile"] and d["summary"]["recompiles"] == []
+    assert c["phases"][0]["name"] == "dynamo" and d["unattributed_spans"] == []
