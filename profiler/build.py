@@ -10,6 +10,7 @@ from .analysis.measurements import measurements
 from .errors import CompileprofError
 from .fold.parallel import fold_files
 from .model.report import CacheRun, Report, RunFacts
+from .model.rows import Chain
 from .model.run import DamagedManifest, RunManifest, read_manifest
 from .trace.discover import find_logs
 
@@ -45,7 +46,9 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
     report = read_logs(logs, str(path), jobs)
     report.run = RunFacts(manifest, cache_runs(Path(path), manifest, report, jobs))
     if child is not None:
-        report.measurements = measurements(child, report.graphs, report.pieces, report.compiles)
+        graphs = Chain([report.graphs, report.measure_graphs])
+        pieces = report.pieces + report.measure_pieces
+        report.measurements = measurements(child, graphs, pieces, report.measure_compiles)
     return report
 
 

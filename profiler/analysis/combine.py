@@ -22,6 +22,8 @@ def combine(source: str, traces: list[TraceReport]) -> Report:
     report = Report(source=source, traces=traces)
     report.compiles = Chain(t.compiles for t in traces)
     report.graphs = Chain(t.graphs for t in traces)
+    report.measure_compiles = Chain(t.measure_compiles for t in traces)
+    report.measure_graphs = Chain(t.measure_graphs for t in traces)
     report.rank_views = [rank_view(t) for t in traces]
     for t in traces:
         report.parse.merge(t.parse)

@@ -4,6 +4,7 @@ delta with its 95% CI, and the assert counts and logging figures the trace holds
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from typing import Any
 
 from ..model.asserts import AssertCounts, GraphAsserts
@@ -13,7 +14,7 @@ from ..model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord
 from .ab import paired
 
 
-def _counts(graphs: list[GraphAsserts], variant: str) -> AssertCounts:
+def _counts(graphs: Iterable[GraphAsserts], variant: str) -> AssertCounts:
     total = AssertCounts()
     for g in graphs:
         if g.variant == variant:
@@ -21,7 +22,7 @@ def _counts(graphs: list[GraphAsserts], variant: str) -> AssertCounts:
     return total
 
 
-def asserts_per_call(graphs: list[GraphAsserts], pieces: list[PieceCompile], batch: int | None) -> int | None:
+def asserts_per_call(graphs: Iterable[GraphAsserts], pieces: list[PieceCompile], batch: int | None) -> int | None:
     """Asserts one forward call of the asserts-on variant executes: per piece the compile that serves
     `batch` (its single-size compile, else the general one), or every generated graph without pieces."""
     mine = [p for p in pieces if p.variant == ASSERTS_ON and p.asserts is not None]
@@ -36,7 +37,9 @@ def asserts_per_call(graphs: list[GraphAsserts], pieces: list[PieceCompile], bat
     return sum(g.counts.total for g in on) if on else None
 
 
-def assert_measurement(raw: dict[str, Any], graphs: list[GraphAsserts], pieces: list[PieceCompile]) -> dict[str, Any]:
+def assert_measurement(
+    raw: dict[str, Any], graphs: Iterable[GraphAsserts], pieces: list[PieceCompile]
+) -> dict[str, Any]:
     """The contract's `measurements.asserts` from a child's samples and the trace."""
     result = paired(raw["samples_on_s"], raw["samples_off_s"])
     executed = asserts_per_call(graphs, pieces, raw.get("batch_size"))
@@ -58,7 +61,7 @@ def assert_measurement(raw: dict[str, Any], graphs: list[GraphAsserts], pieces: 
     }
 
 
-def logging_measurement(raw: dict[str, Any], compiles: list[CompileInfo]) -> dict[str, Any] | None:
+def logging_measurement(raw: dict[str, Any], compiles: Iterable[CompileInfo]) -> dict[str, Any] | None:
     """The contract's `measurements.logging` from a child's samples and the traced compiles."""
     if not raw.get("samples_on_s") or len(raw["samples_on_s"]) != len(raw.get("samples_off_s", [])):
         return None
@@ -75,7 +78,7 @@ def logging_measurement(raw: dict[str, Any], compiles: list[CompileInfo]) -> dic
 
 
 def measurements(
-    child: ChildRecord, graphs: list[GraphAsserts], pieces: list[PieceCompile], compiles: list[CompileInfo]
+    child: ChildRecord, graphs: Iterable[GraphAsserts], pieces: list[PieceCompile], compiles: Iterable[CompileInfo]
 ) -> dict[str, Any] | None:
     """`{"asserts": ..., "logging": ...}` for the measurements a child made; None when it made none."""
     out: dict[str, Any] = {}

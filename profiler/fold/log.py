@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 
 from ..model.compile import CACHE_EVENTS, CompileInfo
-from ..model.run import VARIANT_MARK
+from ..model.run import MEASUREMENT_VARIANTS, VARIANT_MARK
 from ..model.trace import TraceReport
 from ..trace.reader import TraceReader
 from ..trace.records import Record
@@ -75,6 +75,7 @@ class LogFold:
         self.unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
         self.waiting: list[CompileInfo] = []  # compiles in log order, kept until they and all before are sealed
         self.variant: str | None = None  # A/B measurements mark which variant the next compiles belong to
+        self.trace_only = (self.spans.trace_only, {})  # the model's `*_torch_trace_only` spans, the measurements'
         self.kinds: dict[str, Callable[[Record], None]] = {
             "chromium_event": self.chromium_event,
             "compilation_metrics": self.compilation_metrics,
@@ -149,7 +150,7 @@ class LogFold:
         filename = self.values.str(meta.get("filename"), "output_code.filename")
         graph = graph_asserts(code, rec.compile_id, rec.rank, filename)
         graph.variant = self.variant
-        self.report.graphs.append(graph)
+        (self.report.measure_graphs if self.measuring else self.report.graphs).append(graph)
         self.pieces.output_code(graph.counts)
         if self.report.device is None:
             if "async_compile.triton(" in code or "import triton" in code:
@@ -185,6 +186,12 @@ class LogFold:
         mark = _json(rec)
         self.variant = self.values.text(mark.get("variant"), "variant") if isinstance(mark, dict) else None
         self.pieces.variant = self.variant
+        self.spans.trace_only = self.trace_only[self.measuring]
+
+    @property
+    def measuring(self) -> bool:
+        """True while the compiles are made only to measure (asserts off, trace on/off pairs)."""
+        return self.variant in MEASUREMENT_VARIANTS
 
     def torch_version(self, rec: Record, name: str) -> None:
         """The torch version the log was written by (the first one wins)."""
@@ -233,9 +240,10 @@ class LogFold:
         done = 0
         while done < len(self.waiting) and self.waiting[done].tree is None:
             done += 1
-        if done:
-            self.report.compiles.extend(self.waiting[:done])
-            del self.waiting[:done]
+        for info in self.waiting[:done]:
+            measured = info.variant in MEASUREMENT_VARIANTS
+            (self.report.measure_compiles if measured else self.report.compiles).append(info)
+        del self.waiting[:done]
 
     def _seal(self, info: CompileInfo, key: str | None) -> None:
         """A compile's spans are closed: fill span fallbacks, add its phase sums, and shrink it."""
@@ -243,7 +251,8 @@ class LogFold:
         if tree is None:
             return
         resolve_span_fallbacks(info)
-        add_phase_sums(info, self.report.phase_total, self.report.phase_self)
+        if info.variant not in MEASUREMENT_VARIANTS:  # the phases are the model's compile's
+            add_phase_sums(info, self.report.phase_total, self.report.phase_self)
         info.seal()
         self.spans.release(key, tree)
 
@@ -265,13 +274,16 @@ class LogFold:
         report.ended_idle = self.idle()
         self.spans.finish()
         self.pieces.finish()
-        report.pieces, report.piecewise = self.pieces.pieces, self.pieces.split
+        pieces = self.pieces.pieces
+        report.pieces = [p for p in pieces if p.variant not in MEASUREMENT_VARIANTS]
+        report.measure_pieces = [p for p in pieces if p.variant in MEASUREMENT_VARIANTS]
+        report.piecewise = self.pieces.split
         for key, info in self.unsealed:
             self._seal(info, key)
         self._flush()
         report.rank = rank
         report.unattributed = self.spans.unattributed
-        report.trace_only = self.spans.trace_only
+        report.trace_only = self.trace_only[False]
         report.stray_begin, report.stray_end = self.spans.stray_begin, self.spans.stray_end
         return report
 

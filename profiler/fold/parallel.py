@@ -25,8 +25,9 @@ def assign_rank(report: TraceReport) -> TraceReport:
         m = _RANK_IN_NAME.search(Path(report.path).name)
         report.rank = int(m.group(1)) if m else None
     if report.rank is not None:
-        report.graphs.default = report.compiles.default = Default("rank", report.rank)
-        for piece in report.pieces:
+        for rows in (report.graphs, report.compiles, report.measure_graphs, report.measure_compiles):
+            rows.default = Default("rank", report.rank)
+        for piece in (*report.pieces, *report.measure_pieces):
             piece.rank = report.rank if piece.rank is None else piece.rank
     return report
 
@@ -37,6 +38,9 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
     for part in parts[1:]:
         whole.parse.merge(part.parse)
         whole.compiles.extend(part.compiles)
+        whole.measure_compiles.extend(part.measure_compiles)
+        whole.measure_graphs.extend(part.measure_graphs)
+        whole.measure_pieces.extend(part.measure_pieces)
         whole.pieces.extend(part.pieces)
         whole.piecewise = part.piecewise or whole.piecewise
         whole.graphs.extend(part.graphs)

@@ -130,6 +130,8 @@ class Report:
     parse: ParseStats = field(default_factory=ParseStats)
     compiles: Chain[CompileInfo] = field(default_factory=Chain)  # over the logs, in order
     graphs: Chain[GraphAsserts] = field(default_factory=Chain)
+    measure_compiles: Chain[CompileInfo] = field(default_factory=Chain)  # made only to measure: apart
+    measure_graphs: Chain[GraphAsserts] = field(default_factory=Chain)
     asserts: AssertCounts = field(default_factory=AssertCounts)
     unattributed: dict[str, SpanTotal] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)
@@ -170,6 +172,11 @@ class Report:
     def pieces(self) -> list[PieceCompile]:
         """Piece compiles of a piecewise backend, over all logs in order."""
         return [p for t in self.traces for p in t.pieces]
+
+    @property
+    def measure_pieces(self) -> list[PieceCompile]:
+        """Piece compiles made only to measure (asserts off, trace on/off pairs)."""
+        return [p for t in self.traces for p in t.measure_pieces]
 
     @property
     def piecewise(self) -> PiecewiseSplit | None:

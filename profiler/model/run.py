@@ -29,6 +29,8 @@ _REPEAT = re.compile(rf"^({COLD}|{WARM})(\d+)$")
 # Trace markers of A/B measurements: an artifact named VARIANT_MARK tags the compiles after it.
 VARIANT_MARK = "compileprof_measure_variant"
 ASSERTS_ON, ASSERTS_OFF, LOGGING_ON = "asserts_on", "asserts_off", "logging_on"
+# Compiles made only to measure (not the model's own compile): reported in their own section.
+MEASUREMENT_VARIANTS = frozenset({ASSERTS_OFF, LOGGING_ON})
 
 
 _CHECK = {"max_abs_err": opt(NUM), "tolerance": NUM, "match": opt(bool), "inputs_checked": int, "why": opt(str)}

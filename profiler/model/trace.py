@@ -32,6 +32,9 @@ class TraceReport:
     phase_self: dict[str, int] = field(default_factory=dict)
     pieces: list[PieceCompile] = field(default_factory=list)
     piecewise: PiecewiseSplit | None = None
+    measure_compiles: Rows[CompileInfo] = field(default_factory=Rows)  # compiles made only to measure
+    measure_graphs: Rows[GraphAsserts] = field(default_factory=Rows)
+    measure_pieces: list[PieceCompile] = field(default_factory=list)
     parts: int = 1  # byte ranges of the file read in parallel processes and merged
     ended_idle: bool = True  # the fold waited for nothing at the end (a part cut there is exact)
     breaks_from_restarts: int = 0  # compiles whose graph breaks were read from restart reasons

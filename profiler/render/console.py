@@ -54,6 +54,13 @@ def _summary(report: Report) -> Panel:
         grid.add_row("caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()))
     else:
         grid.add_row("caches", "no cache events in the log")
+    measured = list(report.measure_compiles)
+    if measured:
+        variants = ", ".join(sorted({c.variant or "?" for c in measured}))
+        time_s = sum(c.compile_time_s or 0.0 for c in measured)
+        grid.add_row(
+            "measurement", f"{count(len(measured), 'compile')} ({variants}) in {fmt_s(time_s)}, not counted above"
+        )
     return Panel(grid, title=styled(f"compileprof report: {report.source}"), title_align="left")
 
 

@@ -133,6 +133,20 @@ def run_to_dict(run: RunFacts) -> dict[str, Any]:
     return {**{k: manifest.get(k) for k in RUN_KEYS}, "cache_runs": cache_runs}
 
 
+def measurement_compiles(report: Report) -> dict[str, Any] | None:
+    """The compiles a run made only to measure (not counted anywhere else): how many, by variant,
+    their compile time and generated graphs; null when there were none."""
+    by_variant: dict[str, int] = {}
+    total = 0.0
+    for c in report.measure_compiles:
+        by_variant[c.variant or "?"] = by_variant.get(c.variant or "?", 0) + 1
+        total += c.compile_time_s or 0.0
+    if not by_variant:
+        return None
+    graphs = len(report.measure_graphs)
+    return {"compiles": sum(by_variant.values()), "variants": by_variant, "compile_time_s": _r(total), "graphs": graphs}
+
+
 def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
     """The machine-readable report (README documents every key); with `streamed`, `compiles` and
     `asserts.graphs` hold markers where the streaming writer puts them, row by row."""
@@ -164,6 +178,7 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         "run": run_to_dict(report.run) if report.run else None,
         "measurements": report.measurements,
         "manifest_error": clean(report.manifest_error) if report.manifest_error else None,
+        "measurement_compiles": measurement_compiles(report),
     }
 
 
