@@ -8,7 +8,7 @@ from pathlib import Path
 from .analysis.combine import combine
 from .analysis.measurements import measurements
 from .errors import CompileprofError
-from .fold.parallel import fold_files
+from .fold.parallel import fold_files, resolve_ranks
 from .model.report import CacheRun, Report, RunFacts
 from .model.rows import Chain
 from .model.run import DamagedManifest, RunManifest, read_manifest
@@ -60,7 +60,10 @@ def read_logs(logs: list[Path], source: str, jobs: int | None) -> Report:
         raise CompileprofError(
             f"{t.path}: not a TORCH_TRACE log (none of its {t.parse.lines} lines is a glog-prefixed JSON record)"
         )
-    return combine(source, traces)
+    conflicts = resolve_ranks(traces)
+    report = combine(source, traces)
+    report.rank_conflicts = conflicts
+    return report
 
 
 def _cache_run(label: str, report: Report) -> CacheRun:

@@ -18,17 +18,30 @@ _RANK_IN_NAME = re.compile(r"rank_(\d+)")
 PARALLEL_MIN_BYTES = 64 << 20  # below this, one process is faster than splitting
 
 
+def rank_in_name(path: str) -> int | None:
+    """`rank_N` in a log's file name (torch names rank logs so), else None."""
+    m = _RANK_IN_NAME.search(Path(path).name)
+    return int(m.group(1)) if m else None
+
+
+def set_rank(report: TraceReport, rank: int | None, source: str | None, force: bool = False) -> None:
+    """Give the log a rank, and its rows that carry none (every row with `force`)."""
+    report.rank, report.rank_source = rank, source
+    if rank is None:
+        return
+    for rows in (report.graphs, report.compiles, report.measure_graphs, report.measure_compiles):
+        rows.default = Default("rank", rank, force)
+    for piece in (*report.pieces, *report.measure_pieces):
+        piece.rank = rank if force or piece.rank is None else piece.rank
+
+
 def assign_rank(report: TraceReport) -> TraceReport:
-    """Give the log a rank when its records carry none (from a `rank_N` file name), and give its
-    compiles, graphs and pieces the log's rank where their records carried none."""
-    if report.rank is None:
-        m = _RANK_IN_NAME.search(Path(report.path).name)
-        report.rank = int(m.group(1)) if m else None
+    """The log's rank: its records', else its file name's (`rank_N`); rows without one get it."""
     if report.rank is not None:
-        for rows in (report.graphs, report.compiles, report.measure_graphs, report.measure_compiles):
-            rows.default = Default("rank", report.rank)
-        for piece in (*report.pieces, *report.measure_pieces):
-            piece.rank = report.rank if piece.rank is None else piece.rank
+        set_rank(report, report.rank, "records")
+    else:
+        named = rank_in_name(report.path)
+        set_rank(report, named, "file name" if named is not None else None)
     return report
 
 
@@ -118,3 +131,30 @@ def fold_files(paths: list[Path], jobs: int | None = None) -> list[TraceReport]:
         return [fold_file(p, jobs=1) for p in paths]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_one, paths))
+
+
+def resolve_ranks(traces: list[TraceReport]) -> list[str]:
+    """Each file of a directory is one process: when files share a rank (or some have none), take
+    the ranks from the file names if those are distinct, else number the files in order. Returns what
+    was in conflict, in words (empty when the ranks were distinct)."""
+    if len(traces) < 2:
+        return []
+    ranks = [t.rank for t in traces]
+    if None not in ranks and len(set(ranks)) == len(ranks):
+        return []
+    seen: dict[int | None, list[str]] = {}
+    for t in traces:
+        seen.setdefault(t.rank, []).append(Path(t.path).name)
+    shared = "; ".join(
+        f"{', '.join(names)} all say rank {r}" for r, names in seen.items() if len(names) > 1 and r is not None
+    )
+    named = [rank_in_name(t.path) for t in traces]
+    if None not in named and len(set(named)) == len(named):
+        for t, r in zip(traces, named, strict=True):
+            set_rank(t, r, "file name", force=True)
+        how = "ranks taken from the file names"
+    else:
+        for i, t in enumerate(traces):
+            set_rank(t, i, "numbered", force=True)
+        how = "files numbered as ranks 0.." + str(len(traces) - 1) + " in name order"
+    return [f"{shared or 'some files carry no rank'}: {how}"]

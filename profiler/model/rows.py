@@ -22,13 +22,14 @@ BATCH = 512  # rows pickled together
 
 
 class Default:
-    """Set a row's attribute to a value when it is None, as the row is read (e.g. a log's rank)."""
+    """Set a row's attribute to a value when it is None (or always, with `force`), as the row is read
+    (e.g. a log's rank)."""
 
-    def __init__(self, attribute: str, value: object) -> None:
-        self.attribute, self.value = attribute, value
+    def __init__(self, attribute: str, value: object, force: bool = False) -> None:
+        self.attribute, self.value, self.force = attribute, value, force
 
     def __call__(self, row: object) -> None:
-        if getattr(row, self.attribute) is None:
+        if self.force or getattr(row, self.attribute) is None:
             setattr(row, self.attribute, self.value)
 
 

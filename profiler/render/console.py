@@ -41,7 +41,15 @@ def _summary(report: Report) -> Panel:
     device = report.device
     grid.add_row("device", device or "unknown (no generated code)")
     grid.add_row("compiled frames", f"{s.frames}  ({count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')})")
-    grid.add_row("compile time", fmt_s(s.compile_time_s))
+    sk = report.skew
+    if sk is not None:
+        grid.add_row(
+            "compile time",
+            f"{fmt_s(sk.slowest_s)} on the slowest rank ({sk.slowest_rank}); "
+            f"{fmt_s(s.compile_time_s)} summed over {count(len(report.traces), 'log')}",
+        )
+    else:
+        grid.add_row("compile time", fmt_s(s.compile_time_s))
     gb = f"{s.graph_breaks}"
     if s.graph_break_reasons:
         top, n = next(iter(s.graph_break_reasons.items()))
@@ -349,6 +357,10 @@ def _health(report: Report) -> Text:
         parts.append("damage: " + ", ".join(f"{name} {n}" for name, n in damage))
         if p.unknown_kinds:
             parts.append("unknown types: " + ", ".join(f"{k} x{n}" for k, n in p.unknown_kinds.items()))
+        if p.bad_value_fields:
+            parts.append("bad values in: " + ", ".join(f"{k} x{n}" for k, n in p.bad_value_fields.items()))
+    parts += [f"rank conflict: {c}" for c in report.rank_conflicts]
+    if len(parts) > 1:
         return styled("Parse health: " + "; ".join(parts), style="yellow")
     return styled("Parse health: " + parts[0] + "; no damage", style="green")
 

@@ -108,6 +108,7 @@ def rank_to_dict(v: RankView) -> dict[str, Any]:
     t = v.trace
     return {
         "rank": t.rank,
+        "rank_source": t.rank_source,
         "path": clean(t.path),
         "torch_version": t.torch_version,
         "parse": t.parse.to_dict(),
@@ -173,6 +174,7 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         "stray_events": {"unmatched_begin": begin, "unmatched_end": end},
         "ranks": [rank_to_dict(v) for v in report.rank_views],
         "rank_skew": skew_to_dict(report.skew) if report.skew else None,
+        "rank_conflicts": [clean(c) for c in report.rank_conflicts],
         "piecewise": report.piecewise.to_dict() if report.piecewise else None,
         "pieces": [p.to_dict() for p in report.pieces],
         "run": run_to_dict(report.run) if report.run else None,

@@ -178,3 +178,25 @@ def test_the_envelope_names_the_compile_when_the_payload_disagrees(tmp_path):
     (c,) = d["compiles"]
     assert c["compile_id"] == "0/0" and not c["is_recompile"] and d["summary"]["recompiles"] == []
     assert c["phases"][0]["name"] == "dynamo" and d["unattributed_spans"] == []
+
+
+def test_files_that_share_a_rank_stay_separate_ranks(tmp_path):
+    # GIVEN three files whose records all say rank 0, named rank_0..rank_2 by the launcher
+    body = (FIXTURES / "graph_break.log").read_text()
+    stamped = "\n".join(x.replace("] {", '] {"rank": 0, ', 1) if "] {" in x else x for x in body.split("\n"))
+    for r in range(3):
+        (tmp_path / f"dedicated_log_torch_trace_rank_{r}_x.log").write_text(stamped)
+    d = report_to_dict(build_report(tmp_path))
+    # THEN there are three ranks, from the file names, every row names its own, and the conflict is said
+    assert [r["rank"] for r in d["ranks"]] == [0, 1, 2] and {r["rank_source"] for r in d["ranks"]} == {"file name"}
+    assert [c["rank"] for c in d["compiles"]] == [0] * 4 + [1] * 4 + [2] * 4
+    assert {g["rank"] for g in d["asserts"]["graphs"]} == {0, 1, 2}
+    assert d["rank_conflicts"] and "all say rank 0" in d["rank_conflicts"][0]
+    assert d["rank_skew"]["compiles_per_rank"] == {"0": 4, "1": 4, "2": 4}
+    # AND without rank_N names the files are numbered
+    for r in range(3):
+        (tmp_path / f"dedicated_log_torch_trace_rank_{r}_x.log").rename(
+            tmp_path / f"dedicated_log_torch_trace_{'abc'[r]}.log"
+        )
+    d = report_to_dict(build_report(tmp_path))
+    assert [r["rank"] for r in d["ranks"]] == [0, 1, 2] and {r["rank_source"] for r in d["ranks"]} == {"numbered"}
