@@ -12,7 +12,7 @@ from .fold.parallel import fold_files, resolve_ranks
 from .model.report import CacheRun, Report, RunFacts
 from .model.rows import Chain
 from .model.run import DamagedManifest, RunManifest, read_manifest
-from .trace.discover import find_logs
+from .trace.discover import Found, discover, find_logs
 
 CACHE_RUN_PHASES = 8  # span totals kept per child in a run's cold/warm comparison
 
@@ -30,11 +30,11 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
     try:
         manifest = read_manifest(Path(path)) if Path(path).is_dir() else None
     except DamagedManifest as err:
-        report = read_logs(find_logs(path, latest=latest), str(path), jobs)
+        report = _read_found(discover(path, latest=latest), str(path), jobs)
         report.manifest_error = err.message
         return report
     if manifest is None:
-        return read_logs(find_logs(path, latest=latest), str(path), jobs)
+        return _read_found(discover(path, latest=latest), str(path), jobs)
     child = manifest.primary_child
     trace = child.trace if child is not None else "cold/trace"
     try:
@@ -49,6 +49,12 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
         graphs = Chain([report.graphs, report.measure_graphs])
         pieces = report.pieces + report.measure_pieces
         report.measurements = measurements(child, graphs, pieces, report.measure_compiles)
+    return report
+
+
+def _read_found(found: Found, source: str, jobs: int | None) -> Report:
+    report = read_logs(found.logs, source, jobs)
+    report.skipped_files = found.skipped
     return report
 
 

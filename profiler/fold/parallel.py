@@ -134,27 +134,33 @@ def fold_files(paths: list[Path], jobs: int | None = None) -> list[TraceReport]:
 
 
 def resolve_ranks(traces: list[TraceReport]) -> list[str]:
-    """Each file of a directory is one process: when files share a rank (or some have none), take
-    the ranks from the file names if those are distinct, else number the files in order. Returns what
-    was in conflict, in words (empty when the ranks were distinct)."""
+    """Each file of a directory is one process. Per file: the rank its records carry when no other file
+    carries it, else its file name's (`rank_N`) when that is free, else the smallest free number, in
+    file order. Returns, in words, each file whose rank had to be chosen (empty when none had)."""
     if len(traces) < 2:
         return []
-    ranks = [t.rank for t in traces]
-    if None not in ranks and len(set(ranks)) == len(ranks):
-        return []
-    seen: dict[int | None, list[str]] = {}
+    shared: dict[int, int] = {}
     for t in traces:
-        seen.setdefault(t.rank, []).append(Path(t.path).name)
-    shared = "; ".join(
-        f"{', '.join(names)} all say rank {r}" for r, names in seen.items() if len(names) > 1 and r is not None
-    )
-    named = [rank_in_name(t.path) for t in traces]
-    if None not in named and len(set(named)) == len(named):
-        for t, r in zip(traces, named, strict=True):
-            set_rank(t, r, "file name", force=True)
-        how = "ranks taken from the file names"
-    else:
-        for i, t in enumerate(traces):
-            set_rank(t, i, "numbered", force=True)
-        how = "files numbered as ranks 0.." + str(len(traces) - 1) + " in name order"
-    return [f"{shared or 'some files carry no rank'}: {how}"]
+        if t.rank_source == "records":
+            shared[t.rank] = shared.get(t.rank, 0) + 1  # type: ignore[index]
+    kept = {id(t) for t in traces if t.rank_source == "records" and shared[t.rank] == 1}  # type: ignore[index]
+    taken = {t.rank for t in traces if id(t) in kept}
+    left = []
+    for t in (t for t in traces if id(t) not in kept):
+        named = rank_in_name(t.path)
+        if named is not None and named not in taken:
+            taken.add(named)
+            if t.rank_source == "records":  # its records' rank was shared: say where this one came from
+                left.append((t, f"rank {t.rank} in its records, shared", named, "file name"))
+            else:
+                set_rank(t, named, "file name", force=True)
+        else:
+            left.append((t, "rank shared" if t.rank_source == "records" else "no rank", None, "numbered"))
+    notes = []
+    for t, said, rank, source in left:
+        if rank is None:
+            rank = min(set(range(len(traces) + len(taken))) - taken)
+            taken.add(rank)
+        set_rank(t, rank, source, force=True)
+        notes.append(f"{Path(t.path).name} ({said}) is rank {rank} ({source})")
+    return notes

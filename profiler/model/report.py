@@ -141,7 +141,10 @@ class Report:
     skew: RankSkew | None = None
     run: RunFacts | None = None
     measurements: dict[str, Any] | None = None
-    rank_conflicts: list[str] = field(default_factory=list)  # files that shared a rank, and how it was resolved
+    rank_conflicts: list[str] = field(default_factory=list)
+    skipped_files: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # files under PATH not read, and why  # files that shared a rank, and how it was resolved
     manifest_error: str | None = None  # a run directory whose manifest.json was damaged: what was wrong
 
     @property

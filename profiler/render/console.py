@@ -359,7 +359,12 @@ def _health(report: Report) -> Text:
             parts.append("unknown types: " + ", ".join(f"{k} x{n}" for k, n in p.unknown_kinds.items()))
         if p.bad_value_fields:
             parts.append("bad values in: " + ", ".join(f"{k} x{n}" for k, n in p.bad_value_fields.items()))
-    parts += [f"rank conflict: {c}" for c in report.rank_conflicts]
+    if report.rank_conflicts:
+        parts.append("ranks chosen: " + "; ".join(report.rank_conflicts))
+    if report.skipped_files:
+        parts.append(
+            f"{count(len(report.skipped_files), 'file')} under the path not read (JSON skipped_files says why)"
+        )
     if len(parts) > 1:
         return styled("Parse health: " + "; ".join(parts), style="yellow")
     return styled("Parse health: " + parts[0] + "; no damage", style="green")

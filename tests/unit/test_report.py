@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from compileprof.profiler.build import build_report
@@ -191,7 +192,7 @@ def test_files_that_share_a_rank_stay_separate_ranks(tmp_path):
     assert [r["rank"] for r in d["ranks"]] == [0, 1, 2] and {r["rank_source"] for r in d["ranks"]} == {"file name"}
     assert [c["rank"] for c in d["compiles"]] == [0] * 4 + [1] * 4 + [2] * 4
     assert {g["rank"] for g in d["asserts"]["graphs"]} == {0, 1, 2}
-    assert d["rank_conflicts"] and "all say rank 0" in d["rank_conflicts"][0]
+    assert len(d["rank_conflicts"]) == 3 and "rank 0 in its records, shared" in d["rank_conflicts"][0]
     assert d["rank_skew"]["compiles_per_rank"] == {"0": 4, "1": 4, "2": 4}
     # AND without rank_N names the files are numbered
     for r in range(3):
@@ -200,3 +201,16 @@ def test_files_that_share_a_rank_stay_separate_ranks(tmp_path):
         )
     d = report_to_dict(build_report(tmp_path))
     assert [r["rank"] for r in d["ranks"]] == [0, 1, 2] and {r["rank_source"] for r in d["ranks"]} == {"numbered"}
+
+
+def test_every_log_under_a_directory_is_found_whatever_its_name(tmp_path):
+    # GIVEN torch's logs in a subfolder, a renamed log at the top, and a file that is not a log
+    (tmp_path / "sub").mkdir()
+    shutil.copy(FIXTURES / "mlp.log", tmp_path / "sub" / "dedicated_log_torch_trace_rank_0_a.log")
+    shutil.copy(FIXTURES / "graph_break.log", tmp_path / "rank1.txt")
+    (tmp_path / "notes.md").write_text("# not a log\n")
+    d = report_to_dict(build_report(tmp_path))
+    # THEN both logs are read, and the skipped file is named with the reason
+    assert sorted(Path(f).name for f in d["files"]) == ["dedicated_log_torch_trace_rank_0_a.log", "rank1.txt"]
+    assert [Path(s["path"]).name for s in d["skipped_files"]] == ["notes.md"]
+    assert "not a TORCH_TRACE log" in d["skipped_files"][0]["reason"]
