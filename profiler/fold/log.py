@@ -217,7 +217,8 @@ class LogFold:
                 info.recompile_reason = "; ".join(seen.recompile_reasons)
         if not info.graph_break_reasons and GRAPH_BREAK not in self.report.artifacts:
             # Older torch writes no graph-break artifact: a restart is the trace of a break.
-            info.graph_breaks = sum("graph_break" in r or "graph break" in r.lower() for r in info.restart_reasons)
+            breaks = [first_line(r) for r in info.restart_reasons if "graph_break" in r or "graph break" in r.lower()]
+            info.graph_breaks, info.graph_break_reasons = len(breaks), breaks
             self.report.breaks_from_restarts += info.graph_breaks > 0
 
     def _seal_finished(self) -> None:

@@ -23,6 +23,11 @@ PART_FIELDS = (
     "remote_fx_graph_cache_get_time_us",
     "distributed_ephemeral_timeout_us",
 )
+# Durations that have a place of their own in CompileInfo (not repeated in parts_s).
+_TOP_LEVEL = frozenset({
+    "entire_frame_compile_time_s", "backend_compile_time_s", "inductor_compile_time_s", "code_gen_time_s",
+    "structured_logging_overhead_s",
+})  # fmt: skip
 COUNT_FIELDS = ("guard_count", "shape_env_guard_count", "graph_op_count", "graph_node_count", "graph_input_count")
 CACHE_FIELDS = {
     "fx_graph_cache_hit": "inductor_fx_local_cache_hit_count",
@@ -50,12 +55,29 @@ def _span_total(tree: PhaseTree, name: str) -> float | None:
     return None
 
 
+_UNITS = (("_us", 1e-6), ("_ms", 1e-3), ("_s", 1.0))
+_NOT_DURATIONS = ("start_time", "end_time", "timestamp")
+
+
 def _parts(meta: dict, values: Values) -> dict[str, float]:
-    parts = {}
+    """Every duration the record holds, in seconds, named `<stem>_s`: the PART_FIELDS first (in their
+    order), then any other `_s`, `_ms` or `_us` number (not timestamps); a stem given in several units
+    is read once, seconds first."""
+    parts: dict[str, float] = {}
     for name in PART_FIELDS:
         value = seconds(meta, name.replace("_us", "_s"), name, values)
         if value is not None:
             parts[name[: -len("_us")] + "_s"] = value
+    for key, raw in meta.items():
+        unit = next(((suffix, scale) for suffix, scale in _UNITS if key.endswith(suffix)), None)
+        if unit is None or type(raw) not in (int, float) or any(w in key for w in _NOT_DURATIONS):
+            continue
+        stem = key[: -len(unit[0])] + "_s"
+        if stem in parts or stem in _TOP_LEVEL:
+            continue
+        value = values.number(raw * unit[1], key, 0.0, MAX_SECONDS)
+        if value is not None:
+            parts[stem] = value
     return parts
 
 
