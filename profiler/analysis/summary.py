@@ -28,6 +28,7 @@ def summarize_compiles(compiles: Iterable[CompileInfo], trace_only: dict[str, Sp
     frames: set[tuple[int | None, str | None]] = set()
     reasons: Counter[str] = Counter()
     cache: Counter[str] = Counter()
+    bypass: Counter[str] = Counter()
     for c in compiles:
         frames.add((c.rank, c.frame))
         s.compiles += 1
@@ -41,10 +42,12 @@ def summarize_compiles(compiles: Iterable[CompileInfo], trace_only: dict[str, Sp
             s.failures.append((c.compile_id, c.fail_type, c.fail_reason))
         s.restarts.extend((c.compile_id, _first_line(r)) for r in c.restart_reasons)
         cache.update(c.cache)
+        bypass.update(c.cache_bypass_reasons)
         s.structured_logging_overhead_s += c.structured_logging_overhead_s or 0.0
     s.frames = len(frames)
     s.graph_break_reasons = dict(reasons.most_common())
     s.cache = dict(sorted(cache.items()))
+    s.cache_bypass_reasons = dict(bypass.most_common())
     s.torch_trace_only_s = sum(t.total_s for t in trace_only.values())
     return s
 

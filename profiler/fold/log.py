@@ -33,6 +33,7 @@ class _Pending:
     """What a compile's records say before its metrics record arrives."""
 
     cache: dict[str, int] = field(default_factory=dict)
+    bypass_reasons: list[str] = field(default_factory=list)
     graph_breaks: list[str] = field(default_factory=list)
     recompile_reasons: list[str] = field(default_factory=list)
 
@@ -45,6 +46,17 @@ def cache_from_instants(instants: dict[str, int]) -> dict[str, int]:
         if key in CACHE_EVENTS:
             out[key] = out.get(key, 0) + n
     return out
+
+
+def _cache(artifacts: dict[str, int], instants: dict[str, int], metrics: dict[str, int]) -> dict[str, int]:
+    """A compile's cache events: per cache (FX graph, AOT autograd) its artifacts, else the chromium
+    instants, else the metrics' counters (some logs record one cache only one way)."""
+    cache = dict(artifacts)
+    for family in ("fx_graph_cache_", "aotautograd_cache_"):
+        if not any(k.startswith(family) for k in cache):
+            fallback = {k: v for k, v in instants.items() if k.startswith(family)}
+            cache.update(fallback or {k: v for k, v in metrics.items() if k.startswith(family)})
+    return cache
 
 
 def first_line(text: str, limit: int = 200) -> str:
@@ -87,6 +99,7 @@ class LogFold:
             **dict.fromkeys(CACHE_EVENTS, self.cache_artifact),
             GRAPH_BREAK: self.graph_break,
             "recompile_reasons": self.recompile_reasons,
+            "aotautograd_cache_hash": self.cache_hash,
             VARIANT_MARK: self.variant_mark,
             "torch_version": self.torch_version,
         }
@@ -166,10 +179,26 @@ class LogFold:
     # ---- artifacts by name --------------------------------------------------------------------
 
     def cache_artifact(self, rec: Record, name: str) -> None:
-        """An FX graph or AOT autograd cache hit, miss or bypass."""
-        cache = self._pending(rec.compile_id).cache
-        cache[name] = cache.get(name, 0) + 1
+        """An FX graph or AOT autograd cache hit, miss or bypass (a bypass says why)."""
+        pending = self._pending(rec.compile_id)
+        pending.cache[name] = pending.cache.get(name, 0) + 1
         self.pieces.cache_event(name)
+        if name.endswith("_bypass"):
+            detail = _json(rec)
+            reason = (
+                self.values.text(detail.get("cache_bypass_reason"), "cache_bypass_reason")
+                if isinstance(detail, dict)
+                else None
+            )
+            if reason:
+                pending.bypass_reasons.append(first_line(reason))
+
+    def cache_hash(self, rec: Record, name: str) -> None:
+        """`aotautograd_cache_hash`: the AOT autograd cache lookup, its outcome in `cache_state`."""
+        detail = _json(rec)
+        state = detail.get("cache_state") if isinstance(detail, dict) else None
+        if state in ("hit", "miss", "bypass"):
+            self.cache_artifact(rec, f"aotautograd_cache_{state}")
 
     def graph_break(self, rec: Record, name: str) -> None:
         """Why Dynamo broke the graph (the first line of the reason)."""
@@ -206,11 +235,9 @@ class LogFold:
         """Give a new compile the cache events, graph breaks and recompile reasons logged before it."""
         seen = self.pending.pop(info.compile_id, None) or self.pending.pop(envelope_id, None)
         instants = cache_from_instants(info.tree.instants) if info.tree is not None else {}
-        if instants and not (seen and seen.cache):
-            info.cache = instants  # chromium instants, where no cache artifact was written
+        info.cache = _cache(seen.cache if seen else {}, instants, info.cache)
         if seen is not None:
-            if seen.cache:
-                info.cache = seen.cache
+            info.cache_bypass_reasons = seen.bypass_reasons
             info.graph_breaks = len(seen.graph_breaks)
             info.graph_break_reasons = seen.graph_breaks
             if not info.recompile_reason and seen.recompile_reasons:

@@ -48,6 +48,7 @@ class CompileInfo:
     trace_only_s: float = 0.0
     phases_blob: bytes | None = None
     variant: str | None = None
+    cache_bypass_reasons: list[str] = field(default_factory=list)
 
     @property
     def is_recompile(self) -> bool:

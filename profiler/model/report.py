@@ -67,6 +67,7 @@ class Summary:
     failures: list[tuple[str | None, str, str | None]] = field(default_factory=list)
     restarts: list[tuple[str | None, str]] = field(default_factory=list)
     cache: dict[str, int] = field(default_factory=dict)
+    cache_bypass_reasons: dict[str, int] = field(default_factory=dict)
     structured_logging_overhead_s: float = 0.0
     torch_trace_only_s: float = 0.0
 

@@ -59,7 +59,11 @@ def _summary(report: Report) -> Panel:
     grid.add_row("failures", str(len(s.failures)))
     grid.add_row("restarts", str(len(s.restarts)))
     if s.cache:
-        grid.add_row("caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()))
+        bypass = ""
+        if s.cache_bypass_reasons:
+            top, n = next(iter(s.cache_bypass_reasons.items()))
+            bypass = f"  bypassed because: {top[:90]} (x{n})"
+        grid.add_row("caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()) + bypass)
     else:
         grid.add_row("caches", "no cache events in the log")
     measured = list(report.measure_compiles)

@@ -51,6 +51,7 @@ def compile_to_dict(c: CompileInfo, with_phases: bool = True) -> dict[str, Any]:
         "graph_breaks": c.graph_breaks,
         "graph_break_reasons": c.graph_break_reasons,
         "cache": c.cache,
+        "cache_bypass_reasons": c.cache_bypass_reasons,
         "counts": c.counts,
         "variant": c.variant,
         "parts_s": {k: _r(v) for k, v in c.parts_s.items()},
@@ -87,6 +88,7 @@ def summary_to_dict(s: Summary) -> dict[str, Any]:
         "failures": [{"compile_id": c, "fail_type": t, "fail_reason": r} for c, t, r in s.failures],
         "restarts": [{"compile_id": c, "reason": r} for c, r in s.restarts],
         "cache": s.cache,
+        "cache_bypass_reasons": s.cache_bypass_reasons,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -214,3 +215,24 @@ def test_every_log_under_a_directory_is_found_whatever_its_name(tmp_path):
     assert sorted(Path(f).name for f in d["files"]) == ["dedicated_log_torch_trace_rank_0_a.log", "rank1.txt"]
     assert [Path(s["path"]).name for s in d["skipped_files"]] == ["notes.md"]
     assert "not a TORCH_TRACE log" in d["skipped_files"][0]["reason"]
+
+
+def test_cache_outcomes_from_every_record_that_states_them(tmp_path):
+    # GIVEN an FX miss artifact, an AOT autograd lookup recorded only as a hash artifact, and a bypass
+    env = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
+    art = {"encoding": "json"}
+    reason = "Unsupported call_function target flex_attention. \n Function module: torch.ops.higher_order"
+    log = tmp_path / "x.log"
+    log.write_text(
+        record_line("artifact", {"name": "fx_graph_cache_miss", **art}, "{}", **env)
+        + record_line("artifact", {"name": "aotautograd_cache_hash", **art}, '{"cache_state": "miss"}', **env)
+        + record_line("compilation_metrics", {"co_name": "f"}, **env)
+        + record_line("artifact", {"name": "aotautograd_cache_bypass", **art},
+                      json.dumps({"cache_bypass_reason": reason}), frame_id=1, frame_compile_id=0)
+        + record_line("compilation_metrics", {"co_name": "g"}, frame_id=1, frame_compile_id=0, attempt=0)
+    )  # fmt: skip
+    d = report_to_dict(build_report(log))
+    # THEN the AOT miss counts, and the bypass says why
+    assert d["compiles"][0]["cache"] == {"fx_graph_cache_miss": 1, "aotautograd_cache_miss": 1}
+    assert d["compiles"][1]["cache"] == {"aotautograd_cache_bypass": 1}
+    assert d["summary"]["cache_bypass_reasons"] == {"Unsupported call_function target flex_attention.": 1}
