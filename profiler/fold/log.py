@@ -25,6 +25,9 @@ from .spans import PhaseBuilder
 from .sums import add_phase_sums
 
 GRAPH_BREAK = "dynamo_graph_break_reason"
+UNRESOLVED = "\x00"  # brackets a file-name index the part being read had not met yet (see ResolveFiles)
+STACK_FRAMES = 8  # innermost frames of the user's stack kept per compile
+GUARDS_SHOWN = 5  # guards kept per compile (the count is the metrics' guard_count)
 MAX_WAITING = 1000  # compiles kept back behind one whose spans never close
 
 
@@ -34,6 +37,9 @@ class _Pending:
 
     cache: dict[str, int] = field(default_factory=dict)
     bypass_reasons: list[str] = field(default_factory=list)
+    stack: list[str] = field(default_factory=list)
+    guards: list[str] = field(default_factory=list)
+    specializations: list[str] = field(default_factory=list)
     graph_breaks: list[str] = field(default_factory=list)
     recompile_reasons: list[str] = field(default_factory=list)
 
@@ -81,6 +87,7 @@ class LogFold:
     def __init__(self, path: str | Path, stats_source: TraceReader) -> None:
         self.report = TraceReport(path=str(path), rank=None, torch_version=None, parse=stats_source.stats)
         self.values = stats_source.values
+        self.strings = stats_source.strings  # the file's interned file names
         self.spans = PhaseBuilder(self.values)
         self.pieces = PieceTracker(self.values)
         self.pending: dict[str | None, _Pending] = {}
@@ -94,6 +101,10 @@ class LogFold:
             "artifact": self.artifact,
             "inductor_output_code": self.output_code,
             "graph_dump": self.graph_dump,
+            "dynamo_start": self.dynamo_start,
+            "dynamo_cpp_guards_str": self.guards_text,
+            "dynamo_guards": self.guards_json,
+            "symbolic_shape_specialization": self.specialization,
         }
         self.artifacts: dict[str, Callable[[Record, str], None]] = {
             **dict.fromkeys(CACHE_EVENTS, self.cache_artifact),
@@ -176,6 +187,49 @@ class LogFold:
         if isinstance(rec.meta, dict):
             self.pieces.graph_dump(rec, self.values.str(rec.meta.get("name"), "graph_dump.name") or "None")
 
+    def dynamo_start(self, rec: Record) -> None:
+        """Where the compiled frame was called from: the user's stack, file names resolved."""
+        frames = rec.meta.get("stack") if isinstance(rec.meta, dict) else None
+        if not isinstance(frames, list):
+            return
+        out = []
+        for f in frames[-STACK_FRAMES:]:
+            if isinstance(f, dict):
+                where = f.get("filename")
+                if type(where) is int:  # an interned file name; a part read in parallel may not know it yet
+                    where = self.strings.get(where, f"{UNRESOLVED}{where}{UNRESOLVED}")
+                else:
+                    where = self.values.str(where, "stack.filename")
+                line, name = self.values.int(f.get("line"), "stack.line"), self.values.text(f.get("name"), "stack.name")
+                out.append(f"{where}:{line} in {name}")
+        self._pending(rec.compile_id).stack = out
+
+    def guards_text(self, rec: Record) -> None:
+        """The C++ guard tree: its first guards on the frame's own inputs (`L[...]`, `G[...]`), then
+        the global ones (not the manager nodes that hold them)."""
+        guards = []
+        for line in rec.text().splitlines():
+            _, sep, rest = line.partition("+- ")
+            if sep and not rest.split(":", 1)[0].endswith("GuardManager") and ": " in rest:
+                guards.append(rest.split("  # ", 1)[0].strip()[:200])
+        local = [g for g in guards if "L[" in g or "G[" in g]
+        self._pending(rec.compile_id).guards = [*local, *(g for g in guards if g not in local)][:GUARDS_SHOWN]
+
+    def guards_json(self, rec: Record) -> None:
+        """Older torch: the guards as a JSON list of {code, ...}."""
+        items = _json(rec, [])
+        codes = [g.get("code") for g in items if isinstance(g, dict)] if isinstance(items, list) else []
+        self._pending(rec.compile_id).guards = [str(c)[:200] for c in codes if c][:GUARDS_SHOWN]
+
+    def specialization(self, rec: Record) -> None:
+        """A symbolic shape made concrete (`s0 = 8`), and why."""
+        m = rec.meta if isinstance(rec.meta, dict) else {}
+        symbol, value = self.values.text(m.get("symbol"), "symbol"), self.values.text(m.get("value"), "value")
+        sources = self.values.texts(m.get("sources"), "sources")
+        reason = self.values.text(m.get("reason"), "reason")
+        text = f"{symbol} ({', '.join(sources)}) = {value}" + (f": {first_line(reason)}" if reason else "")
+        self._pending(rec.compile_id).specializations.append(text)
+
     # ---- artifacts by name --------------------------------------------------------------------
 
     def cache_artifact(self, rec: Record, name: str) -> None:
@@ -238,6 +292,7 @@ class LogFold:
         info.cache = _cache(seen.cache if seen else {}, instants, info.cache)
         if seen is not None:
             info.cache_bypass_reasons = seen.bypass_reasons
+            info.user_stack, info.guards, info.specializations = seen.stack, seen.guards, seen.specializations
             info.graph_breaks = len(seen.graph_breaks)
             info.graph_break_reasons = seen.graph_breaks
             if not info.recompile_reason and seen.recompile_reasons:
@@ -310,6 +365,7 @@ class LogFold:
             self._seal(info, key)
         self._flush()
         report.rank = rank
+        report.strings = self.strings
         report.unattributed = self.spans.unattributed
         report.trace_only = self.trace_only[False]
         report.stray_begin, report.stray_end = self.spans.stray_begin, self.spans.stray_end

@@ -8,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
-from ..model.rows import Default
+from ..model.rows import Default, ResolveFiles
 from ..model.trace import TraceReport
 from ..trace.reader import compile_boundary
 from .log import GRAPH_BREAK, fold_range
@@ -36,7 +36,9 @@ def set_rank(report: TraceReport, rank: int | None, source: str | None, force: b
 
 
 def assign_rank(report: TraceReport) -> TraceReport:
-    """The log's rank: its records', else its file name's (`rank_N`); rows without one get it."""
+    """The log's rank: its records', else its file name's (`rank_N`); rows without one get it. Also
+    resolves, as rows are read, file names a part of the log met before it knew them."""
+    report.compiles.files = report.measure_compiles.files = ResolveFiles(report.strings)
     if report.rank is not None:
         set_rank(report, report.rank, "records")
     else:
@@ -63,6 +65,7 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
         whole.phase_self = merge_sums([whole.phase_self, part.phase_self])
         for name, n in part.artifacts.items():
             whole.artifacts[name] = whole.artifacts.get(name, 0) + n
+        whole.strings.update(part.strings)
         whole.stray_begin += part.stray_begin
         whole.stray_end += part.stray_end
         whole.torch_version = whole.torch_version or part.torch_version

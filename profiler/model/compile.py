@@ -49,6 +49,9 @@ class CompileInfo:
     phases_blob: bytes | None = None
     variant: str | None = None
     cache_bypass_reasons: list[str] = field(default_factory=list)
+    user_stack: list[str] = field(default_factory=list)  # where the compiled frame was called from, innermost last
+    guards: list[str] = field(default_factory=list)  # the first guards installed
+    specializations: list[str] = field(default_factory=list)  # symbolic shapes made concrete
 
     @property
     def is_recompile(self) -> bool:

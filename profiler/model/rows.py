@@ -33,6 +33,24 @@ class Default:
             setattr(row, self.attribute, self.value)
 
 
+class ResolveFiles:
+    """Replace the file-name indexes a part of a log could not resolve (`\x00N\x00`) in a compile's
+    user stack by the names the whole file interned, as the row is read."""
+
+    def __init__(self, strings: dict[int, str]) -> None:
+        self.strings = strings
+
+    def __call__(self, row: object) -> None:
+        stack = getattr(row, "user_stack", None)
+        if stack and any("\x00" in frame for frame in stack):
+            row.user_stack = [self._resolve(frame) for frame in stack]  # type: ignore[attr-defined]
+
+    def _resolve(self, frame: str) -> str:
+        head, _, rest = frame.partition("\x00")
+        index, _, tail = rest.partition("\x00")
+        return head + self.strings.get(int(index), "?") + tail if index.isdigit() else frame
+
+
 class Rows(Generic[T]):
     """Append-only rows, iterated in order; `rows[:n]` and `rows[i]` read as far as needed. Rows
     must not change once appended (a spilled row is a copy); `default` fills a missing field as
@@ -40,6 +58,7 @@ class Rows(Generic[T]):
 
     def __init__(self, items: Iterable[T] = (), keep: int = KEEP) -> None:
         self.default: Default | None = None
+        self.files: ResolveFiles | None = None
         self._keep = keep
         self._held: list[T] = []  # rows in memory, after those on disk
         self._path: str | None = None
@@ -72,10 +91,10 @@ class Rows(Generic[T]):
         self._on_disk += len(batch)
 
     def __iter__(self) -> Iterator[T]:
-        fill = self.default
+        fixes = [f for f in (self.default, self.files) if f is not None]
         for row in self._stored():
-            if fill is not None:
-                fill(row)
+            for fix in fixes:
+                fix(row)
             yield row
 
     def _stored(self) -> Iterator[T]:
@@ -104,7 +123,7 @@ class Rows(Generic[T]):
         """Pickled to another process: the file goes with the object (this one stops removing it)."""
         if self._finalizer is not None:
             self._finalizer.detach()
-        state = {k: getattr(self, k) for k in ("default", "_keep", "_held", "_path", "_batches", "_on_disk")}
+        state = {k: getattr(self, k) for k in ("default", "files", "_keep", "_held", "_path", "_batches", "_on_disk")}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

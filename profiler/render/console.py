@@ -198,7 +198,11 @@ def _pieces(report: Report) -> list:
 def _tree(c: CompileInfo, opts: RenderOptions) -> Tree:
     roots = c.phases()
     whole = c.compile_time_s or sum(n["total_s"] for n in roots) or None
-    label = Text.assemble(styled(c.compile_id, "bold"), styled(f" {c.co_name or ''}  {fmt_s(c.compile_time_s)}"))
+    callers = [f for f in c.user_stack[:-1] if "/torch/" not in f and "site-packages" not in f]
+    called = f"  (called from {Path(callers[-1]).name})" if callers else ""
+    label = Text.assemble(
+        styled(c.compile_id, "bold"), styled(f" {c.co_name or ''}  {fmt_s(c.compile_time_s)}"), styled(called, "dim")
+    )
     tree = Tree(label)
 
     def add(parent: Tree, node: dict, depth: int) -> None:

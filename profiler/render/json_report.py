@@ -53,6 +53,9 @@ def compile_to_dict(c: CompileInfo, with_phases: bool = True) -> dict[str, Any]:
         "cache": c.cache,
         "cache_bypass_reasons": c.cache_bypass_reasons,
         "counts": c.counts,
+        "user_stack": c.user_stack,
+        "guards": c.guards,
+        "specializations": c.specializations,
         "variant": c.variant,
         "parts_s": {k: _r(v) for k, v in c.parts_s.items()},
     }

@@ -236,3 +236,14 @@ def test_cache_outcomes_from_every_record_that_states_them(tmp_path):
     assert d["compiles"][0]["cache"] == {"fx_graph_cache_miss": 1, "aotautograd_cache_miss": 1}
     assert d["compiles"][1]["cache"] == {"aotautograd_cache_bypass": 1}
     assert d["summary"]["cache_bypass_reasons"] == {"Unsupported call_function target flex_attention.": 1}
+
+
+def test_each_compile_says_where_it_was_called_from_and_what_it_guards():
+    d = report_to_dict(build_report(FIXTURES / "graph_break.log"))
+    first, resumed = d["compiles"][0], d["compiles"][1]
+    # the user's stack, file names resolved from the log's table of interned names, innermost last
+    assert first["user_stack"] == ["<string>:7 in fn"]
+    assert resumed["user_stack"] == ["<string>:14 in <module>", "<string>:9 in torch_dynamo_resume_in_fn_at_9"]
+    # the first guards are on the frame's own inputs, and the count is torch's
+    assert first["guards"][0].startswith("TENSOR_MATCH: check_tensor(L['x']") and "size=[8]" in first["guards"][0]
+    assert len(first["guards"]) == 5 and first["counts"]["guard_count"] > 5
