@@ -152,6 +152,11 @@ class LogFold:
         self._attach_pending(info, rec.compile_id)
         if self.report.torch_version is None:
             self.report.torch_version = self.values.str(rec.meta.get("pytorch_version"), "pytorch_version")
+        for name in ("python", "triton", "cuda"):
+            if name not in self.report.versions:
+                text = self.values.str(rec.meta.get(f"{name}_version"), f"{name}_version")
+                if text and text.split():
+                    self.report.versions[name] = text.split()[0]  # "3.11.7 (main, ...)" -> "3.11.7"
         self.waiting.append(info)
         self._flush()
 

@@ -66,6 +66,7 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
         for name, n in part.artifacts.items():
             whole.artifacts[name] = whole.artifacts.get(name, 0) + n
         whole.strings.update(part.strings)
+        whole.versions = {**part.versions, **whole.versions}  # the first part that states one wins
         whole.stray_begin += part.stray_begin
         whole.stray_end += part.stray_end
         whole.torch_version = whole.torch_version or part.torch_version

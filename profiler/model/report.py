@@ -164,6 +164,15 @@ class Report:
         return sorted({t.torch_version for t in self.traces if t.torch_version})
 
     @property
+    def versions(self) -> dict[str, list[str]]:
+        """Distinct torch, python, triton and CUDA versions the logs state."""
+        out: dict[str, set[str]] = {"torch": {t.torch_version for t in self.traces if t.torch_version}}
+        for t in self.traces:
+            for name, v in t.versions.items():
+                out.setdefault(name, set()).add(v)
+        return {name: sorted(v) for name, v in out.items() if v}
+
+    @property
     def ranks(self) -> list[int]:
         """Distinct ranks of the logs."""
         return sorted({t.rank for t in self.traces if t.rank is not None})

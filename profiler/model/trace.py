@@ -35,6 +35,7 @@ class TraceReport:
     measure_compiles: Rows[CompileInfo] = field(default_factory=Rows)  # compiles made only to measure
     measure_graphs: Rows[GraphAsserts] = field(default_factory=Rows)
     measure_pieces: list[PieceCompile] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)  # python, triton, cuda, as the metrics state them
     strings: dict[int, str] = field(default_factory=dict)  # the file's interned file names (stacks use them)
     rank_source: str | None = None  # "records", "file name" or "numbered" (the files of a directory)
     parts: int = 1  # byte ranges of the file read in parallel processes and merged

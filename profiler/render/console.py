@@ -37,7 +37,10 @@ def _summary(report: Report) -> Panel:
     grid.add_column()
     ranks = report.ranks
     grid.add_row("logs", f"{len(report.traces)}" + (f"  (ranks {', '.join(map(str, ranks))})" if ranks else ""))
-    grid.add_row("torch", ", ".join(report.torch_versions) or "unknown (not in this log)")
+    others = "; ".join(f"{name} {', '.join(v)}" for name, v in report.versions.items() if name != "torch")
+    grid.add_row(
+        "torch", (", ".join(report.torch_versions) or "unknown (not in this log)") + (f"; {others}" if others else "")
+    )
     device = report.device
     grid.add_row("device", device or "unknown (no generated code)")
     grid.add_row("compiled frames", f"{s.frames}  ({count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')})")

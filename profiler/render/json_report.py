@@ -165,6 +165,7 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         "files": [clean(t.path) for t in report.traces],
         "skipped_files": [{"path": clean(p), "reason": r} for p, r in report.skipped_files],
         "torch_versions": report.torch_versions,
+        "versions": report.versions,
         "device": report.device,
         "parse": report.parse.to_dict(),
         "summary": summary_to_dict(report.summary),

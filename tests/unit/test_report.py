@@ -247,3 +247,8 @@ def test_each_compile_says_where_it_was_called_from_and_what_it_guards():
     # the first guards are on the frame's own inputs, and the count is torch's
     assert first["guards"][0].startswith("TENSOR_MATCH: check_tensor(L['x']") and "size=[8]" in first["guards"][0]
     assert len(first["guards"]) == 5 and first["counts"]["guard_count"] > 5
+
+
+def test_versions_come_from_wherever_the_log_states_them():
+    d = report_to_dict(build_report(FIXTURES / "mlp.log"))
+    assert d["versions"] == {"torch": ["2.13.0+cpu"], "python": ["3.11.7"]}  # triton "" and cuda null: not stated
