@@ -140,22 +140,27 @@ def run_command(
         from compileprof.profiler.render.progress import with_progress
 
         _, outcomes = with_progress(lambda on_step: execute(req, on_step), lambda done: done[1][-1].ok)
+    _finish(req.out, outcomes, quiet, limit, backend)
+
+
+def _finish(run_dir: Path, outcomes: list[ChildOutcome], quiet: bool, limit: int, backend: str) -> None:
+    """Report what the children left (report.json, report.md, the console), then say how the run ended."""
     try:
-        report: Report | None = build_report(req.out)
+        report: Report | None = build_report(run_dir)
     except CompileprofError:
         report = None  # the child failed before writing a trace
     width = stdout_width(None)
     if report is not None:
-        _write_reports(report, req.out, limit or len(report.compiles))
+        _write_reports(report, run_dir, limit or len(report.compiles))
         if not quiet:
             emit(renderer(REPORT, "console"), report, RenderOptions(limit=limit, width=width), None, False)
     last = outcomes[-1]
     if not last.ok:
-        message, code = _failure_message(last, req.out, backend)
+        message, code = _failure_message(last, run_dir, backend)
         if last.stderr_tail:
             tail = "\n".join("  " + x for x in last.stderr_tail)
             SafeConsole(stderr=True, soft_wrap=True).print(styled("last lines of the child's stderr:\n" + tail, "dim"))
         raise fail(message, code)
     written = ", ".join(["manifest.json", "report.json", "report.md", *(f"{o.label}/" for o in outcomes)])
-    where = Text.assemble("run directory: ", styled(req.out, "bold"), f"  ({written})")
+    where = Text.assemble("run directory: ", styled(run_dir, "bold"), f"  ({written})")
     SafeConsole(stderr=quiet, width=width).print(where)
