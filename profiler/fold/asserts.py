@@ -19,6 +19,7 @@ _SIZE = re.compile(r"^[ \t]*assert_size_stride\(\s*([\w.\[\]]+)(.*)$", re.M)
 _ALIGN = re.compile(r"^[ \t]*assert_alignment\(\s*([\w.\[\]]+)(.*)$", re.M)
 _SCALAR_PY = re.compile(r"^[ \t]*if not \(.+\):[ \t]*\n[ \t]*raise RuntimeError\(", re.M)
 _SCALAR_CPP = re.compile(r"^[ \t]*if \(!\(.+\)\)\s*\{\s*\n?\s*throw std::runtime_error\(", re.M)
+_AOTI_CHECK = re.compile(r'ss << "input_handles\[\d+\]: unmatched ')
 _NAN = re.compile(r"^[ \t]*assert not [\w.\[\]]+\.is(?:nan|inf)\(\)\.any\(\)\.item\(\)", re.M)
 _LAST_STRING = re.compile(r"""['"]([^'"]*)['"]\s*\)\s*;?\s*$""")
 
@@ -43,6 +44,7 @@ def count_asserts(code: str) -> tuple[AssertCounts, list[str], dict[str, int]]:
         setattr(counts, kind, n)
     counts.scalar = len(_SCALAR_PY.findall(code)) + len(_SCALAR_CPP.findall(code))
     counts.nan = len(_NAN.findall(code))
+    counts.aoti_checks = len(_AOTI_CHECK.findall(code))
     return counts, inputs, ops
 
 

@@ -26,6 +26,7 @@ from .sums import add_phase_sums
 
 GRAPH_BREAK = "dynamo_graph_break_reason"
 UNRESOLVED = "\x00"  # brackets a file-name index the part being read had not met yet (see ResolveFiles)
+AOT_WRAPPER = "inductor_aot_wrapper_code"
 STACK_FRAMES = 8  # innermost frames of the user's stack kept per compile
 GUARDS_SHOWN = 5  # guards kept per compile (the count is the metrics' guard_count)
 MAX_WAITING = 1000  # compiles kept back behind one whose spans never close
@@ -40,6 +41,7 @@ class _Pending:
     stack: list[str] = field(default_factory=list)
     guards: list[str] = field(default_factory=list)
     specializations: list[str] = field(default_factory=list)
+    aot: bool = False  # an AOTInductor wrapper was generated (compile_fx_aot)
     graph_breaks: list[str] = field(default_factory=list)
     recompile_reasons: list[str] = field(default_factory=list)
 
@@ -61,7 +63,7 @@ def _cache(artifacts: dict[str, int], instants: dict[str, int], metrics: dict[st
     for family in ("fx_graph_cache_", "aotautograd_cache_"):
         if not any(k.startswith(family) for k in cache):
             fallback = {k: v for k, v in instants.items() if k.startswith(family)}
-            cache.update(fallback or {k: v for k, v in metrics.items() if k.startswith(family)})
+            cache.update(fallback or {k: v for k, v in metrics.items() if k.startswith(family) and v})
     return cache
 
 
@@ -175,8 +177,9 @@ class LogFold:
     def output_code(self, rec: Record) -> None:
         """Generated code: its asserts, and the device it targets."""
         meta = rec.meta if isinstance(rec.meta, dict) else {}
-        code = rec.text()
-        filename = self.values.str(meta.get("filename"), "output_code.filename")
+        self._generated_code(rec, rec.text(), self.values.str(meta.get("filename"), "output_code.filename"))
+
+    def _generated_code(self, rec: Record, code: str, filename: str | None) -> None:
         graph = graph_asserts(code, rec.compile_id, rec.rank, filename)
         graph.variant = self.variant
         (self.report.measure_graphs if self.measuring else self.report.graphs).append(graph)
@@ -184,13 +187,21 @@ class LogFold:
         if self.report.device is None:
             if "async_compile.triton(" in code or "import triton" in code:
                 self.report.device = "cuda"
-            elif "async_compile.cpp" in code or "cpp_fused" in code:
+            elif "aoti_torch_device_type_cuda" in code:
+                self.report.device = "cuda"
+            elif "async_compile.cpp" in code or "cpp_fused" in code or "aoti_torch_device_type_cpu" in code:
                 self.report.device = "cpu"
 
     def graph_dump(self, rec: Record) -> None:
-        """A graph dump: a piecewise split graph or one piece's graph."""
-        if isinstance(rec.meta, dict):
-            self.pieces.graph_dump(rec, self.values.str(rec.meta.get("name"), "graph_dump.name") or "None")
+        """A graph dump: AOTInductor's C++ wrapper (generated code), a piecewise split graph or a piece's graph."""
+        if not isinstance(rec.meta, dict):
+            return
+        name = self.values.str(rec.meta.get("name"), "graph_dump.name") or "None"
+        if name == AOT_WRAPPER:
+            self._pending(rec.compile_id).aot = True
+            self._generated_code(rec, rec.text(), f"{AOT_WRAPPER}.cpp")
+        else:
+            self.pieces.graph_dump(rec, name)
 
     def dynamo_start(self, rec: Record) -> None:
         """Where the compiled frame was called from: the user's stack, file names resolved."""
@@ -298,6 +309,8 @@ class LogFold:
         if seen is not None:
             info.cache_bypass_reasons = seen.bypass_reasons
             info.user_stack, info.guards, info.specializations = seen.stack, seen.guards, seen.specializations
+            if seen.aot and info.co_name is None:
+                info.co_name = "compile_fx_aot"  # an AOTInductor compile: its metrics name no frame
             info.graph_breaks = len(seen.graph_breaks)
             info.graph_break_reasons = seen.graph_breaks
             if not info.recompile_reason and seen.recompile_reasons:

@@ -107,6 +107,14 @@ def compile_from_metrics(
     def secs(name_s: str, name_us: str) -> float | None:
         return seconds(meta, name_s, name_us, v)
 
+    compile_time = secs("entire_frame_compile_time_s", "dynamo_cumulative_compile_time_us")
+    if compile_time is None:  # AOTInductor's metrics carry only when the compile started and ended
+        start, end = (
+            v.number(meta.get("start_time_us"), "start_time_us"),
+            v.number(meta.get("end_time_us"), "end_time_us"),
+        )
+        compile_time = (end - start) / 1e6 if start is not None and end is not None and end >= start else None
+
     return CompileInfo(
         compile_id=compile_id or v.str(meta.get("compile_id"), "compile_id"),
         attempt=attempt,
@@ -114,7 +122,7 @@ def compile_from_metrics(
         co_name=v.str(meta.get("co_name"), "co_name"),
         co_filename=v.str(meta.get("co_filename"), "co_filename"),
         co_firstlineno=v.int(meta.get("co_firstlineno"), "co_firstlineno"),
-        compile_time_s=secs("entire_frame_compile_time_s", "dynamo_cumulative_compile_time_us"),
+        compile_time_s=compile_time,
         backend_compile_time_s=secs("backend_compile_time_s", "aot_autograd_cumulative_compile_time_us"),
         inductor_compile_time_s=secs("inductor_compile_time_s", "inductor_cumulative_compile_time_us"),
         code_gen_time_s=secs("code_gen_time_s", "inductor_code_gen_cumulative_compile_time_us"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ASSERT_KINDS = ("size_stride", "alignment", "scalar", "nan")
+ASSERT_KINDS = ("size_stride", "alignment", "scalar", "nan", "aoti_checks")
 
 
 @dataclass(slots=True)
@@ -16,11 +16,12 @@ class AssertCounts:
     alignment: int = 0
     scalar: int = 0
     nan: int = 0
+    aoti_checks: int = 0  # AOTInductor's input checks in its C++ wrapper (run with AOTI_RUNTIME_CHECK_INPUTS=1)
 
     @property
     def total(self) -> int:
         """All asserts."""
-        return self.size_stride + self.alignment + self.scalar + self.nan
+        return self.size_stride + self.alignment + self.scalar + self.nan + self.aoti_checks
 
     def add(self, other: AssertCounts) -> None:
         """Add another count to this one."""

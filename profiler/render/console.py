@@ -17,7 +17,17 @@ from ..model.report import Report
 from .registry import RenderOptions
 from .run_view import measurement_parts, run_parts
 from .terminal import console_on, styled
-from .text import cache_label, count, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
+from .text import (
+    assert_kinds,
+    cache_label,
+    count,
+    fmt_pct,
+    fmt_s,
+    graph_cells,
+    piece_cache,
+    piece_range,
+    spend_sentence,
+)
 
 MIN_SHARE = 0.01  # spans under this share of their compile are summed into one line of a phase tree
 GRAPH_ROWS = 25  # rows of the per-graph assert table
@@ -125,7 +135,7 @@ def _compiles(report: Report, opts: RenderOptions) -> list:
         cache = ", ".join(f"{cache_label(k)}" + (f" x{v}" if v > 1 else "") for k, v in c.cache.items() if v)
         word = "failed" if c.fail_type else ("restarted" if c.restart_reasons else "ok")
         status = styled(word + (" recompile" if c.is_recompile else ""), "red" if c.fail_type else "")
-        cells = [f"{c.compile_id}" + (f" a{c.attempt}" if c.attempt else "")]
+        cells = [f"{c.compile_id or '-'}" + (f" a{c.attempt}" if c.attempt else "")]
         if multi:
             cells.append(str(c.rank) if c.rank is not None else "-")
         cells += [
@@ -204,7 +214,9 @@ def _tree(c: CompileInfo, opts: RenderOptions) -> Tree:
     callers = [f for f in c.user_stack[:-1] if "/torch/" not in f and "site-packages" not in f]
     called = f"  (called from {Path(callers[-1]).name})" if callers else ""
     label = Text.assemble(
-        styled(c.compile_id, "bold"), styled(f" {c.co_name or ''}  {fmt_s(c.compile_time_s)}"), styled(called, "dim")
+        styled(c.compile_id or "-", "bold"),
+        styled(f" {c.co_name or ''}  {fmt_s(c.compile_time_s)}"),
+        styled(called, "dim"),
     )
     tree = Tree(label)
 
@@ -308,9 +320,7 @@ def _logging(report: Report) -> list:
 def _asserts(report: Report) -> list:
     a = report.asserts
     head = styled(
-        f"Runtime asserts in generated code: {a.total} "
-        f"(size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan}) "
-        f"in {count(len(report.graphs), 'graph')}",
+        f"Runtime asserts in generated code: {a.total} ({assert_kinds(a)}) in {count(len(report.graphs), 'graph')}",
         style="bold",
     )
     out: list = [head]

@@ -7,7 +7,18 @@ from typing import BinaryIO
 from ..model.report import Report
 from .registry import RenderOptions
 from .run_view import measurement_markdown, run_markdown
-from .text import cache_label, clean, count, fmt_pct, fmt_s, graph_cells, piece_cache, piece_range, spend_sentence
+from .text import (
+    assert_kinds,
+    cache_label,
+    clean,
+    count,
+    fmt_pct,
+    fmt_s,
+    graph_cells,
+    piece_cache,
+    piece_range,
+    spend_sentence,
+)
 
 PHASE_ROWS = 12
 
@@ -47,7 +58,7 @@ def _summary(report: Report) -> list[str]:
             ["`*_torch_trace_only` spans", f"{fmt_s(s.torch_trace_only_s)} ({_share(s.torch_trace_only_s, total)})"],
             [
                 "runtime asserts",
-                f"{a.total} (size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan})",
+                f"{a.total} ({assert_kinds(a)})",
             ],
             ["parse damage", str(report.parse.damage)],
         ],

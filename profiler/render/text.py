@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..model.asserts import GraphAsserts
+from ..model.asserts import AssertCounts, GraphAsserts
 from ..model.pieces import PieceCompile
 from ..model.report import Spend
 
@@ -45,6 +45,12 @@ def clean(text: object) -> str:
     if not s.isascii():
         s = s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return _CONTROL.sub("", s)
+
+
+def assert_kinds(a: AssertCounts) -> str:
+    """`size/stride 26, alignment 0, scalar 0, nan 0` (and AOTInductor's input checks when there are any)."""
+    text = f"size/stride {a.size_stride}, alignment {a.alignment}, scalar {a.scalar}, nan {a.nan}"
+    return text + (f", AOTI input checks {a.aoti_checks}" if a.aoti_checks else "")
 
 
 def count(n: object, word: str, plural: str | None = None) -> str:

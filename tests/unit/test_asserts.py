@@ -35,7 +35,7 @@ CPP_WRAPPER = """
 
 def test_python_wrapper_counts_each_kind_and_skips_header_aliases():
     counts, inputs, ops = count_asserts(PYTHON_WRAPPER)
-    assert counts.to_dict() == {"size_stride": 3, "alignment": 1, "scalar": 1, "nan": 2}
+    assert counts.to_dict() == {"size_stride": 3, "alignment": 1, "scalar": 1, "nan": 2, "aoti_checks": 0}
     assert inputs == ["arg0_1", "arg1_1"]
     assert ops == {"torch.ops.aten.mm.default": 2}
 
@@ -51,3 +51,18 @@ def test_code_without_asserts():
         "assert_size_stride = torch._C._dynamo.guards.assert_size_stride\ndef call(a):\n    return a\n"
     )
     assert counts.total == 0
+
+
+def test_aoti_input_checks_are_their_own_kind():
+    code = """
+    if (cpp_dtype != expected) {
+        std::stringstream ss;
+        ss << "input_handles[0]: unmatched dtype, "
+           << "expected: " << expected << "\\n";
+        throw std::runtime_error(std::move(ss).str());
+    }
+        ss << "input_handles[0]: unmatched dim value at 0, "
+        ss << "input_handles[1]: unmatched stride value at 1, "
+    """
+    counts, _, _ = count_asserts(code)
+    assert counts.aoti_checks == 3 and counts.total == 3 and counts.size_stride == 0

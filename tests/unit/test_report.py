@@ -252,3 +252,13 @@ def test_each_compile_says_where_it_was_called_from_and_what_it_guards():
 def test_versions_come_from_wherever_the_log_states_them():
     d = report_to_dict(build_report(FIXTURES / "mlp.log"))
     assert d["versions"] == {"torch": ["2.13.0+cpu"], "python": ["3.11.7"]}  # triton "" and cuda null: not stated
+
+
+def test_an_aot_inductor_compile_is_timed_named_and_its_checks_counted():
+    d = report_to_dict(build_report(FIXTURES / "aoti.log"))
+    (c,) = d["compiles"]
+    # timed from the metrics' start and end timestamps; named for what compiled it
+    assert c["co_name"] == "compile_fx_aot" and c["compile_time_s"] == pytest.approx(40.074978)
+    assert d["device"] == "cpu"
+    # the C++ wrapper's input checks: dtype, two sizes, two strides, device
+    assert d["asserts"]["aoti_checks"] == 6 and d["asserts"]["graphs"][0]["language"] == "cpp"
