@@ -188,6 +188,15 @@ class RunManifest:
         return cls(children=children, **{k: data.get(k) for k in known if k in data or k != "tool"})
 
 
+def _child_missing(children: Any) -> str | None:
+    """The first child entry lacking what every child has (its directory, trace and status)."""
+    for label, child in (children or {}).items() if isinstance(children, dict) else ():
+        for key in ("directory", "trace", "status"):
+            if isinstance(child, dict) and child.get(key) is None:
+                return f"children.{label}.{key} missing"
+    return None
+
+
 def _damaged(p: Path, what: str) -> DamagedManifest:
     return DamagedManifest(
         f"{p}: damaged run manifest ({what}); rerun, or report its cold/ or warm/ trace directory", EXIT_NO_DATA
@@ -208,6 +217,7 @@ def read_manifest(run_dir: Path) -> RunManifest | None:
         return None
     missing = [k for k in REQUIRED if data.get(k) is None]
     what = f"{', '.join(missing)} missing" if missing else problem(data, MANIFEST_SHAPE)
+    what = what or _child_missing(data.get("children"))
     if what is None and data["primary"] not in data["children"] and data["children"]:
         what = f"primary {data['primary']!r} is not one of its children"
     if what:

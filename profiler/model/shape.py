@@ -47,7 +47,7 @@ def _scalar(value: Any, spec: Any) -> bool:
 def problem(value: Any, spec: Any, where: str = "") -> str | None:
     """The first way `value` differs from `spec`, as `where: what it is, what it should be`; None if none."""
     if spec is ANY:
-        return None
+        return _unsafe(value, where)
     if isinstance(spec, opt):
         return None if value is None else problem(value, spec.spec, where)
     if isinstance(spec, tuple):
@@ -70,6 +70,20 @@ def problem(value: Any, spec: Any, where: str = "") -> str | None:
     if not _scalar(value, spec):
         want = "a finite number" if spec in (NUM, float) else f"{'an' if spec is int else 'a'} {spec.__name__}"
         return f"{where} is {_kind(value)}, not {want}"
+    return None
+
+
+def _unsafe(value: Any, where: str) -> str | None:
+    """Anything JSON, but with every number one a JSON writer takes (|n| <= 2**53, finite)."""
+    todo = [(value, where)]
+    while todo:
+        v, at = todo.pop()
+        if isinstance(v, dict):
+            todo.extend((x, f"{at}.{k}") for k, x in v.items())
+        elif isinstance(v, list):
+            todo.extend((x, f"{at}[{i}]") for i, x in enumerate(v))
+        elif type(v) in (int, float) and not _scalar(v, NUM):
+            return f"{at} is {_kind(v)}, not a finite number"
     return None
 
 
