@@ -174,6 +174,8 @@ def test_deep_json_and_a_bad_pyproject_are_usage_errors(tmp_path, monkeypatch):
         (("children", "cold", "wall_s"), "x"),
         (("primary",), None),
         (("children", "cold", "measure_asserts"), "s"),
+        (("children", "cold", "directory"), None),
+        (("factory_kwargs", "batch"), 10**30),
     ],
 )
 def test_a_damaged_manifest_still_reports_the_traces_and_exits_4(path, value, tmp_path):
