@@ -6,7 +6,7 @@ import json
 
 from conftest import run_cli, run_quiet
 
-KINDS = {"size_stride", "alignment", "scalar", "nan"}
+KINDS = {"size_stride", "alignment", "scalar", "nan", "aoti_checks"}
 
 
 def test_measure_asserts_on_the_default_model(tmp_path, inductor_cache):
