@@ -48,7 +48,13 @@ def discover(path: str | Path, latest: bool = False) -> Found:
     """The logs under `path` (`-` is standard input) and the files skipped; only the newest log with
     `latest`. Raises `CompileprofError` (exit 4) when the path is missing or holds no log."""
     p = _stdin() if str(path) == "-" else Path(path)
-    if not p.exists():
+    try:
+        exists = p.exists()
+    except OSError as err:  # a name too long, a component that is not a directory...
+        raise CompileprofError(
+            f"{str(p)[:200]}: {err.strerror}; pass a TORCH_TRACE log or a directory of them"
+        ) from None
+    if not exists:
         raise CompileprofError(
             f"{p}: no such file or directory; pass a TORCH_TRACE log or the directory TORCH_TRACE pointed at"
         )
