@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..fold.sums import merge_span_totals, merge_sums
-from ..model.report import RankView, Report
+from ..model.report import Measured, RankView, Report
 from ..model.rows import Chain
 from ..model.trace import TraceReport
 from .summary import rank_skew, summarize_compiles, top_spends
@@ -16,6 +16,16 @@ def rank_view(trace: TraceReport) -> RankView:
     return RankView(trace, totals, summarize_compiles(trace.compiles, totals.trace_only), assert_totals(trace.graphs))
 
 
+def measured(report: Report) -> Measured | None:
+    """The summary of the compiles a run made only to measure (one pass over them); None when none."""
+    variants: dict[str, int] = {}
+    total = 0.0
+    for c in report.measure_compiles:
+        variants[c.variant or "?"] = variants.get(c.variant or "?", 0) + 1
+        total += c.compile_time_s or 0.0
+    return Measured(variants, total, len(report.measure_graphs)) if variants else None
+
+
 def combine(source: str, traces: list[TraceReport]) -> Report:
     """Build the combined report of several per-log reports (one pass over each log's rows for its
     own figures; one more over all of them when there are several logs)."""
@@ -24,6 +34,7 @@ def combine(source: str, traces: list[TraceReport]) -> Report:
     report.graphs = Chain(t.graphs for t in traces)
     report.measure_compiles = Chain(t.measure_compiles for t in traces)
     report.measure_graphs = Chain(t.measure_graphs for t in traces)
+    report.measured = measured(report)
     report.rank_views = [rank_view(t) for t in traces]
     for t in traces:
         report.parse.merge(t.parse)

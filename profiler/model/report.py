@@ -94,6 +94,20 @@ class RankSkew:
 
 
 @dataclass(slots=True)
+class Measured:
+    """The compiles a run made only to measure (counted nowhere else): how many by variant, their time."""
+
+    variants: dict[str, int]
+    compile_time_s: float
+    graphs: int
+
+    @property
+    def compiles(self) -> int:
+        """How many compiles."""
+        return sum(self.variants.values())
+
+
+@dataclass(slots=True)
 class RankView:
     """One log (rank) of a report with its own totals, summary and assert counts."""
 
@@ -133,6 +147,7 @@ class Report:
     graphs: Chain[GraphAsserts] = field(default_factory=Chain)
     measure_compiles: Chain[CompileInfo] = field(default_factory=Chain)  # made only to measure: apart
     measure_graphs: Chain[GraphAsserts] = field(default_factory=Chain)
+    measured: Measured | None = None  # their summary; None when the run made none
     asserts: AssertCounts = field(default_factory=AssertCounts)
     unattributed: dict[str, SpanTotal] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)

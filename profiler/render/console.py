@@ -79,12 +79,12 @@ def _summary(report: Report) -> Panel:
         grid.add_row("caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()) + bypass)
     else:
         grid.add_row("caches", "no cache events in the log")
-    measured = list(report.measure_compiles)
-    if measured:
-        variants = ", ".join(sorted({c.variant or "?" for c in measured}))
-        time_s = sum(c.compile_time_s or 0.0 for c in measured)
+    m = report.measured
+    if m is not None:
+        variants = ", ".join(sorted(m.variants))
         grid.add_row(
-            "measurement", f"{count(len(measured), 'compile')} ({variants}) in {fmt_s(time_s)}, not counted above"
+            "measurement",
+            f"{count(m.compiles, 'compile')} ({variants}) in {fmt_s(m.compile_time_s)}, not counted above",
         )
     return Panel(grid, title=styled(f"compileprof report: {report.source}"), title_align="left")
 

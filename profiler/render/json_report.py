@@ -10,7 +10,7 @@ import orjson
 
 from .. import __version__
 from ..model.compile import CompileInfo
-from ..model.report import RankSkew, RankView, Report, RunFacts, Summary, Totals
+from ..model.report import Measured, RankSkew, RankView, Report, RunFacts, Summary, Totals
 from .registry import RenderOptions
 from .text import clean
 
@@ -139,18 +139,11 @@ def run_to_dict(run: RunFacts) -> dict[str, Any]:
     return {**{k: manifest.get(k) for k in RUN_KEYS}, "cache_runs": cache_runs}
 
 
-def measurement_compiles(report: Report) -> dict[str, Any] | None:
-    """The compiles a run made only to measure (not counted anywhere else): how many, by variant,
-    their compile time and generated graphs; null when there were none."""
-    by_variant: dict[str, int] = {}
-    total = 0.0
-    for c in report.measure_compiles:
-        by_variant[c.variant or "?"] = by_variant.get(c.variant or "?", 0) + 1
-        total += c.compile_time_s or 0.0
-    if not by_variant:
+def measured_to_dict(m: Measured | None) -> dict[str, Any] | None:
+    """The contract's `measurement_compiles` object (null when the run made none)."""
+    if m is None:
         return None
-    graphs = len(report.measure_graphs)
-    return {"compiles": sum(by_variant.values()), "variants": by_variant, "compile_time_s": _r(total), "graphs": graphs}
+    return {"compiles": m.compiles, "variants": m.variants, "compile_time_s": _r(m.compile_time_s), "graphs": m.graphs}
 
 
 def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
@@ -187,7 +180,7 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         "run": run_to_dict(report.run) if report.run else None,
         "measurements": report.measurements,
         "manifest_error": clean(report.manifest_error) if report.manifest_error else None,
-        "measurement_compiles": measurement_compiles(report),
+        "measurement_compiles": measured_to_dict(report.measured),
     }
 
 
