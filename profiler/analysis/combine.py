@@ -6,6 +6,7 @@ from ..fold.sums import merge_span_totals, merge_sums
 from ..model.report import Measured, RankView, Report
 from ..model.rows import Chain
 from ..model.trace import TraceReport
+from .divergence import divergence
 from .summary import rank_skew, summarize_compiles, top_spends
 from .totals import assert_totals, totals_of
 
@@ -49,4 +50,5 @@ def combine(source: str, traces: list[TraceReport]) -> Report:
     self_time = merge_sums([t.phase_self for t in traces])
     report.spends = top_spends({name: v / 1e9 for name, v in self_time.items()}, report.summary.compile_time_s)
     report.skew = rank_skew(report.rank_views)
+    report.divergence = divergence(report.rank_views)
     return report

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ..model.compile import CompileInfo
-from ..model.report import RankSkew, RankView, Spend, Summary
+from ..model.report import Note, RankSkew, RankView, Spend, Summary
 from ..model.spans import SpanTotal
 
 
@@ -29,6 +29,7 @@ def summarize_compiles(compiles: Iterable[CompileInfo], trace_only: dict[str, Sp
     reasons: Counter[str] = Counter()
     cache: Counter[str] = Counter()
     bypass: Counter[str] = Counter()
+    disabled: Counter[str] = Counter()
     for c in compiles:
         frames.add((c.rank, c.frame))
         s.compiles += 1
@@ -37,17 +38,19 @@ def summarize_compiles(compiles: Iterable[CompileInfo], trace_only: dict[str, Sp
         s.graph_breaks += c.graph_breaks
         reasons.update(c.graph_break_reasons)
         if c.is_recompile:
-            s.recompiles.append((c.compile_id, c.recompile_reason))
+            s.recompiles.append(Note(c.compile_id, c.rank, "recompile", c.recompile_reason))
         if c.fail_type:
-            s.failures.append((c.compile_id, c.fail_type, c.fail_reason))
-        s.restarts.extend((c.compile_id, _first_line(r)) for r in c.restart_reasons)
+            s.failures.append(Note(c.compile_id, c.rank, c.fail_type, c.fail_reason))
+        s.restarts.extend(Note(c.compile_id, c.rank, "restart", _first_line(r)) for r in c.restart_reasons)
         cache.update(c.cache)
         bypass.update(c.cache_bypass_reasons)
+        disabled.update(c.cache_disabled)
         s.structured_logging_overhead_s += c.structured_logging_overhead_s or 0.0
     s.frames = len(frames)
     s.graph_break_reasons = dict(reasons.most_common())
     s.cache = dict(sorted(cache.items()))
     s.cache_bypass_reasons = dict(bypass.most_common())
+    s.cache_disabled = dict(sorted(disabled.items()))
     s.torch_trace_only_s = sum(t.total_s for t in trace_only.values())
     return s
 

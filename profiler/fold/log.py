@@ -19,7 +19,8 @@ from ..model.trace import TraceReport
 from ..trace.reader import TraceReader
 from ..trace.records import Record
 from .asserts import graph_asserts
-from .metrics_record import compile_from_metrics, resolve_span_fallbacks
+from .export import ExportTracker
+from .metrics_record import caches_disabled, compile_from_metrics, resolve_span_fallbacks
 from .pieces import COMPILE_SPAN, PieceTracker
 from .spans import PhaseBuilder
 from .sums import add_phase_sums
@@ -44,6 +45,7 @@ class _Pending:
     aot: bool = False  # an AOTInductor wrapper was generated (compile_fx_aot)
     graph_breaks: list[str] = field(default_factory=list)
     recompile_reasons: list[str] = field(default_factory=list)
+    collectives: list[str] = field(default_factory=list)
 
 
 def cache_from_instants(instants: dict[str, int]) -> dict[str, int]:
@@ -92,6 +94,7 @@ class LogFold:
         self.strings = stats_source.strings  # the file's interned file names
         self.spans = PhaseBuilder(self.values)
         self.pieces = PieceTracker(self.values)
+        self.export = ExportTracker(self.values, self.strings)
         self.pending: dict[str | None, _Pending] = {}
         self.unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
         self.waiting: list[CompileInfo] = []  # compiles in log order, kept until they and all before are sealed
@@ -107,6 +110,15 @@ class LogFold:
             "dynamo_cpp_guards_str": self.guards_text,
             "dynamo_guards": self.guards_json,
             "symbolic_shape_specialization": self.specialization,
+            "export": self.export.begin,
+            "exported_program": self.export.program,
+            "guard_added": self.export.guard,
+            "guard_added_fast": self.export.guard,
+            "create_symbol": self.export.symbol,
+            "create_unbacked_symbol": self.export.symbol,
+            "guard_on_data_dependent_error": self.export.data_dependent,
+            "missing_fake_kernel": self.export.fake_kernel,
+            "mismatched_fake_kernel": self.export.fake_kernel,
         }
         self.artifacts: dict[str, Callable[[Record, str], None]] = {
             **dict.fromkeys(CACHE_EVENTS, self.cache_artifact),
@@ -115,10 +127,13 @@ class LogFold:
             "aotautograd_cache_hash": self.cache_hash,
             VARIANT_MARK: self.variant_mark,
             "torch_version": self.torch_version,
+            "inductor_collective_schedule": self.collective_schedule,
         }
 
     def feed(self, rec: Record) -> None:
         """Take one record."""
+        kinds = self.report.record_kinds
+        kinds[rec.kind] = kinds.get(rec.kind, 0) + 1
         handler = self.kinds.get(rec.kind)
         if handler is not None:
             handler(rec)
@@ -152,6 +167,7 @@ class LogFold:
         info.variant = self.variant
         self.unsealed.append((key, info))
         self._attach_pending(info, rec.compile_id)
+        info.cache_disabled = caches_disabled(rec.meta, info.cache)
         if self.report.torch_version is None:
             self.report.torch_version = self.values.str(rec.meta.get("pytorch_version"), "pytorch_version")
         for name in ("python", "triton", "cuda"):
@@ -244,7 +260,10 @@ class LogFold:
         sources = self.values.texts(m.get("sources"), "sources")
         reason = self.values.text(m.get("reason"), "reason")
         text = f"{symbol} ({', '.join(sources)}) = {value}" + (f": {first_line(reason)}" if reason else "")
-        self._pending(rec.compile_id).specializations.append(text)
+        if self.export.active:
+            self.export.specialization(text)
+        else:
+            self._pending(rec.compile_id).specializations.append(text)
 
     # ---- artifacts by name --------------------------------------------------------------------
 
@@ -280,6 +299,12 @@ class LogFold:
         if isinstance(reasons, list):
             self._pending(rec.compile_id).recompile_reasons.extend(first_line(str(r)) for r in reasons)
 
+    def collective_schedule(self, rec: Record, name: str) -> None:
+        """The collective ops Inductor scheduled in a graph, in order (a JSON list of kernel names)."""
+        ops = _json(rec, [])
+        if isinstance(ops, list):
+            self._pending(rec.compile_id).collectives.extend(str(op)[:200] for op in ops if op is not None)
+
     def variant_mark(self, rec: Record, name: str) -> None:
         """A measurement variant marker: the compiles after it belong to that variant."""
         mark = _json(rec)
@@ -309,6 +334,7 @@ class LogFold:
         if seen is not None:
             info.cache_bypass_reasons = seen.bypass_reasons
             info.user_stack, info.guards, info.specializations = seen.stack, seen.guards, seen.specializations
+            info.collectives = seen.collectives
             if seen.aot and info.co_name is None:
                 info.co_name = "compile_fx_aot"  # an AOTInductor compile: its metrics name no frame
             info.graph_breaks = len(seen.graph_breaks)
@@ -366,8 +392,10 @@ class LogFold:
                 return False
             self._seal(info, key)
         self.unsealed = []
-        pieces = self.pieces
-        return self.spans.idle and not self.pending and self.variant is None and not pieces.pieces and not pieces.split
+        pieces, export = self.pieces, self.export.info
+        exports = export.attempts or export.data_dependent_errors or export.fake_kernel_issues
+        return (self.spans.idle and not self.pending and self.variant is None and not pieces.pieces
+                and not pieces.split and not exports)  # fmt: skip
 
     def finish(self, rank: int | None) -> TraceReport:
         """End of the records: close what is open and return the report."""
@@ -383,6 +411,7 @@ class LogFold:
             self._seal(info, key)
         self._flush()
         report.rank = rank
+        report.export = self.export.finish()
         report.strings = self.strings
         report.unattributed = self.spans.unattributed
         report.trace_only = self.trace_only[False]

@@ -143,3 +143,19 @@ def resolve_span_fallbacks(info: CompileInfo) -> None:
     its `entire_frame_compile` span."""
     if info.compile_time_s is None:
         info.compile_time_s = _span_total(info.tree, "entire_frame_compile")
+
+
+def caches_disabled(meta: dict, cache: dict[str, int]) -> list[str]:
+    """The caches (`fx`, `aot`) a compile without events of that cache had turned off, as its config
+    strings state (`fx_graph_cache`, `enable_autograd_cache`, `force_disable_caches`)."""
+    inductor, functorch, compiler = (meta.get(k) for k in ("inductor_config", "functorch_config", "compiler_config"))
+    texts = [t for t in (inductor, functorch, compiler) if isinstance(t, str)]
+    forced = any('"force_disable_caches": true' in t for t in texts)
+    out = []
+    if not any(k.startswith("fx_graph_cache_") for k in cache):
+        if forced or (isinstance(inductor, str) and '"fx_graph_cache": false' in inductor):
+            out.append("fx")
+    if not any(k.startswith("aotautograd_cache_") for k in cache):
+        if forced or (isinstance(functorch, str) and '"enable_autograd_cache": false' in functorch):
+            out.append("aot")
+    return out

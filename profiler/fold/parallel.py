@@ -65,6 +65,9 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
         whole.phase_self = merge_sums([whole.phase_self, part.phase_self])
         for name, n in part.artifacts.items():
             whole.artifacts[name] = whole.artifacts.get(name, 0) + n
+        for kind, n in part.record_kinds.items():
+            whole.record_kinds[kind] = whole.record_kinds.get(kind, 0) + n
+        whole.export = whole.export or part.export  # a log with exports is never split (see LogFold.idle)
         whole.strings.update(part.strings)
         whole.versions = {**part.versions, **whole.versions}  # the first part that states one wins
         whole.stray_begin += part.stray_begin

@@ -52,6 +52,8 @@ class CompileInfo:
     user_stack: list[str] = field(default_factory=list)  # where the compiled frame was called from, innermost last
     guards: list[str] = field(default_factory=list)  # the first guards installed
     specializations: list[str] = field(default_factory=list)  # symbolic shapes made concrete
+    collectives: list[str] = field(default_factory=list)  # collective ops of its graphs, in scheduled order
+    cache_disabled: list[str] = field(default_factory=list)  # caches its config turned off ("fx", "aot")
 
     @property
     def is_recompile(self) -> bool:

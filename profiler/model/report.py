@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..trace.records import ParseStats
 from .asserts import AssertCounts, GraphAsserts
 from .compile import CompileInfo
+from .export import ExportInfo
 from .pieces import PieceCompile, PiecewiseSplit
 from .rows import Chain
 from .run import RunManifest
@@ -53,6 +54,15 @@ class Spend:
     share: float | None
 
 
+class Note(NamedTuple):
+    """A recompile, failure or restart of one compile: which compile, on which rank, what and why."""
+
+    compile_id: str | None
+    rank: int | None
+    kind: str  # "recompile", "restart", or the failure's fail_type
+    reason: str | None
+
+
 @dataclass(slots=True)
 class Summary:
     """Headline counts of one or more logs."""
@@ -63,11 +73,12 @@ class Summary:
     compile_time_s: float = 0.0
     graph_breaks: int = 0
     graph_break_reasons: dict[str, int] = field(default_factory=dict)
-    recompiles: list[tuple[str | None, str | None]] = field(default_factory=list)
-    failures: list[tuple[str | None, str, str | None]] = field(default_factory=list)
-    restarts: list[tuple[str | None, str]] = field(default_factory=list)
+    recompiles: list[Note] = field(default_factory=list)
+    failures: list[Note] = field(default_factory=list)
+    restarts: list[Note] = field(default_factory=list)
     cache: dict[str, int] = field(default_factory=dict)
     cache_bypass_reasons: dict[str, int] = field(default_factory=dict)
+    cache_disabled: dict[str, int] = field(default_factory=dict)  # compiles whose config turned a cache off
     structured_logging_overhead_s: float = 0.0
     torch_trace_only_s: float = 0.0
 
@@ -91,6 +102,30 @@ class RankSkew:
     def ratio(self) -> float | None:
         """Slowest over fastest (None when the fastest took no time)."""
         return self.slowest_s / self.fastest_s if self.fastest_s > 0 else None
+
+
+@dataclass(slots=True)
+class RankGroup:
+    """Ranks that agree on one divergence check: what their sequence holds and where it first differs
+    from the largest group's."""
+
+    ranks: list[int]
+    count: int  # items in the sequence (compiles, graphs, collectives, ...)
+    summary: str  # how the sequence reads, briefly
+    first_difference: str | None = None  # `#3: 1/0 (ranks 0-2: end)`; None for the largest group
+
+
+@dataclass(slots=True)
+class Divergence:
+    """One aspect the ranks of a job are compared on, and the ranks grouped by what they did."""
+
+    check: str  # "frames", "compile_ids", "graphs", "cache", "recompiles", "failures", "collectives"
+    groups: list[RankGroup]  # the largest group first
+
+    @property
+    def diverged(self) -> bool:
+        """True when the ranks fall into more than one group."""
+        return len(self.groups) > 1
 
 
 @dataclass(slots=True)
@@ -158,6 +193,7 @@ class Report:
     run: RunFacts | None = None
     measurements: dict[str, Any] | None = None
     rank_conflicts: list[str] = field(default_factory=list)
+    divergence: list[Divergence] = field(default_factory=list)  # ranks compared check by check (2+ ranks)
     skipped_files: list[tuple[str, str]] = field(
         default_factory=list
     )  # files under PATH not read, and why  # files that shared a rank, and how it was resolved
@@ -211,6 +247,20 @@ class Report:
     def piecewise(self) -> PiecewiseSplit | None:
         """The split a piecewise backend logged (the first log's)."""
         return next((t.piecewise for t in self.traces if t.piecewise), None)
+
+    @property
+    def exports(self) -> list[tuple[TraceReport, ExportInfo]]:
+        """The logs that hold torch.export records, with what those say."""
+        return [(t, t.export) for t in self.traces if t.export is not None]
+
+    @property
+    def record_kinds(self) -> dict[str, int]:
+        """Records by type key over all logs, commonest first."""
+        out: dict[str, int] = {}
+        for t in self.traces:
+            for kind, n in t.record_kinds.items():
+                out[kind] = out.get(kind, 0) + n
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
     @property
     def stray_events(self) -> tuple[int, int]:

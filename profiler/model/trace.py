@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ..trace.records import ParseStats
 from .asserts import GraphAsserts
 from .compile import CompileInfo
+from .export import ExportInfo
 from .pieces import PieceCompile, PiecewiseSplit
 from .rows import Rows
 from .spans import SpanTotal
@@ -40,4 +41,6 @@ class TraceReport:
     rank_source: str | None = None  # "records", "file name" or "numbered" (the files of a directory)
     parts: int = 1  # byte ranges of the file read in parallel processes and merged
     ended_idle: bool = True  # the fold waited for nothing at the end (a part cut there is exact)
+    export: ExportInfo | None = None  # what its torch.export records say (None: it has none)
+    record_kinds: dict[str, int] = field(default_factory=dict)  # records by type key (what a log holds)
     breaks_from_restarts: int = 0  # compiles whose graph breaks were read from restart reasons

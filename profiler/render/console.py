@@ -14,23 +14,34 @@ from rich.tree import Tree
 
 from ..model.compile import CompileInfo
 from ..model.report import Report
+from .export_view import export_headline, export_parts
 from .registry import RenderOptions
 from .run_view import measurement_parts, run_parts
 from .terminal import console_on, styled
 from .text import (
     assert_kinds,
     cache_label,
+    cache_line,
     count,
     fmt_pct,
     fmt_s,
     graph_cells,
+    graph_header,
     piece_cache,
     piece_range,
+    rank_cell,
+    rank_list,
     spend_sentence,
 )
 
 MIN_SHARE = 0.01  # spans under this share of their compile are summed into one line of a phase tree
 GRAPH_ROWS = 25  # rows of the per-graph assert table
+PHASE_ROWS = 15  # rows of the phase totals
+CHECK_NAMES = {
+    "frames": "compiled frames", "compile_ids": "compile ids", "graphs": "graphs", "cache": "cache hits/misses",
+    "recompiles": "recompile reasons", "failures": "failures", "collectives": "collective ops",
+}  # fmt: skip
+RANK_COLUMNS = 8  # ranks shown one column each in the phase totals (more: only the slowest and the sum)
 
 
 def _where(c: CompileInfo) -> str:
@@ -54,6 +65,8 @@ def _summary(report: Report) -> Panel:
     device = report.device
     grid.add_row("device", device or "unknown (no generated code)")
     grid.add_row("compiled frames", f"{s.frames}  ({count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')})")
+    for trace, e in report.exports:
+        grid.add_row("torch.export", export_headline(e) + (f" (rank {trace.rank})" if len(report.traces) > 1 else ""))
     sk = report.skew
     if sk is not None:
         grid.add_row(
@@ -71,14 +84,7 @@ def _summary(report: Report) -> Panel:
     grid.add_row("recompiles", str(len(s.recompiles)))
     grid.add_row("failures", str(len(s.failures)))
     grid.add_row("restarts", str(len(s.restarts)))
-    if s.cache:
-        bypass = ""
-        if s.cache_bypass_reasons:
-            top, n = next(iter(s.cache_bypass_reasons.items()))
-            bypass = f"  bypassed because: {top[:90]} (x{n})"
-        grid.add_row("caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()) + bypass)
-    else:
-        grid.add_row("caches", "no cache events in the log")
+    grid.add_row("caches", cache_line(s))
     m = report.measured
     if m is not None:
         variants = ", ".join(sorted(m.variants))
@@ -94,32 +100,45 @@ def _more(shown: int, total: int, what: str) -> list:
     return [styled(f"... {total - shown} more {what} (--limit 0 shows all)", "dim")] if total > shown else []
 
 
+def _multi(report: Report) -> bool:
+    """True when the report holds several logs (ranks): every row then names its rank."""
+    return len(report.traces) > 1
+
+
 def _reasons(report: Report, opts: RenderOptions) -> list:
     s = report.summary
     limit = opts.limit or None
+    multi = _multi(report)
     out: list = []
     if s.recompiles:
         t = Table(title="Recompiles", title_justify="left", show_edge=False)
         t.add_column("compile")
+        if multi:
+            t.add_column("rank", justify="right")
         t.add_column("reason", overflow="fold")
-        for cid, reason in s.recompiles[:limit]:
-            t.add_row(cid or "?", reason or "(no reason in the log)")
+        for n in s.recompiles[:limit]:
+            rank = [rank_cell(n.rank)] if multi else []
+            t.add_row(n.compile_id or "?", *rank, n.reason or "(no reason in the log)")
         out += [t, *_more(t.row_count, len(s.recompiles), "recompiles")]
     if s.failures or s.restarts:
         t = Table(title="Failures and restarts", title_justify="left", show_edge=False)
         t.add_column("compile")
+        if multi:
+            t.add_column("rank", justify="right")
         t.add_column("kind")
         t.add_column("reason", overflow="fold")
-        rows = [(cid, styled(kind, "red"), reason or "(null fail_reason)") for cid, kind, reason in s.failures]
-        rows += [(cid, "restart", reason) for cid, reason in s.restarts]
-        for cid, kind, reason in rows[:limit]:
-            t.add_row(cid or "?", kind, reason)
+        rows = [(n, styled(n.kind, "red"), n.reason or "(null fail_reason)") for n in s.failures]
+        rows += [(n, "restart", n.reason) for n in s.restarts]
+        for n, kind, reason in rows[:limit]:
+            t.add_row(n.compile_id or "?", *([rank_cell(n.rank)] if multi else []), kind, reason)
         out += [t, *_more(t.row_count, len(rows), "failures and restarts")]
     return out
 
 
 def _compiles(report: Report, opts: RenderOptions) -> list:
-    multi = len(report.traces) > 1
+    if not report.compiles:
+        return []
+    multi = _multi(report)
     t = Table(title="Compiles (whole-frame time and its parts from compilation_metrics)", title_justify="left")
     t.add_column("id")
     if multi:
@@ -133,11 +152,12 @@ def _compiles(report: Report, opts: RenderOptions) -> list:
     rows = report.compiles if not opts.limit else report.compiles[: opts.limit]
     for c in rows:
         cache = ", ".join(f"{cache_label(k)}" + (f" x{v}" if v > 1 else "") for k, v in c.cache.items() if v)
+        cache = ", ".join([*([cache] if cache else []), *(f"{name} off" for name in c.cache_disabled)])
         word = "failed" if c.fail_type else ("restarted" if c.restart_reasons else "ok")
         status = styled(word + (" recompile" if c.is_recompile else ""), "red" if c.fail_type else "")
         cells = [f"{c.compile_id or '-'}" + (f" a{c.attempt}" if c.attempt else "")]
         if multi:
-            cells.append(str(c.rank) if c.rank is not None else "-")
+            cells.append(rank_cell(c.rank))
         cells += [
             _where(c),
             fmt_s(c.compile_time_s),
@@ -208,13 +228,14 @@ def _pieces(report: Report) -> list:
     return out
 
 
-def _tree(c: CompileInfo, opts: RenderOptions) -> Tree:
+def _tree(c: CompileInfo, opts: RenderOptions, multi: bool = False) -> Tree:
     roots = c.phases()
     whole = c.compile_time_s or sum(n["total_s"] for n in roots) or None
     callers = [f for f in c.user_stack[:-1] if "/torch/" not in f and "site-packages" not in f]
     called = f"  (called from {Path(callers[-1]).name})" if callers else ""
     label = Text.assemble(
         styled(c.compile_id or "-", "bold"),
+        styled(f" rank {rank_cell(c.rank)}" if multi else ""),
         styled(f" {c.co_name or ''}  {fmt_s(c.compile_time_s)}"),
         styled(called, "dim"),
     )
@@ -256,16 +277,9 @@ def _phases(report: Report, opts: RenderOptions) -> list:
             else f"Phase trees of the {len(slowest)} slowest compiles"
         )
         out.append(styled(title, style="bold italic"))
-        out.extend(_tree(c, opts) for c in slowest)
-    total = report.summary.compile_time_s
+        out.extend(_tree(c, opts, _multi(report)) for c in slowest)
     if report.phases:
-        t = Table(title="Phase totals across compiles", title_justify="left")
-        t.add_column("span")
-        t.add_column("total", justify="right")
-        t.add_column("share", justify="right")
-        for name, value in list(report.phases.items())[:15]:
-            t.add_row(name, fmt_s(value), fmt_pct(value / total) if total else "-")
-        out.append(t)
+        out.append(_phase_totals(report) if _multi(report) else _phase_table(report))
     if report.unattributed:
         t = Table(
             title="Spans outside any compile (background threads, compile id None, compiles without metrics)",
@@ -292,7 +306,38 @@ def _phases(report: Report, opts: RenderOptions) -> list:
     return out
 
 
+def _phase_table(report: Report) -> Table:
+    total = report.summary.compile_time_s
+    t = Table(title="Phase totals across compiles", title_justify="left")
+    t.add_column("span")
+    t.add_column("total", justify="right")
+    t.add_column("share", justify="right")
+    for name, value in list(report.phases.items())[:PHASE_ROWS]:
+        t.add_row(name, fmt_s(value), fmt_pct(value / total) if total else "-")
+    return t
+
+
+def _phase_totals(report: Report) -> Table:
+    """Phase totals of several ranks: each rank's (up to RANK_COLUMNS of them), the slowest, and the sum."""
+    views = report.rank_views
+    shown = views if len(views) <= RANK_COLUMNS else []
+    t = Table(title="Phase totals by rank (each rank's compiles; the sum is over ranks)", title_justify="left")
+    t.add_column("span")
+    for v in shown:
+        t.add_column(f"rank {rank_cell(v.trace.rank)}", justify="right")
+    t.add_column("slowest (rank)", justify="right")
+    t.add_column("sum", justify="right")
+    for name, value in list(report.phases.items())[:PHASE_ROWS]:
+        per_rank = [(v.totals.phases.get(name, 0.0), v.trace.rank) for v in views]
+        slow, rank = max(per_rank, key=lambda pr: pr[0])
+        cells = [fmt_s(x) if x else "-" for x, _ in per_rank] if shown else []
+        t.add_row(name, *cells, f"{fmt_s(slow)} ({rank_cell(rank)})", fmt_s(value))
+    return t
+
+
 def _logging(report: Report) -> list:
+    if not report.compiles:
+        return []
     s = report.summary
     total = s.compile_time_s
     t = Table(title="Structured-logging (TORCH_TRACE) overhead", title_justify="left")
@@ -326,14 +371,14 @@ def _asserts(report: Report) -> list:
     out: list = [head]
     if report.graphs:
         t = Table(show_edge=False)
-        for name in ("compile", "graph", "size", "align", "scalar", "nan", "guards"):
-            t.add_column(
-                name, justify="right" if name in ("size", "align", "scalar", "nan") else "left", overflow="fold"
-            )
+        multi, aoti = _multi(report), a.aoti_checks > 0
+        for name in (*graph_header(multi, aoti), "guards"):
+            numeric = name in ("rank", "size", "align", "scalar", "nan", "aoti")
+            t.add_column(name, justify="right" if numeric else "left", overflow="fold")
         for g in report.graphs[:GRAPH_ROWS]:
             ops = ", ".join(f"{op} x{n}" for op, n in sorted(g.guarded_ops.items(), key=lambda kv: -kv[1])[:3])
             guards = count(len(g.guarded_inputs), "input") + (f"; ops: {ops}" if ops else "")
-            t.add_row(*graph_cells(g), guards)
+            t.add_row(*graph_cells(g, multi, aoti), guards)
         out.append(t)
         if len(report.graphs) > GRAPH_ROWS:
             out.append(styled(f"... {count(len(report.graphs) - GRAPH_ROWS, 'more graph')} (see --format json)", "dim"))
@@ -363,11 +408,27 @@ def _ranks(report: Report) -> list:
         f"Rank skew: slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)} vs fastest rank {sk.fastest_rank} "
         f"{fmt_s(sk.fastest_s)}: {fmt_s(sk.spread_s)} apart{ratio}"
     )
-    counts = set(sk.compiles_per_rank.values())
-    out: list = [t, line]
-    if len(counts) > 1:
-        out.append(styled("Ranks compiled different numbers of graphs: they diverged.", style="yellow"))
-    return out
+    return [t, line, *_divergence(report)]
+
+
+def _divergence(report: Report) -> list:
+    """Which ranks compiled differently from which, check by check; the checks they agree on in one line."""
+    diverged = [d for d in report.divergence if d.diverged]
+    agreed = [CHECK_NAMES[d.check] for d in report.divergence if not d.diverged and d.groups[0].count]
+    empty = [CHECK_NAMES[d.check] for d in report.divergence if not d.diverged and not d.groups[0].count]
+    if not report.divergence:
+        return []
+    tail = [styled(f"Ranks agree on: {', '.join(agreed)}.", "green")] if agreed else []
+    tail += [styled(f"None in any log: {', '.join(empty)}.", "dim")] if empty else []
+    if not diverged:
+        return tail
+    t = Table(title="Divergence between ranks (grouped: each group did the same)", title_justify="left")
+    for name in ("check", "ranks", "what they did", "first difference from the largest group"):
+        t.add_column(name, overflow="fold")
+    for d in diverged:
+        for i, g in enumerate(d.groups):
+            t.add_row(CHECK_NAMES[d.check] if i == 0 else "", rank_list(g.ranks), g.summary, g.first_difference or "")
+    return [t, *tail]
 
 
 def _health(report: Report) -> Text:
@@ -399,6 +460,7 @@ def render_console(report: Report, console: Console, opts: RenderOptions | None 
         *(measurement_parts(report.measurements) if report.measurements else []),
         _summary(report),
         *_reasons(report, opts),
+        *export_parts(report),
         *_compiles(report, opts),
         *_pieces(report),
         *_phases(report, opts),

@@ -10,7 +10,7 @@ import orjson
 
 from .. import __version__
 from ..model.compile import CompileInfo
-from ..model.report import Measured, RankSkew, RankView, Report, RunFacts, Summary, Totals
+from ..model.report import Divergence, Measured, RankSkew, RankView, Report, RunFacts, Summary, Totals
 from .registry import RenderOptions
 from .text import clean
 
@@ -56,6 +56,8 @@ def compile_to_dict(c: CompileInfo, with_phases: bool = True) -> dict[str, Any]:
         "user_stack": c.user_stack,
         "guards": c.guards,
         "specializations": c.specializations,
+        "collectives": c.collectives,
+        "cache_disabled": c.cache_disabled,
         "variant": c.variant,
         "parts_s": {k: _r(v) for k, v in c.parts_s.items()},
     }
@@ -87,11 +89,15 @@ def summary_to_dict(s: Summary) -> dict[str, Any]:
         "compile_time_s": round(s.compile_time_s, 6),
         "graph_breaks": s.graph_breaks,
         "graph_break_reasons": s.graph_break_reasons,
-        "recompiles": [{"compile_id": c, "reason": r} for c, r in s.recompiles],
-        "failures": [{"compile_id": c, "fail_type": t, "fail_reason": r} for c, t, r in s.failures],
-        "restarts": [{"compile_id": c, "reason": r} for c, r in s.restarts],
+        "recompiles": [{"compile_id": n.compile_id, "rank": n.rank, "reason": n.reason} for n in s.recompiles],
+        "failures": [
+            {"compile_id": n.compile_id, "rank": n.rank, "fail_type": n.kind, "fail_reason": n.reason}
+            for n in s.failures
+        ],
+        "restarts": [{"compile_id": n.compile_id, "rank": n.rank, "reason": n.reason} for n in s.restarts],
         "cache": s.cache,
         "cache_bypass_reasons": s.cache_bypass_reasons,
+        "cache_disabled": s.cache_disabled,
     }
 
 
@@ -106,6 +112,15 @@ def skew_to_dict(k: RankSkew) -> dict[str, Any]:
         "ratio": round(k.ratio, 4) if k.ratio is not None else None,
         "compiles_per_rank": k.compiles_per_rank,
     }
+
+
+def divergence_to_dict(d: Divergence) -> dict[str, Any]:
+    """One entry of the contract's `divergence` list: a check and the ranks grouped by what they did."""
+    groups = [
+        {"ranks": g.ranks, "count": g.count, "summary": g.summary, "first_difference": g.first_difference}
+        for g in d.groups
+    ]
+    return {"check": d.check, "diverged": d.diverged, "groups": groups}
 
 
 def rank_to_dict(v: RankView) -> dict[str, Any]:
@@ -175,12 +190,15 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         "ranks": [rank_to_dict(v) for v in report.rank_views],
         "rank_skew": skew_to_dict(report.skew) if report.skew else None,
         "rank_conflicts": [clean(c) for c in report.rank_conflicts],
+        "divergence": [divergence_to_dict(d) for d in report.divergence],
         "piecewise": report.piecewise.to_dict() if report.piecewise else None,
         "pieces": [p.to_dict() for p in report.pieces],
         "run": run_to_dict(report.run) if report.run else None,
         "measurements": report.measurements,
         "manifest_error": clean(report.manifest_error) if report.manifest_error else None,
         "measurement_compiles": measured_to_dict(report.measured),
+        "exports": [{"path": clean(t.path), "rank": t.rank, **e.to_dict()} for t, e in report.exports],
+        "record_kinds": report.record_kinds,
     }
 
 

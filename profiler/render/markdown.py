@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from ..model.report import Report
+from .export_view import export_markdown
 from .registry import RenderOptions
 from .run_view import measurement_markdown, run_markdown
 from .text import (
     assert_kinds,
-    cache_label,
+    cache_line,
     clean,
     count,
     fmt_pct,
     fmt_s,
     graph_cells,
+    graph_header,
     piece_cache,
     piece_range,
+    rank_cell,
+    rank_list,
     spend_sentence,
 )
 
@@ -46,11 +50,11 @@ def _summary(report: Report) -> list[str]:
             ["logs / ranks", f"{len(report.traces)} / {', '.join(map(str, report.ranks)) or '-'}"],
             ["torch", ", ".join(report.torch_versions) or "unknown"],
             ["compiled frames", f"{s.frames} ({count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')})"],
-            ["compile time", fmt_s(total)],
+            ["compile time", _compile_time(report)],
             ["graph breaks", str(s.graph_breaks)],
             ["recompiles", str(len(s.recompiles))],
             ["failures / restarts", f"{len(s.failures)} / {len(s.restarts)}"],
-            ["caches", ", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items()) or "-"],
+            ["caches", cache_line(s)],
             [
                 "structured logging overhead",
                 f"{fmt_s(s.structured_logging_overhead_s)} ({_share(s.structured_logging_overhead_s, total)})",
@@ -63,6 +67,14 @@ def _summary(report: Report) -> list[str]:
             ["parse damage", str(report.parse.damage)],
         ],
     )
+
+
+def _compile_time(report: Report) -> str:
+    """The whole compile time; for several ranks the slowest rank's (what the job waited for) and the sum."""
+    sk, total = report.skew, report.summary.compile_time_s
+    if sk is None:
+        return fmt_s(total)
+    return f"{fmt_s(sk.slowest_s)} on the slowest rank ({sk.slowest_rank}); {fmt_s(total)} summed over the ranks"
 
 
 def _compiles(report: Report, limit: int) -> list[str]:
@@ -119,16 +131,43 @@ def _pieces(report: Report, limit: int) -> list[str]:
 def _phases_and_reasons(report: Report) -> list[str]:
     s, total = report.summary, report.summary.compile_time_s
     lines: list[str] = []
-    if report.phases:
+    if report.phases and len(report.traces) > 1:
+        views = report.rank_views
+        header = ["span", *(f"rank {rank_cell(v.trace.rank)}" for v in views), "sum over ranks"]
+        rows = [
+            [n, *(fmt_s(v.totals.phases.get(n)) for v in views), fmt_s(value)]
+            for n, value in list(report.phases.items())[:PHASE_ROWS]
+        ]
+        lines += ["### Phase totals by rank", "", *table(header, rows)]
+    elif report.phases:
         rows = [
             [n, fmt_s(v), fmt_pct(v / total) if total else "-"] for n, v in list(report.phases.items())[:PHASE_ROWS]
         ]
         lines += ["### Phase totals", "", *table(["span", "total", "share"], rows)]
     if s.recompiles or s.failures:
-        rows = [[c or "?", "recompile", r or "-"] for c, r in s.recompiles]
-        rows += [[c or "?", t, r or "(null)"] for c, t, r in s.failures]
-        lines += ["### Recompiles and failures", "", *table(["compile", "kind", "reason"], rows)]
+        multi = len(report.traces) > 1
+        rows = [
+            [n.compile_id or "?", *([rank_cell(n.rank)] if multi else []), n.kind, n.reason or "-"]
+            for n in (*s.recompiles, *s.failures)
+        ]
+        header = ["compile", *(["rank"] if multi else []), "kind", "reason"]
+        lines += ["### Recompiles and failures", "", *table(header, rows)]
     return lines
+
+
+def _divergence(report: Report) -> list[str]:
+    """The checks on which ranks diverged, each group of ranks on a row; the checks they agree on."""
+    diverged = [d for d in report.divergence if d.diverged]
+    if not diverged:
+        return []
+    rows = [
+        [d.check if i == 0 else "", rank_list(g.ranks), g.summary, g.first_difference or ""]
+        for d in diverged
+        for i, g in enumerate(d.groups)
+    ]
+    lines = ["### Divergence between ranks", "", *table(["check", "ranks", "what they did", "first difference"], rows)]
+    agreed = ", ".join(d.check for d in report.divergence if not d.diverged and d.groups[0].count)
+    return lines + ([f"Ranks agree on: {agreed}.", ""] if agreed else [])
 
 
 def _ranks_and_asserts(report: Report, limit: int) -> list[str]:
@@ -140,9 +179,11 @@ def _ranks_and_asserts(report: Report, limit: int) -> list[str]:
             f"{sk.fastest_rank} {fmt_s(sk.fastest_s)} ({fmt_s(sk.spread_s)} apart).",
             "",
         ]
+    lines += _divergence(report)
     if report.graphs:
-        header = ["compile", "graph", "size/stride", "alignment", "scalar", "nan"]
-        lines += ["### Runtime asserts per graph", "", *table(header, [graph_cells(g) for g in report.graphs[:limit]])]
+        multi, aoti = len(report.traces) > 1, report.asserts.aoti_checks > 0
+        rows = [graph_cells(g, multi, aoti) for g in report.graphs[:limit]]
+        lines += ["### Runtime asserts per graph", "", *table(graph_header(multi, aoti), rows)]
     return lines
 
 
@@ -156,6 +197,7 @@ def render_markdown(report: Report, limit: int = 25) -> str:
     lines += _summary(report)
     if report.spends:
         lines += ["### Where compile time goes", ""] + [f"- {spend_sentence(sp)}" for sp in report.spends[:3]] + [""]
+    lines += export_markdown(report)
     lines += _compiles(report, limit)
     lines += _pieces(report, limit)
     lines += _phases_and_reasons(report)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..analysis.divergence import rank_list  # noqa: F401  (re-exported for renderers)
 from ..model.asserts import AssertCounts, GraphAsserts
 from ..model.pieces import PieceCompile
-from ..model.report import Spend
+from ..model.report import Spend, Summary
 
 # What a span name means, for sentences a user can act on.
 PHASE_MEANING = {
@@ -96,11 +97,39 @@ def cache_label(event: str) -> str:
     return f"{'fx' if cache == 'fx_graph' else 'aot' if cache == 'aotautograd' else cache} {outcome}"
 
 
-def graph_cells(g: GraphAsserts) -> list[str]:
-    """A graph's assert row: compile id, generated file, size/stride, alignment, scalar, nan."""
+def cache_line(s: Summary) -> str:
+    """The caches of a summary: events by cache and outcome, the commonest bypass reason, and the
+    caches turned off by config (`disabled: fx in 2 compiles`); never a bare "no events" when off."""
+    parts = [", ".join(f"{cache_label(k)} {v}" for k, v in s.cache.items())] if s.cache else []
+    if s.cache_bypass_reasons:
+        top, n = next(iter(s.cache_bypass_reasons.items()))
+        parts.append(f"bypassed because: {top[:90]} (x{n})")
+    if s.cache_disabled:
+        off = ", ".join(f"{name} in {count(n, 'compile')}" for name, n in s.cache_disabled.items())
+        parts.append(f"disabled by config: {off}")
+    return "; ".join(parts) if parts else "no cache events in the log (and no config saying a cache was off)"
+
+
+def graph_header(ranks: bool, aoti: bool) -> list[str]:
+    """The header of a per-graph assert table (see `graph_cells`)."""
+    return ["compile", *(["rank"] if ranks else []), "graph", "size", "align", "scalar", "nan",
+            *(["aoti"] if aoti else [])]  # fmt: skip
+
+
+def graph_cells(g: GraphAsserts, ranks: bool = False, aoti: bool = False) -> list[str]:
+    """A graph's assert row: compile id, its rank (`ranks`), generated file, size/stride, alignment,
+    scalar, nan and AOTInductor's input checks (`aoti`)."""
     c = g.counts
     name = Path(g.filename).name if g.filename else "-"
-    return [g.compile_id or "?", name, str(c.size_stride), str(c.alignment), str(c.scalar), str(c.nan)]
+    rank = [rank_cell(g.rank)] if ranks else []
+    aoti_checks = [str(c.aoti_checks)] if aoti else []
+    return [g.compile_id or "?", *rank, name, str(c.size_stride), str(c.alignment), str(c.scalar), str(c.nan),
+            *aoti_checks]  # fmt: skip
+
+
+def rank_cell(rank: int | None) -> str:
+    """A rank in a table cell (`-` when the log names none)."""
+    return str(rank) if rank is not None else "-"
 
 
 def piece_range(p: PieceCompile) -> str:

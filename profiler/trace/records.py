@@ -17,7 +17,8 @@ KNOWN_KINDS = frozenset(
     triton_bundler_meta missing_fake_kernel mismatched_fake_kernel expression_created
     create_unbacked_symbol unbacked_symbol_created bwd_compilation_metrics_runtime
     inductor_provenance_tracking_node_mappings create_symbol freeze_runtime_asserts
-    dynamo_graph_break_reason recompile_reasons""".split()
+    dynamo_graph_break_reason recompile_reasons export guard_on_data_dependent_error
+    propagate_real_tensors""".split()
 )
 
 

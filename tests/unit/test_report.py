@@ -134,7 +134,7 @@ def test_null_fail_reason_and_missing_fields(tmp_path):
     assert c["fail_type"] == "BackendCompilerFailed" and c["fail_reason"] is None
     assert c["compile_time_s"] is None and d["totals"]["compile_time_s"] == 0
     assert d["summary"]["failures"] == [
-        {"compile_id": "0/0", "fail_type": "BackendCompilerFailed", "fail_reason": None}
+        {"compile_id": "0/0", "rank": None, "fail_type": "BackendCompilerFailed", "fail_reason": None}
     ]
 
 
