@@ -94,8 +94,8 @@ def sequences(trace: TraceReport) -> dict[str, Sequence]:
             seqs["recompiles"].add(_ADDRESS.sub("0x…", c.recompile_reason or "(no reason)"))
         if c.fail_type:
             seqs["failures"].add(f"{c.fail_type}: {_ADDRESS.sub('0x…', c.fail_reason or '')}".rstrip(": "))
-        for op in c.collectives:
-            seqs["collectives"].add(op)
+        for op in c.collectives:  # torch.ops._c10d_functional.all_reduce_.default -> _c10d_functional.all_reduce_
+            seqs["collectives"].add(op.removeprefix("torch.ops.").removesuffix(".default"))
     for g in trace.graphs:
         seqs["graphs"].add(g.compile_id or "?")
     return seqs

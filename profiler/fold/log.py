@@ -15,9 +15,10 @@ import orjson
 
 from ..model.compile import CACHE_EVENTS, CompileInfo
 from ..model.run import MEASUREMENT_VARIANTS, VARIANT_MARK
-from ..model.trace import TraceReport
+from ..model.trace import RuntimeCost, TraceReport
 from ..trace.reader import TraceReader
 from ..trace.records import Record
+from ..trace.values import MAX_SECONDS
 from .asserts import graph_asserts
 from .export import ExportTracker
 from .metrics_record import caches_disabled, compile_from_metrics, resolve_span_fallbacks
@@ -103,6 +104,8 @@ class LogFold:
         self.kinds: dict[str, Callable[[Record], None]] = {
             "chromium_event": self.chromium_event,
             "compilation_metrics": self.compilation_metrics,
+            "compilation_metrics_runtime": self.runtime_metrics,
+            "bwd_compilation_metrics_runtime": self.runtime_metrics,
             "artifact": self.artifact,
             "inductor_output_code": self.output_code,
             "graph_dump": self.graph_dump,
@@ -177,6 +180,20 @@ class LogFold:
                     self.report.versions[name] = text.split()[0]  # "3.11.7 (main, ...)" -> "3.11.7"
         self.waiting.append(info)
         self._flush()
+
+    def runtime_metrics(self, rec: Record) -> None:
+        """`compilation_metrics_runtime`: what a compile's code cost when it ran (runtime autotuning,
+        cudagraphify), kept by the compile it names (`*_us` fields, in seconds)."""
+        if not isinstance(rec.meta, dict):
+            return
+        key = rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id") or "?"
+        cost = self.report.runtime.setdefault(key, RuntimeCost())
+        cost.records += 1
+        for name, value in rec.meta.items():
+            if name.endswith("_us") and value is not None and not name.startswith(("start_time", "end_time")):
+                us = self.values.number(value, name, 0.0, MAX_SECONDS * 1e6)
+                if us:
+                    cost.metrics[name[:-3]] = cost.metrics.get(name[:-3], 0.0) + us / 1e6
 
     def artifact(self, rec: Record) -> None:
         """An artifact: counted by name, then handled by name (piecewise ones under any prefix)."""
@@ -416,6 +433,9 @@ class LogFold:
         report.unattributed = self.spans.unattributed
         report.trace_only = self.trace_only[False]
         report.stray_begin, report.stray_end = self.spans.stray_begin, self.spans.stray_end
+        report.args_only_spans = self.spans.args_ids
+        for cid, spans in self.spans.runtime().items():
+            report.runtime.setdefault(cid, RuntimeCost()).spans = spans
         return report
 
 

@@ -9,7 +9,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from ..model.rows import Default, ResolveFiles
-from ..model.trace import TraceReport
+from ..model.trace import RuntimeCost, TraceReport
 from ..trace.reader import compile_boundary
 from .log import GRAPH_BREAK, fold_range
 from .sums import merge_span_totals, merge_sums
@@ -67,6 +67,8 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
             whole.artifacts[name] = whole.artifacts.get(name, 0) + n
         for kind, n in part.record_kinds.items():
             whole.record_kinds[kind] = whole.record_kinds.get(kind, 0) + n
+        for cid, cost in part.runtime.items():
+            whole.runtime.setdefault(cid, RuntimeCost()).merge(cost)
         whole.export = whole.export or part.export  # a log with exports is never split (see LogFold.idle)
         whole.strings.update(part.strings)
         whole.versions = {**part.versions, **whole.versions}  # the first part that states one wins
@@ -103,8 +105,9 @@ def _split_read(path: str | Path, workers: int) -> TraceReport | None:
 def exact_split(parts: list[TraceReport]) -> bool:
     """True when the parts, merged, are what one pass gives: every part but the last ended with the
     fold idle, and no part counted graph breaks from restart reasons after an earlier part had
-    graph-break records (one pass would not have)."""
-    if not all(p.ended_idle for p in parts[:-1]):
+    graph-break records (one pass would not have), and no part but the first met spans whose compile
+    only their args name (whether those ran after their compile depends on what came before)."""
+    if not all(p.ended_idle for p in parts[:-1]) or any(p.args_only_spans for p in parts[1:]):
         return False
     seen_breaks = False
     for p in parts:

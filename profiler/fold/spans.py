@@ -16,6 +16,7 @@ from ..model.spans import PhaseNode, PhaseTree, SpanTotal
 from ..trace.values import MAX_SECONDS, Values
 
 TRACE_ONLY_SUFFIX = "_torch_trace_only"
+RUNTIME = "\x00runtime\x00"  # marks a stack key's compile id: spans a compile's code ran after it was compiled
 MAX_DEPTH = 64  # span tree depth; torch's real trees are about 20 deep
 
 
@@ -35,12 +36,21 @@ class PhaseBuilder:
         self._stacks: dict[tuple, list[_Open]] = {}
         self._trees: dict[str, PhaseTree] = {}
         self._flat_open: dict[tuple, list[float]] = {}
+        self._claimed: set[str] = set()  # compile ids whose metrics record has arrived
+        self._runtime: dict[str, PhaseTree] = {}  # spans at run time, by the compile they name
+        self.args_ids = 0  # events whose compile id only their args named (no envelope ids)
         self.unattributed: dict[str, SpanTotal] = {}
         self.trace_only: dict[str, SpanTotal] = {}
         self.stray_begin = 0
         self.stray_end = 0
 
     def _tree(self, compile_id: str) -> PhaseTree:
+        if compile_id.startswith(RUNTIME):
+            real = compile_id[len(RUNTIME) :]
+            tree = self._runtime.get(real)
+            if tree is None:
+                tree = self._runtime[real] = PhaseTree(claimed=True)
+            return tree
         tree = self._trees.get(compile_id)
         if tree is None:
             tree = self._trees[compile_id] = PhaseTree()
@@ -61,6 +71,9 @@ class PhaseBuilder:
             args = event.get("args")
             cid = args.get("compile_id") if isinstance(args, dict) else None
             compile_id = cid if isinstance(cid, str) and cid != "None" else None
+            self.args_ids += compile_id is not None
+            if compile_id in self._claimed:  # named explicitly after its compile: runtime autotuning, cudagraphs
+                compile_id = RUNTIME + compile_id
         if ph == "i" or ph == "I":
             if compile_id is not None:
                 inst = self._tree(compile_id).instants
@@ -91,6 +104,8 @@ class PhaseBuilder:
             node = stack[MAX_DEPTH - 2].node.child(name)  # kept at the deepest level, beside its parent
         elif stack:
             node = stack[-1].node.child(name)
+        elif compile_id.startswith(RUNTIME):
+            node = self._tree(compile_id).root.child(name)
         else:
             tree = self._trees.get(compile_id)
             if tree is None or tree.claimed:  # claimed and closed: a new compile, same id
@@ -172,13 +187,27 @@ class PhaseBuilder:
         if tree.claimed:  # a second metrics record for the same id (e.g. concatenated logs)
             tree = self._trees[compile_id] = PhaseTree()
         tree.claimed = True
+        self._claimed.add(compile_id)
         return tree
+
+    def runtime(self) -> dict[str, dict[str, SpanTotal]]:
+        """Spans that ran after their compile (its code's runtime autotuning, cudagraph recording), by
+        compile id: the outermost spans' totals by name."""
+        out: dict[str, dict[str, SpanTotal]] = {}
+        for cid, tree in self._runtime.items():
+            spans = out[cid] = {}
+            for node in tree.root.children.values():
+                if node.count:
+                    spans[node.name] = SpanTotal(node.name)
+                    spans[node.name].add(node.total_s, node.count)
+        return out
 
     @property
     def idle(self) -> bool:
         """True when no span is open and every compile's tree has been claimed and released: what
         follows can be folded from scratch with the same result."""
-        return not self._trees and not any(self._stacks.values()) and not any(self._flat_open.values())
+        return (not self._trees and not self._runtime and not any(self._stacks.values())
+                and not any(self._flat_open.values()))  # fmt: skip
 
     def is_open(self, compile_id: str | None) -> bool:
         """True while a span of `compile_id` is still open (its tree may still grow)."""

@@ -13,7 +13,7 @@ from .pieces import PieceCompile, PiecewiseSplit
 from .rows import Chain
 from .run import RunManifest
 from .spans import SpanTotal
-from .trace import TraceReport
+from .trace import RuntimeCost, TraceReport
 
 
 @dataclass(slots=True)
@@ -252,6 +252,11 @@ class Report:
     def exports(self) -> list[tuple[TraceReport, ExportInfo]]:
         """The logs that hold torch.export records, with what those say."""
         return [(t, t.export) for t in self.traces if t.export is not None]
+
+    @property
+    def runtime(self) -> list[tuple[int | None, str, RuntimeCost]]:
+        """(rank, compile id, cost) of every compile whose code's run-time cost the logs record."""
+        return [(t.rank, cid, cost) for t in self.traces for cid, cost in t.runtime.items()]
 
     @property
     def record_kinds(self) -> dict[str, int]:

@@ -65,6 +65,11 @@ class SpanTotal:
         self.total_ns += ns(seconds)
         self.count += count
 
+    def merge(self, other: SpanTotal) -> None:
+        """Add another total of the same span name."""
+        self.total_ns += other.total_ns
+        self.count += other.count
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
         return {"name": self.name, "total_s": round(self.total_s, 6), "count": self.count}

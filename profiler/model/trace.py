@@ -14,6 +14,25 @@ from .spans import SpanTotal
 
 
 @dataclass(slots=True)
+class RuntimeCost:
+    """What a compile's code cost when it ran, as the log records it: `compilation_metrics_runtime`
+    fields (seconds, summed over records) and the spans named after the compile (runtime autotuning,
+    cudagraph recording)."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    spans: dict[str, SpanTotal] = field(default_factory=dict)
+    records: int = 0  # compilation_metrics_runtime records
+
+    def merge(self, other: RuntimeCost) -> None:
+        """Add another part's figures of the same compile."""
+        for name, v in other.metrics.items():
+            self.metrics[name] = self.metrics.get(name, 0.0) + v
+        for name, span in other.spans.items():
+            self.spans.setdefault(name, SpanTotal(name)).merge(span)
+        self.records += other.records
+
+
+@dataclass(slots=True)
 class TraceReport:
     """Everything read from one log file (one process, one rank)."""
 
@@ -41,6 +60,8 @@ class TraceReport:
     rank_source: str | None = None  # "records", "file name" or "numbered" (the files of a directory)
     parts: int = 1  # byte ranges of the file read in parallel processes and merged
     ended_idle: bool = True  # the fold waited for nothing at the end (a part cut there is exact)
+    runtime: dict[str, RuntimeCost] = field(default_factory=dict)  # by compile id
+    args_only_spans: int = 0  # chromium events whose compile id only their args named
     export: ExportInfo | None = None  # what its torch.export records say (None: it has none)
     record_kinds: dict[str, int] = field(default_factory=dict)  # records by type key (what a log holds)
     breaks_from_restarts: int = 0  # compiles whose graph breaks were read from restart reasons

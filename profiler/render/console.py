@@ -335,6 +335,25 @@ def _phase_totals(report: Report) -> Table:
     return t
 
 
+def _runtime(report: Report) -> list:
+    """What compiled code cost when it ran (runtime autotuning, cudagraphs), by the compile it belongs to."""
+    rows = report.runtime
+    if not rows:
+        return []
+    multi = _multi(report)
+    t = Table(title="Run-time costs of compiled code, by compile (compilation_metrics_runtime, runtime spans)",
+              title_justify="left")  # fmt: skip
+    for name in ("compile", *(["rank"] if multi else []), "what", "time", "count"):
+        t.add_column(name, justify="right" if name in ("rank", "time", "count") else "left")
+    for rank, cid, cost in rows[:GRAPH_ROWS]:
+        items = [(f"metric {k}", v, cost.records) for k, v in cost.metrics.items()]
+        items += [(f"span {s.name}", s.total_s, s.count) for s in cost.spans.values()]
+        for i, (what, seconds, n) in enumerate(items):
+            t.add_row(cid if i == 0 else "", *([rank_cell(rank) if i == 0 else ""] if multi else []), what,
+                      fmt_s(seconds), str(n))  # fmt: skip
+    return [t]
+
+
 def _logging(report: Report) -> list:
     if not report.compiles:
         return []
@@ -464,6 +483,7 @@ def render_console(report: Report, console: Console, opts: RenderOptions | None 
         *_compiles(report, opts),
         *_pieces(report),
         *_phases(report, opts),
+        *_runtime(report),
         *_logging(report),
         *_asserts(report),
         *_ranks(report),

@@ -197,6 +197,16 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         "measurements": report.measurements,
         "manifest_error": clean(report.manifest_error) if report.manifest_error else None,
         "measurement_compiles": measured_to_dict(report.measured),
+        "runtime": [
+            {
+                "compile_id": cid,
+                "rank": rank,
+                "records": cost.records,
+                "metrics_s": {k: _r(v) for k, v in cost.metrics.items()},
+                "spans": [span.to_dict() for span in cost.spans.values()],
+            }
+            for rank, cid, cost in report.runtime
+        ],
         "exports": [{"path": clean(t.path), "rank": t.rank, **e.to_dict()} for t, e in report.exports],
         "record_kinds": report.record_kinds,
     }
