@@ -23,7 +23,7 @@ from .asserts import graph_asserts
 from .export import ExportTracker
 from .metrics_record import caches_disabled, compile_from_metrics, resolve_span_fallbacks
 from .pieces import COMPILE_SPAN, PieceTracker
-from .spans import PhaseBuilder
+from .spans import AOT, PhaseBuilder
 from .sums import add_phase_sums
 
 GRAPH_BREAK = "dynamo_graph_break_reason"
@@ -166,6 +166,8 @@ class LogFold:
         # The envelope is the truth about which compile a record belongs to; the payload's own
         # compile_id is used only when the envelope has none (some logs' payloads disagree).
         key = rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id")
+        if key is None and self.spans.aot_pending():
+            key = AOT  # an AOTInductor compile's metrics: its spans were kept under compile_fx_aot
         info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, self.spans.claim(key), self.values)
         info.variant = self.variant
         self.unsealed.append((key, info))
@@ -186,7 +188,9 @@ class LogFold:
         cudagraphify), kept by the compile it names (`*_us` fields, in seconds)."""
         if not isinstance(rec.meta, dict):
             return
-        key = rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id") or "?"
+        key = rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id")
+        if key is None and self.spans.aot_pending():
+            key = AOT  # an AOTInductor compile's metrics: its spans were kept under compile_fx_aot or "?"
         cost = self.report.runtime.setdefault(key, RuntimeCost())
         cost.records += 1
         for name, value in rec.meta.items():

@@ -16,6 +16,8 @@ from ..model.spans import PhaseNode, PhaseTree, SpanTotal
 from ..trace.values import MAX_SECONDS, Values
 
 TRACE_ONLY_SUFFIX = "_torch_trace_only"
+AOT = "\x00aot\x00"  # the compile id of an AOTInductor compile's spans (torch logs them with none)
+AOT_SPAN = "compile_fx_aot"
 RUNTIME = "\x00runtime\x00"  # marks a stack key's compile id: spans a compile's code ran after it was compiled
 MAX_DEPTH = 64  # span tree depth; torch's real trees are about 20 deep
 
@@ -74,6 +76,8 @@ class PhaseBuilder:
             self.args_ids += compile_id is not None
             if compile_id in self._claimed:  # named explicitly after its compile: runtime autotuning, cudagraphs
                 compile_id = RUNTIME + compile_id
+            elif compile_id is None and ((name == AOT_SPAN and ph == "B") or self._in_aot(event)):
+                compile_id = AOT  # an AOTInductor compile: its spans, nested in compile_fx_aot, name no compile
         if ph == "i" or ph == "I":
             if compile_id is not None:
                 inst = self._tree(compile_id).instants
@@ -93,6 +97,18 @@ class PhaseBuilder:
         elif ph == "E":
             return self._end(key, name, ts)
         return None
+
+    def _in_aot(self, event: dict) -> bool:
+        """True while an AOTInductor compile's compile_fx_aot span is open on the event's thread."""
+        if not self._trees.get(AOT):
+            return False
+        pid, tid = self.values.key(event.get("pid"), "chromium.pid"), self.values.key(event.get("tid"), "chromium.tid")
+        return bool(self._stacks.get((pid, tid, AOT)))
+
+    def aot_pending(self) -> bool:
+        """True when an AOTInductor compile's spans wait for its metrics record (which names no compile)."""
+        tree = self._trees.get(AOT)
+        return tree is not None and not tree.claimed
 
     def _begin(self, key: tuple, name: str, ts: float, compile_id: str) -> None:
         """Open a span of a compile: a child of the open one on its stack, else a root of its tree."""

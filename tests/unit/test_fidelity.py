@@ -190,3 +190,15 @@ def test_runtime_records_and_spans_belong_to_their_compile(tmp_path):
     plain = report_to_dict(build_report(FIXTURES / "mlp.log"))
     assert d["totals"]["compile_time_s"] == plain["totals"]["compile_time_s"]
     assert "Run-time costs of compiled code" in console and "span CachingAutotuner.benchmark_all_configs" in console
+
+
+def test_an_aot_inductor_compile_owns_its_spans():
+    # GIVEN aoti_compile_and_package: its spans and its metrics record name no compile id
+    d, console, _ = _views(FIXTURES / "aoti.log")
+    (c,) = d["compiles"]
+    assert c["co_name"] == "compile_fx_aot" and c["compile_time_s"] == pytest.approx(40.074978)
+    (root,) = c["phases"]
+    assert root["name"] == "compile_fx_aot" and root["total_s"] == pytest.approx(40.08, abs=0.01)
+    assert "compile_fx_aot" not in {s["name"] for s in d["unattributed_spans"]}
+    assert d["totals"]["phases"]["AotCodeCompiler.compile"] == pytest.approx(23.48, abs=0.01)
+    assert "└── compile_fx_aot  40.08 s total" in console
