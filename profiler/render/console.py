@@ -200,14 +200,17 @@ def _pieces(report: Report) -> list:
             )
         )
     t = Table(title=f"Piece compiles ({len(pieces)})", title_justify="left")
+    multi = _multi(report)
     for col, j in (
-        ("compile", "left"), ("piece", "right"), ("submodule", "left"), ("size / range", "left"),
-        ("compile time", "right"), ("ops", "right"), ("asserts", "right"), ("cache", "left"),
+        ("compile", "left"), *([("rank", "right")] if multi else []), ("piece", "right"), ("submodule", "left"),
+        ("size / range", "left"), ("compile time", "right"), ("ops", "right"), ("asserts", "right"),
+        ("cache", "left"),
     ):  # fmt: skip
         t.add_column(col, justify=j)  # type: ignore[arg-type]
     for p in pieces:
         t.add_row(
             p.compile_id or "-",
+            *([rank_cell(p.rank)] if multi else []),
             str(p.piecewise_index) if p.piecewise_index is not None else "-",
             p.submod_name or "-",
             piece_range(p),

@@ -110,9 +110,11 @@ def _pieces(report: Report, limit: int) -> list[str]:
             f"{', '.join(split.splitting_ops or []) or 'splitting ops not stated'}.",
             "",
         ]
+    multi = len(report.traces) > 1
     rows = [
         [
             p.compile_id or "-",
+            *([rank_cell(p.rank)] if multi else []),
             str(p.piecewise_index),
             p.submod_name or "-",
             piece_range(p),
@@ -123,9 +125,9 @@ def _pieces(report: Report, limit: int) -> list[str]:
         ]
         for p in pieces[:limit]
     ]
-    return lines + table(
-        ["compile", "piece", "submodule", "size / range", "compile time", "ops", "asserts", "cache"], rows
-    )
+    header = ["compile", *(["rank"] if multi else []), "piece", "submodule", "size / range", "compile time", "ops",
+              "asserts", "cache"]  # fmt: skip
+    return lines + table(header, rows)
 
 
 def _phases_and_reasons(report: Report) -> list[str]:
