@@ -157,6 +157,21 @@ def _phases_and_reasons(report: Report) -> list[str]:
     return lines
 
 
+def _runtime(report: Report) -> list[str]:
+    """Run-time costs of compiled code by compile (compilation_metrics_runtime, runtime spans)."""
+    rows = [
+        [cid, rank_cell(rank), what, fmt_s(seconds), str(n)]
+        for rank, cid, cost in report.runtime
+        for what, seconds, n in [
+            *((f"metric {k}", v, cost.records) for k, v in cost.metrics.items()),
+            *((f"span {sp.name}", sp.total_s, sp.count) for sp in cost.spans.values()),
+        ]
+    ]
+    if not rows:
+        return []
+    return ["### Run-time costs of compiled code", "", *table(["compile", "rank", "what", "time", "count"], rows)]
+
+
 def _divergence(report: Report) -> list[str]:
     """The checks on which ranks diverged, each group of ranks on a row; the checks they agree on."""
     diverged = [d for d in report.divergence if d.diverged]
@@ -203,6 +218,7 @@ def render_markdown(report: Report, limit: int = 25) -> str:
     lines += _compiles(report, limit)
     lines += _pieces(report, limit)
     lines += _phases_and_reasons(report)
+    lines += _runtime(report)
     lines += _ranks_and_asserts(report, limit)
     return "\n".join(lines).rstrip() + "\n"
 

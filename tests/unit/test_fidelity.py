@@ -179,7 +179,7 @@ def _runtime_log(tmp_path):
 
 
 def test_runtime_records_and_spans_belong_to_their_compile(tmp_path):
-    d, console, _ = _views(_runtime_log(tmp_path))
+    d, console, md = _views(_runtime_log(tmp_path))
     (entry,) = d["runtime"]
     assert entry["compile_id"] == "0/0" and entry["records"] == 1
     assert entry["metrics_s"] == {"runtime_triton_autotune_time": 0.25, "duration": 0.25}
@@ -190,6 +190,7 @@ def test_runtime_records_and_spans_belong_to_their_compile(tmp_path):
     plain = report_to_dict(build_report(FIXTURES / "mlp.log"))
     assert d["totals"]["compile_time_s"] == plain["totals"]["compile_time_s"]
     assert "Run-time costs of compiled code" in console and "span CachingAutotuner.benchmark_all_configs" in console
+    assert "| 0/0 | - | metric runtime_triton_autotune_time | 250.0 ms | 1 |" in md
 
 
 def test_an_aot_inductor_compile_owns_its_spans():
