@@ -230,27 +230,41 @@ def _attempt(outcome: Outcome, what: str, fn: Callable[[], None]) -> None:
         outcome.crashes.append(f"{what}\n{traceback.format_exc(limit=-6)}")
 
 
+def _mutated_log(rng: random.Random, seeds: list[list[Rec]]) -> bytes:
+    """A slice of a seed log's records, mutated one to three times, its bytes damaged now and then."""
+    seed = rng.choice(seeds)
+    start = rng.randrange(max(1, len(seed) - 40))
+    recs = copy.deepcopy(seed[start : start + rng.randrange(20, 400)])
+    for _ in range(rng.randrange(1, 4)):
+        rng.choice(MUTATIONS)(rng, recs)
+    data = write_log(recs)
+    return damage_bytes(rng, data) if rng.random() < 0.15 else data
+
+
 def fuzz_logs(rng: random.Random, seeds: list[list[Rec]], work: Path, n: int, outcome: Outcome) -> None:
-    """`n` mutated logs through the report, every renderer and the gate."""
-    path = work / "dedicated_log_torch_trace_fuzz.log"
+    """`n` mutated logs through the report, every renderer and the gate; one in five is a directory of
+    two or three mutated rank logs (the multi-rank views: ranks, divergence)."""
+    ranks = work / "ranks"
     for i in range(n):
-        seed = rng.choice(seeds)
-        start = rng.randrange(max(1, len(seed) - 40))
-        recs = copy.deepcopy(seed[start : start + rng.randrange(20, 400)])
-        for _ in range(rng.randrange(1, 4)):
-            rng.choice(MUTATIONS)(rng, recs)
-        data = write_log(recs)
-        if rng.random() < 0.15:
-            data = damage_bytes(rng, data)
-        path.write_bytes(data)
+        shutil.rmtree(ranks, ignore_errors=True)
+        if rng.random() < 0.2:
+            ranks.mkdir()
+            for r in range(rng.randrange(2, 4)):
+                (ranks / f"dedicated_log_torch_trace_rank_{r}.log").write_bytes(_mutated_log(rng, seeds))
+            path, size = ranks, sum(f.stat().st_size for f in ranks.iterdir())
+        else:
+            path = work / "dedicated_log_torch_trace_fuzz.log"
+            path.write_bytes(_mutated_log(rng, seeds))
+            size = path.stat().st_size
         console, gate = i % CONSOLE_EVERY == 0, i % GATE_CONSOLE_EVERY == 0
         _attempt(
             outcome,
-            f"log #{i} ({len(data)} bytes)",
-            lambda c=console, g=gate: render_all(build_report(path, jobs=1), c, g),
+            f"log #{i} ({size} bytes)",
+            lambda p=path, c=console, g=gate: render_all(build_report(p, jobs=1), c, g),
         )
         if outcome.crashes and outcome.crashes[-1].startswith(f"log #{i} "):
-            shutil.copy(path, work / f"crash_{i}.log")
+            keep = work / f"crash_{i}{'' if path.is_file() else '_dir'}"
+            shutil.copytree(path, keep) if path.is_dir() else shutil.copy(path, keep.with_suffix(".log"))
 
 
 def _mutate_json(rng: random.Random, doc: Any, depth: int = 0) -> Any:
@@ -309,7 +323,10 @@ def fuzz_baselines(rng: random.Random, work: Path, n: int, outcome: Outcome) -> 
 
 def seeds() -> list[list[Rec]]:
     """The records of the real fixtures the log mutations start from."""
-    logs = [FIXTURES / "mlp.log", FIXTURES / "graph_break.log", *sorted((FIXTURES / "run_mlp").rglob("*.log"))]
+    real = ("mlp", "graph_break", "aoti", "warm_cache", "cache_bypass", "cache_disabled", "compiled_autograd",
+            "export_ok", "export_fail")  # fmt: skip
+    logs = [FIXTURES / f"{name}.log" for name in real]
+    logs += [*sorted((FIXTURES / "run_mlp").rglob("*.log")), *sorted((FIXTURES / "ranks2").glob("*.log"))]
     return [read_records(p) for p in logs]
 
 
