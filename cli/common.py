@@ -9,14 +9,13 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_NO_DATA, EXIT_USAGE, CompileprofError
-from compileprof.profiler.files import write_atomic
-from compileprof.profiler.render.registry import Renderer, RenderOptions
-from compileprof.profiler.render.terminal import SafeConsole, styled
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from compileprof.profiler.render.registry import Renderer, RenderOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool stopped by SIGPIPE (`compileprof report | head`)
@@ -26,6 +25,9 @@ STDOUT = {"closed": False}  # set by main() when the process started without a s
 def fail(message: str, code: int) -> typer.Exit:
     """Print `compileprof: error: message` to stderr (one line, markup and control characters in the
     message never obeyed) and return the Exit to raise."""
+    from compileprof.profiler.render.terminal import SafeConsole, styled
+    from rich.text import Text
+
     line = Text.assemble(styled("compileprof: error:", "bold red"), styled(" " + " ".join(message.split("\n"))))
     SafeConsole(stderr=True, soft_wrap=True).print(line)
     return typer.Exit(code)
@@ -82,6 +84,8 @@ def emit(renderer: Renderer, doc: Any, opts: RenderOptions, out: Path | None, fo
         renderer.write(doc, sys.stdout.buffer, opts)
         sys.stdout.buffer.flush()
         return
+    from compileprof.profiler.files import write_atomic
+
     write_atomic(out, lambda fh: renderer.write(doc, fh, opts))
 
 

@@ -7,19 +7,15 @@ import os
 import shlex
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from compileprof.profiler.files import refuse_inputs
-from compileprof.profiler.gate.baseline import baseline_layers, baseline_metrics, pyproject_layer, read_baseline
-from compileprof.profiler.gate.compare import CheckOutcome, compare
-from compileprof.profiler.gate.diff import DiffResult, diff_rows
-from compileprof.profiler.gate.samples import gather
-from compileprof.profiler.gate.update import update_baseline
-from compileprof.profiler.render.gate_view import change_line
 from compileprof.profiler.render.registry import CHECK, DIFF, RenderOptions, choose, formats, renderer
-from compileprof.profiler.render.terminal import SafeConsole
-from compileprof.profiler.render.text import count
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from compileprof.profiler.gate.compare import CheckOutcome
+    from rich.console import Console
 
 from .common import emit, refuse_overwrite, stdout_width, user_errors
 
@@ -32,6 +28,11 @@ class FailOn(str, Enum):
 
 
 def _update(paths: list[Path], baseline: Path, jobs: int | None, console: Console) -> None:
+    from compileprof.profiler.gate.samples import gather
+    from compileprof.profiler.gate.update import update_baseline
+    from compileprof.profiler.render.gate_view import change_line
+    from compileprof.profiler.render.text import count
+
     metrics, fp, reports = gather(paths, jobs)
     refuse_inputs(baseline, _inputs(paths, reports), "baseline")
     made = update_baseline(baseline, metrics, fp, " ".join(map(str, paths)))
@@ -72,6 +73,11 @@ def check_command(
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Processes reading logs in parallel."),
 ) -> None:
     """Compare a run (or traces) with a baseline: counts exactly, times when significant."""
+    from compileprof.profiler.gate.baseline import baseline_layers, baseline_metrics, pyproject_layer, read_baseline
+    from compileprof.profiler.gate.compare import CheckOutcome, compare
+    from compileprof.profiler.gate.samples import gather
+    from compileprof.profiler.render.terminal import SafeConsole
+
     opts = RenderOptions(width=stdout_width(None, piped=160))
     if update_baseline:
         _update(paths, baseline, jobs, SafeConsole(width=opts.width))
@@ -105,6 +111,9 @@ def diff_command(
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Processes reading logs in parallel."),
 ) -> None:
     """Two runs or traces side by side: counts, asserts, cache misses, per-phase and per-piece times."""
+    from compileprof.profiler.gate.diff import DiffResult, diff_rows
+    from compileprof.profiler.gate.samples import gather
+
     chosen = choose(DIFF, fmt, out)
     refuse_overwrite(out, force)
     ma, fpa, ra = gather([a], jobs)

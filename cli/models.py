@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import typer
-from compileprof.profiler.run.zoo.catalog import BUILTIN, DEFAULT_MODEL, HF_ARCHS
 
 
 def models_command() -> None:
     """List the built-in models, one line each, and the other ways to name a model."""
+    from compileprof.profiler.run.zoo.catalog import BUILTIN, DEFAULT_MODEL, HF_ARCHS
+
     width = max(len(n) for n in BUILTIN)
     for name, (_, about) in BUILTIN.items():
         typer.echo(f"{name:<{width}}  {about}")

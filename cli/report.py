@@ -6,11 +6,8 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import typer
-from compileprof.profiler.build import build_report
 from compileprof.profiler.errors import EXIT_DAMAGED, EXIT_NO_DATA
-from compileprof.profiler.files import refuse_inputs
 from compileprof.profiler.render.registry import REPORT, RenderOptions, choose, formats
-from compileprof.profiler.render.terminal import SafeConsole, styled
 
 from .common import emit, fail, refuse_overwrite, stdout_width, user_errors
 
@@ -35,6 +32,10 @@ def report_command(
     ),
 ) -> None:
     """Break down compile time, TORCH_TRACE logging overhead and runtime asserts from TORCH_TRACE logs."""
+    from compileprof.profiler.build import build_report  # imported by the command that needs it: fast start-up
+    from compileprof.profiler.files import refuse_inputs
+    from compileprof.profiler.render.terminal import SafeConsole, styled
+
     renderer = choose(REPORT, fmt, out)
     refuse_overwrite(out, force)
     refuse_inputs(out, [path])

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from compileprof.profiler.build import build_report
 from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_TIMEOUT, CompileprofError
-from compileprof.profiler.model.report import Report
 from compileprof.profiler.render.registry import REPORT, RenderOptions, renderer
-from compileprof.profiler.render.terminal import SafeConsole, styled
-from compileprof.profiler.run.request import DTYPES, RunOptions, build_request
-from compileprof.profiler.run.rundir import default_run_dir, prepare_run_dir
-from compileprof.profiler.run.runner import ChildOutcome, execute
+from compileprof.profiler.run.request import DTYPES
 from compileprof.profiler.run.zoo.catalog import DEFAULT_MODEL
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from compileprof.profiler.model.report import Report
+    from compileprof.profiler.run.runner import ChildOutcome
 
 from .common import command_line, emit, fail, stdout_width, user_errors
 
@@ -127,6 +126,10 @@ def run_command(
     limit: int = typer.Option(25, "--limit", min=0, help="Compile rows shown (0: all)."),
 ) -> None:
     """Compile MODEL with TORCH_TRACE on in a clean child process, then report where compile time went."""
+    from compileprof.profiler.run.request import RunOptions, build_request
+    from compileprof.profiler.run.rundir import default_run_dir, prepare_run_dir
+    from compileprof.profiler.run.runner import execute
+
     options = RunOptions(
         model, batch, seq_len, dtype, model_arg, backend, inductor_option, split_ops, compile_sizes, artifact_prefix,
         dynamic, device.value, cache.value, cache_dir, timeout, threads, calls, [m.value for m in measure], rounds,
@@ -145,6 +148,10 @@ def run_command(
 
 def _finish(run_dir: Path, outcomes: list[ChildOutcome], quiet: bool, limit: int, backend: str) -> None:
     """Report what the children left (report.json, report.md, the console), then say how the run ended."""
+    from compileprof.profiler.build import build_report
+    from compileprof.profiler.render.terminal import SafeConsole, styled
+    from rich.text import Text
+
     try:
         report: Report | None = build_report(run_dir)
     except CompileprofError:
