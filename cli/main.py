@@ -51,6 +51,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich's help renderer costs 0.1 s of start-up
     help="A profiler for torch.compile: where compile time goes, what TORCH_TRACE logging costs, "
     "what runtime asserts cost.",
 )

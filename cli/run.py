@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_TIMEOUT, CompileprofError
 from compileprof.profiler.render.registry import REPORT, RenderOptions, renderer
-from compileprof.profiler.run.request import DTYPES
-from compileprof.profiler.run.zoo.catalog import DEFAULT_MODEL
+from compileprof.profiler.run.zoo.catalog import DEFAULT_MODEL, DTYPES
 
 if TYPE_CHECKING:
     from compileprof.profiler.model.report import Report

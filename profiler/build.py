@@ -4,15 +4,17 @@ directory's manifest says."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analysis.combine import combine
-from .analysis.measurements import measurements
 from .errors import CompileprofError
 from .fold.parallel import fold_files, resolve_ranks
 from .model.report import CacheRun, Report, RunFacts
 from .model.rows import Chain
-from .model.run import DamagedManifest, RunManifest, read_manifest
 from .trace.discover import Found, discover, find_logs
+
+if TYPE_CHECKING:
+    from .model.run import RunManifest
 
 CACHE_RUN_PHASES = 8  # span totals kept per child in a run's cold/warm comparison
 
@@ -27,8 +29,12 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
     in `Report.manifest_error`. Raises `CompileprofError` when the path is missing, holds no log, or
     is one file that is not a TORCH_TRACE log.
     """
+    if not Path(path).is_dir():  # a log file (or stdin): no run manifest to look for
+        return _read_found(discover(path, latest=latest), str(path), jobs)
+    from .model.run import DamagedManifest, read_manifest  # run directories only: a fast start on a log
+
     try:
-        manifest = read_manifest(Path(path)) if Path(path).is_dir() else None
+        manifest = read_manifest(Path(path))
     except DamagedManifest as err:
         report = _read_found(discover(path, latest=latest), str(path), jobs)
         report.manifest_error = err.message
@@ -46,6 +52,8 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
     report = read_logs(logs, str(path), jobs)
     report.run = RunFacts(manifest, cache_runs(Path(path), manifest, report, jobs))
     if child is not None:
+        from .analysis.measurements import measurements
+
         graphs = Chain([report.graphs, report.measure_graphs])
         pieces = report.pieces + report.measure_pieces
         report.measurements = measurements(child, graphs, pieces, report.measure_compiles)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -94,6 +93,8 @@ def _split_read(path: str | Path, workers: int) -> TraceReport | None:
     if not cuts:
         return None
     ranges = [(str(path), a, b) for a, b in pairwise([0, *cuts, size])]
+    from concurrent.futures import ProcessPoolExecutor  # only when reading in parallel: a fast start
+
     with ProcessPoolExecutor(max_workers=len(ranges) - 1) as pool:
         rest = pool.map(_range, ranges[1:])
         parts = [_range(ranges[0]), *rest]  # this process reads the first part meanwhile
@@ -139,6 +140,8 @@ def fold_files(paths: list[Path], jobs: int | None = None) -> list[TraceReport]:
     workers = min(len(paths), jobs or os.cpu_count() or 1)
     if workers <= 1:
         return [fold_file(p, jobs=1) for p in paths]
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_one, paths))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..trace.records import ParseStats
 from .asserts import AssertCounts, GraphAsserts
@@ -11,9 +11,11 @@ from .compile import CompileInfo
 from .export import ExportInfo
 from .pieces import PieceCompile, PiecewiseSplit
 from .rows import Chain
-from .run import RunManifest
 from .spans import SpanTotal
 from .trace import RuntimeCost, TraceReport
+
+if TYPE_CHECKING:
+    from .run import RunManifest
 
 
 @dataclass(slots=True)

@@ -16,7 +16,6 @@ from ..model.compile import CompileInfo
 from ..model.report import Report
 from .export_view import export_headline, export_parts
 from .registry import RenderOptions
-from .run_view import measurement_parts, run_parts
 from .terminal import console_on, styled
 from .text import (
     assert_kinds,
@@ -477,6 +476,8 @@ def _health(report: Report) -> Text:
 def render_console(report: Report, console: Console, opts: RenderOptions | None = None) -> None:
     """Print the whole report to `console`."""
     opts = opts or RenderOptions()
+    if report.run or report.measurements:
+        from .run_view import measurement_parts, run_parts  # a run directory's parts: not for a plain log
     parts: list = [
         *(run_parts(report.run) if report.run else []),
         *(measurement_parts(report.measurements) if report.measurements else []),

@@ -8,9 +8,8 @@ from typing import Any
 
 from ..errors import EXIT_USAGE, CompileprofError
 from ..model.run import CACHE_MODES
-from .zoo.catalog import ModelSpec, parse_model, parse_model_args, parse_prefix, parse_sizes, parse_split_ops
+from .zoo.catalog import DTYPES, ModelSpec, parse_model, parse_model_args, parse_prefix, parse_sizes, parse_split_ops
 
-DTYPES = ("float32", "bfloat16", "float16", "float64")
 MEASURES = ("asserts", "logging")
 DEVICES = ("cpu", "cuda")
 

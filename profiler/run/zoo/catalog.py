@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ...errors import EXIT_USAGE, CompileprofError
 
+DTYPES = ("float32", "bfloat16", "float16", "float64")  # what --dtype accepts
 DEFAULT_MODEL = "tiny-llama"
 
 # name -> (factory in compileprof.profiler.run.zoo.builtin, one line for `compileprof models`)
