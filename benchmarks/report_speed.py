@@ -1,12 +1,19 @@
-"""Time `compileprof report` against tlparse on a large log built by repeating real traces.
+"""Time `compileprof report` against tlparse, side by side in one run, on every kind of log.
 
-    python benchmarks/report_speed.py [--mb 225] [--repeat 3] [--keep]
+    python benchmarks/report_speed.py [--mb 200] [--repeat 3] [--keep]
 
-Builds benchmarks/out/big.log (at least --mb MB) by concatenating the real torch 2.13 fixtures in
-tests/fixtures (graph_break.log + mlp.log) over and over, then runs, as child processes,
-`compileprof report big.log -f json` and (when installed: `pip install tlparse`) `tlparse big.log`,
-each --repeat times, and prints the best wall time and the peak RSS of each. A second log of twice
-the size shows whether memory grows with the log. Nothing here runs in the test suite.
+Builds three logs of at least --mb MB each under benchmarks/out/ by concatenating whole real logs
+(one process's each: a file holding several ranks would be read as its first rank only):
+- `fixtures.log`: this repository's CPU fixtures (graph_break.log, mlp.log): few, large payloads;
+- `shared.log`: ../shared/traces (simple.log, comp_metrics.log, cache_hit_miss.log), logs written
+  by other projects on GPUs: many small records;
+- `fidelity.log`: the fidelity fixtures (rank 0 of ranks2, aoti, export ok and failing, warm cache,
+  bypass, compiled autograd).
+For each it runs, as child processes, `compileprof report LOG -f json` with every core and with
+`-j 1`, and `tlparse LOG` (when installed: `pip install tlparse`), --repeat times each, and prints
+the best wall time, MB/s and the peak RSS. Then: how one large log and a directory of rank logs scale
+from 1 to N processes, a directory of 1,000 small rank logs, and start-up (`--help`, `report` on a
+small log). Nothing here runs in the test suite; run it on a quiet machine.
 """
 
 from __future__ import annotations
@@ -22,24 +29,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = ROOT.parent / "shared" / "traces"
 OUT = Path(__file__).resolve().parent / "out"
+OURS = [sys.executable, "-m", "compileprof", "report"]
+SOURCES = {
+    "fixtures.log": [FIXTURES / "graph_break.log", FIXTURES / "mlp.log"],
+    "shared.log": [SHARED / "simple.log", SHARED / "comp_metrics.log", SHARED / "cache_hit_miss.log"],
+    "fidelity.log": [FIXTURES / "ranks2" / "dedicated_log_torch_trace_rank_0.log", FIXTURES / "aoti.log",
+                     FIXTURES / "export_ok.log", FIXTURES / "export_fail.log", FIXTURES / "warm_cache.log",
+                     FIXTURES / "cache_bypass.log", FIXTURES / "compiled_autograd.log"],
+}  # fmt: skip
 
 
-def build_log(path: Path, megabytes: int) -> int:
-    """Write a log of at least `megabytes` MB made of whole real traces; return how many copies."""
-    unit = b"".join(
-        data if data.endswith(b"\n") else data + b"\n"
-        for data in ((FIXTURES / name).read_bytes() for name in ("graph_break.log", "mlp.log"))
-    )
-    copies = megabytes * 1_000_000 // len(unit) + 1
+def build_log(path: Path, sources: list[Path], megabytes: float) -> None:
+    """Write a log of at least `megabytes` MB made of whole copies of `sources`, one after the other.
+    (Rank-stamped logs keep their rank: the repeated log is one rank's.)"""
+    unit = b"".join(d if d.endswith(b"\n") else d + b"\n" for d in (p.read_bytes() for p in sources if p.exists()))
+    copies = int(megabytes * 1_000_000 // len(unit)) + 1
     with open(path, "wb") as fh:
         for _ in range(copies):
             fh.write(unit)
-    return copies
 
 
 def measure(cmd: list[str]) -> tuple[float, float]:
-    """Run `cmd`; return (wall seconds, peak RSS in MB) of that child and its children."""
+    """Run `cmd`; return (wall seconds, peak RSS in MB of the largest of it and its children)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -55,39 +68,93 @@ def best_of(cmd: list[str], repeat: int) -> tuple[float, float]:
     return min(r[0] for r in runs), max(r[1] for r in runs)
 
 
+def ours(path: Path, jobs: int | None, repeat: int) -> tuple[float, float]:
+    """compileprof report PATH -f json (-j jobs)."""
+    extra = ["-j", str(jobs)] if jobs else []
+    return best_of([*OURS, str(path), *extra, "-f", "json", "-o", os.devnull, "--force"], repeat)
+
+
+def theirs(path: Path, repeat: int) -> tuple[float, float] | None:
+    """tlparse PATH (None when tlparse is not installed)."""
+    tlparse = shutil.which("tlparse")
+    if tlparse is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        flags = ["--all-ranks-html"] if path.is_dir() else []
+        return best_of([tlparse, str(path), *flags, "-o", tmp, "--overwrite", "--no-browser"], repeat)
+
+
+def side_by_side(logs: list[Path], repeat: int) -> None:
+    """Each log: compileprof with every core, with one, and tlparse; the ratios."""
+    cores = os.cpu_count() or 1
+    print(f"\n| log | MB | compileprof ({cores} processes) | compileprof -j 1 | MB/s -j 1 | tlparse | x tlparse |")
+    print("|---|---|---|---|---|---|---|")
+    for log in logs:
+        mb = log.stat().st_size / 1e6
+        (w, r), (w1, r1) = ours(log, None, repeat), ours(log, 1, repeat)
+        t = theirs(log, repeat)
+        tl = f"{t[0]:.2f} s, {t[1]:.0f} MB" if t else "-"
+        ratio = f"{t[0] / w:.1f}x" if t else "-"
+        cells = [log.name, f"{mb:.0f}", f"{w:.2f} s, {r:.0f} MB", f"{w1:.2f} s, {r1:.0f} MB", f"{mb / w1:.0f}"]
+        cells += [tl, ratio]
+        print("| " + " | ".join(cells) + " |")
+
+
+def scaling(log: Path, ranks: Path, repeat: int) -> None:
+    """Wall time of one large log and of a directory of rank logs with 1..N processes."""
+    cores = os.cpu_count() or 1
+    print("\n| processes | one log | directory of rank logs |")
+    print("|---|---|---|")
+    for jobs in range(1, cores + 1):
+        print(f"| {jobs} | {ours(log, jobs, repeat)[0]:.2f} s | {ours(ranks, jobs, repeat)[0]:.2f} s |")
+
+
+def many_ranks(work: Path, n: int = 1000) -> None:
+    """A directory of `n` small rank logs (a 180 KB warm-cache compile each): time per file and per MB."""
+    folder = work / "many_ranks"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    data = (FIXTURES / "warm_cache.log").read_bytes()
+    for r in range(n):
+        (folder / f"dedicated_log_torch_trace_rank_{r}.log").write_bytes(data)
+    wall, rss = ours(folder, None, 1)
+    mb = len(data) * n / 1e6
+    print(f"\n{n} rank logs ({mb:.0f} MB): {wall:.2f} s, {wall / n * 1000:.1f} ms per log, {mb / wall:.0f} MB/s, "
+          f"{rss:.0f} MB peak RSS")  # fmt: skip
+
+
+def start_up(repeat: int = 5) -> None:
+    """Wall time of `compileprof --help` and of `report` on a small log."""
+    small = FIXTURES / "mlp.log"
+    helps = [measure([sys.executable, "-m", "compileprof", "--help"])[0] for _ in range(repeat)]
+    reports = [measure([*OURS, str(small), "-o", os.devnull, "--force"])[0] for _ in range(repeat)]
+    floor = [measure([sys.executable, "-c", "pass"])[0] for _ in range(repeat)]
+    print(f"\nstart-up (best of {repeat}): --help {min(helps):.2f} s, report mlp.log {min(reports):.2f} s "
+          f"(the interpreter alone: {min(floor):.2f} s)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=int, default=225)
+    parser.add_argument("--mb", type=float, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the generated logs")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    big, bigger = OUT / "big.log", OUT / "bigger.log"
-    copies = build_log(big, args.mb)
-    build_log(bigger, args.mb * 2)
-    ours = [sys.executable, "-m", "compileprof", "report"]
-    rows = []
-    for log in (big, bigger):
-        mb = log.stat().st_size / 1e6
-        wall, rss = best_of([*ours, str(log), "-f", "json", "-o", os.devnull, "--force"], args.repeat)
-        rows.append((f"compileprof report -f json ({mb:.0f} MB)", wall, rss, mb))
-        wall, rss = best_of([*ours, str(log), "-j", "1", "-f", "json", "-o", os.devnull, "--force"], args.repeat)
-        rows.append((f"compileprof report -j 1, one process ({mb:.0f} MB)", wall, rss, mb))
-    tlparse = shutil.which("tlparse")
-    if tlparse:
-        with tempfile.TemporaryDirectory() as tmp:
-            mb = big.stat().st_size / 1e6
-            wall, rss = best_of([tlparse, str(big), "-o", tmp, "--overwrite", "--no-browser"], args.repeat)
-            rows.append((f"tlparse {mb:.0f} MB", wall, rss, mb))
-    print(f"log: {copies} copies of tests/fixtures/{{graph_break,mlp}}.log, {os.cpu_count()} CPUs")
-    print(f"{'command':<50} {'wall s':>8} {'MB/s':>8} {'peak RSS MB':>12}")
-    for name, wall, rss, mb in rows:
-        print(f"{name:<50} {wall:>8.2f} {mb / wall:>8.0f} {rss:>12.0f}")
-    if tlparse:
-        print(f"speed-up over tlparse on the same {rows[0][3]:.0f} MB log: {rows[-1][1] / rows[0][1]:.1f}x")
+    logs = []
+    for name, sources in SOURCES.items():
+        build_log(OUT / name, sources, args.mb)
+        logs.append(OUT / name)
+    side_by_side(logs, args.repeat)
+    ranks = OUT / "ranks"
+    shutil.rmtree(ranks, ignore_errors=True)
+    ranks.mkdir()
+    for r in range(os.cpu_count() or 1):
+        build_log(ranks / f"dedicated_log_torch_trace_rank_{r}.log", SOURCES["shared.log"][:3], args.mb / 4)
+    scaling(OUT / "shared.log", ranks, args.repeat)
+    many_ranks(OUT)
+    start_up()
     if not args.keep:
-        big.unlink()
-        bigger.unlink()
+        shutil.rmtree(OUT)
 
 
 if __name__ == "__main__":
