@@ -15,6 +15,7 @@ from rich.tree import Tree
 from ..model.compile import CompileInfo
 from ..model.report import Report
 from .export_view import export_headline, export_parts
+from .ranks_view import PHASE_ROWS, phase_totals_by_rank, rank_parts
 from .registry import RenderOptions
 from .terminal import console_on, styled
 from .text import (
@@ -29,18 +30,11 @@ from .text import (
     piece_cache,
     piece_range,
     rank_cell,
-    rank_list,
     spend_sentence,
 )
 
 MIN_SHARE = 0.01  # spans under this share of their compile are summed into one line of a phase tree
 GRAPH_ROWS = 25  # rows of the per-graph assert table
-PHASE_ROWS = 15  # rows of the phase totals
-CHECK_NAMES = {
-    "frames": "compiled frames", "compile_ids": "compile ids", "graphs": "graphs", "cache": "cache hits/misses",
-    "recompiles": "recompile reasons", "failures": "failures", "collectives": "collective ops",
-}  # fmt: skip
-RANK_COLUMNS = 8  # ranks shown one column each in the phase totals (more: only the slowest and the sum)
 
 
 def _where(c: CompileInfo) -> str:
@@ -281,7 +275,7 @@ def _phases(report: Report, opts: RenderOptions) -> list:
         out.append(styled(title, style="bold italic"))
         out.extend(_tree(c, opts, _multi(report)) for c in slowest)
     if report.phases:
-        out.append(_phase_totals(report) if _multi(report) else _phase_table(report))
+        out.append(phase_totals_by_rank(report) if _multi(report) else _phase_table(report))
     if report.unattributed:
         t = Table(
             title="Spans outside any compile (background threads, compile id None, compiles without metrics)",
@@ -316,24 +310,6 @@ def _phase_table(report: Report) -> Table:
     t.add_column("share", justify="right")
     for name, value in list(report.phases.items())[:PHASE_ROWS]:
         t.add_row(name, fmt_s(value), fmt_pct(value / total) if total else "-")
-    return t
-
-
-def _phase_totals(report: Report) -> Table:
-    """Phase totals of several ranks: each rank's (up to RANK_COLUMNS of them), the slowest, and the sum."""
-    views = report.rank_views
-    shown = views if len(views) <= RANK_COLUMNS else []
-    t = Table(title="Phase totals by rank (each rank's compiles; the sum is over ranks)", title_justify="left")
-    t.add_column("span")
-    for v in shown:
-        t.add_column(f"rank {rank_cell(v.trace.rank)}", justify="right")
-    t.add_column("slowest (rank)", justify="right")
-    t.add_column("sum", justify="right")
-    for name, value in list(report.phases.items())[:PHASE_ROWS]:
-        per_rank = [(v.totals.phases.get(name, 0.0), v.trace.rank) for v in views]
-        slow, rank = max(per_rank, key=lambda pr: pr[0])
-        cells = [fmt_s(x) if x else "-" for x, _ in per_rank] if shown else []
-        t.add_row(name, *cells, f"{fmt_s(slow)} ({rank_cell(rank)})", fmt_s(value))
     return t
 
 
@@ -406,52 +382,6 @@ def _asserts(report: Report) -> list:
     return out
 
 
-def _ranks(report: Report) -> list:
-    if len(report.traces) < 2 or report.skew is None:
-        return []
-    t = Table(title="Ranks", title_justify="left")
-    for name in ("rank", "log", "compiles", "compile time", "log ovh", "asserts", "damage"):
-        t.add_column(name, justify="left" if name == "log" else "right")
-    for v in report.rank_views:
-        tr = v.trace
-        t.add_row(
-            str(tr.rank) if tr.rank is not None else "-",
-            Path(tr.path).name,
-            str(v.totals.compiles),
-            fmt_s(v.totals.compile_time_s),
-            fmt_s(v.totals.structured_logging_overhead_s),
-            str(v.asserts.total),
-            str(tr.parse.damage),
-        )
-    sk = report.skew
-    ratio = f" ({sk.ratio:.2f}x)" if sk.ratio else ""
-    line = styled(
-        f"Rank skew: slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)} vs fastest rank {sk.fastest_rank} "
-        f"{fmt_s(sk.fastest_s)}: {fmt_s(sk.spread_s)} apart{ratio}"
-    )
-    return [t, line, *_divergence(report)]
-
-
-def _divergence(report: Report) -> list:
-    """Which ranks compiled differently from which, check by check; the checks they agree on in one line."""
-    diverged = [d for d in report.divergence if d.diverged]
-    agreed = [CHECK_NAMES[d.check] for d in report.divergence if not d.diverged and d.groups[0].count]
-    empty = [CHECK_NAMES[d.check] for d in report.divergence if not d.diverged and not d.groups[0].count]
-    if not report.divergence:
-        return []
-    tail = [styled(f"Ranks agree on: {', '.join(agreed)}.", "green")] if agreed else []
-    tail += [styled(f"None in any log: {', '.join(empty)}.", "dim")] if empty else []
-    if not diverged:
-        return tail
-    t = Table(title="Divergence between ranks (grouped: each group did the same)", title_justify="left")
-    for name in ("check", "ranks", "what they did", "first difference from the largest group"):
-        t.add_column(name, overflow="fold")
-    for d in diverged:
-        for i, g in enumerate(d.groups):
-            t.add_row(CHECK_NAMES[d.check] if i == 0 else "", rank_list(g.ranks), g.summary, g.first_difference or "")
-    return [t, *tail]
-
-
 def _health(report: Report) -> Text:
     p = report.parse
     parts = [f"{p.lines} lines, {p.records} records, {p.bytes / 1e6:.1f} MB"]
@@ -490,7 +420,7 @@ def render_console(report: Report, console: Console, opts: RenderOptions | None 
         *_runtime(report),
         *_logging(report),
         *_asserts(report),
-        *_ranks(report),
+        *rank_parts(report),
         _health(report),
     ]
     console.print(Group(*parts))

@@ -1,0 +1,84 @@
+"""The console views of a report of several logs (ranks): per-rank figures, phase totals by rank, and
+the divergence between ranks, check by check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from ..model.report import Report
+from .terminal import styled
+from .text import fmt_s, rank_cell, rank_list
+
+PHASE_ROWS = 15  # rows of the phase totals
+CHECK_NAMES = {
+    "frames": "compiled frames", "compile_ids": "compile ids", "graphs": "graphs", "cache": "cache hits/misses",
+    "recompiles": "recompile reasons", "failures": "failures", "collectives": "collective ops",
+}  # fmt: skip
+RANK_COLUMNS = 8  # ranks shown one column each in the phase totals (more: only the slowest and the sum)
+
+
+def phase_totals_by_rank(report: Report) -> Table:
+    """Phase totals of several ranks: each rank's (up to RANK_COLUMNS of them), the slowest, and the sum."""
+    views = report.rank_views
+    shown = views if len(views) <= RANK_COLUMNS else []
+    t = Table(title="Phase totals by rank (each rank's compiles; the sum is over ranks)", title_justify="left")
+    t.add_column("span")
+    for v in shown:
+        t.add_column(f"rank {rank_cell(v.trace.rank)}", justify="right")
+    t.add_column("slowest (rank)", justify="right")
+    t.add_column("sum", justify="right")
+    for name, value in list(report.phases.items())[:PHASE_ROWS]:
+        per_rank = [(v.totals.phases.get(name, 0.0), v.trace.rank) for v in views]
+        slow, rank = max(per_rank, key=lambda pr: pr[0])
+        cells = [fmt_s(x) if x else "-" for x, _ in per_rank] if shown else []
+        t.add_row(name, *cells, f"{fmt_s(slow)} ({rank_cell(rank)})", fmt_s(value))
+    return t
+
+
+def rank_parts(report: Report) -> list:
+    """Console: the per-rank table, the skew between the slowest and the fastest rank, the divergence."""
+    if len(report.traces) < 2 or report.skew is None:
+        return []
+    t = Table(title="Ranks", title_justify="left")
+    for name in ("rank", "log", "compiles", "compile time", "log ovh", "asserts", "damage"):
+        t.add_column(name, justify="left" if name == "log" else "right")
+    for v in report.rank_views:
+        tr = v.trace
+        t.add_row(
+            str(tr.rank) if tr.rank is not None else "-",
+            Path(tr.path).name,
+            str(v.totals.compiles),
+            fmt_s(v.totals.compile_time_s),
+            fmt_s(v.totals.structured_logging_overhead_s),
+            str(v.asserts.total),
+            str(tr.parse.damage),
+        )
+    sk = report.skew
+    ratio = f" ({sk.ratio:.2f}x)" if sk.ratio else ""
+    line = styled(
+        f"Rank skew: slowest rank {sk.slowest_rank} {fmt_s(sk.slowest_s)} vs fastest rank {sk.fastest_rank} "
+        f"{fmt_s(sk.fastest_s)}: {fmt_s(sk.spread_s)} apart{ratio}"
+    )
+    return [t, line, *_divergence(report)]
+
+
+def _divergence(report: Report) -> list:
+    """Which ranks compiled differently from which, check by check; the checks they agree on in one line."""
+    diverged = [d for d in report.divergence if d.diverged]
+    agreed = [CHECK_NAMES[d.check] for d in report.divergence if not d.diverged and d.groups[0].count]
+    empty = [CHECK_NAMES[d.check] for d in report.divergence if not d.diverged and not d.groups[0].count]
+    if not report.divergence:
+        return []
+    tail = [styled(f"Ranks agree on: {', '.join(agreed)}.", "green")] if agreed else []
+    tail += [styled(f"None in any log: {', '.join(empty)}.", "dim")] if empty else []
+    if not diverged:
+        return tail
+    t = Table(title="Divergence between ranks (grouped: each group did the same)", title_justify="left")
+    for name in ("check", "ranks", "what they did", "first difference from the largest group"):
+        t.add_column(name, overflow="fold")
+    for d in diverged:
+        for i, g in enumerate(d.groups):
+            t.add_row(CHECK_NAMES[d.check] if i == 0 else "", rank_list(g.ranks), g.summary, g.first_difference or "")
+    return [t, *tail]
