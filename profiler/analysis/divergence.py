@@ -26,7 +26,7 @@ UNITS = {
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")  # object addresses differ between processes, not between programs
 
 
-class Sequence:
+class RankSequence:
     """A sequence of strings kept as its length, a digest, and its first HEAD items."""
 
     def __init__(self) -> None:
@@ -78,9 +78,9 @@ def _cache_outcomes(cache: dict[str, int]) -> str:
     return ", ".join(parts) or "none"
 
 
-def sequences(trace: TraceReport) -> dict[str, Sequence]:
+def sequences(trace: TraceReport) -> dict[str, RankSequence]:
     """One rank's sequences, one pass over its compiles and one over its graphs."""
-    seqs = {name: Sequence() for name in CHECKS}
+    seqs = {name: RankSequence() for name in CHECKS}
     frames: set[str] = set()
     for c in trace.compiles:
         frame = _frame(c.co_name, c.co_filename, c.co_firstlineno)
@@ -105,7 +105,7 @@ def _short(item: str, width: int = 60) -> str:
     return item if len(item) <= width else item[: width - 1] + "…"
 
 
-def _summary(check: str, seq: Sequence) -> str:
+def _summary(check: str, seq: RankSequence) -> str:
     """How a group's sequence reads: its length and its first (or most frequent) items."""
     head = f"{seq.count} {UNITS[check]}{'' if seq.count == 1 else 's'}"
     if not seq.count:
@@ -124,7 +124,7 @@ def _summary(check: str, seq: Sequence) -> str:
     return f"{head}: {', '.join(_short(i) for i in seq.head[:shown])}{more}"
 
 
-def _first_difference(seq: Sequence, ref: Sequence, ref_ranks: list[int]) -> str:
+def _first_difference(seq: RankSequence, ref: RankSequence, ref_ranks: list[int]) -> str:
     """Where `seq` first departs from the reference sequence (`#2: 0/1 (end on ranks 0, 2)`)."""
     n = min(len(seq.head), len(ref.head))
     i = next((k for k in range(n) if seq.head[k] != ref.head[k]), n)
@@ -143,7 +143,7 @@ def divergence(views: list[RankView]) -> list[Divergence]:
     per_rank = [(t.rank, sequences(t)) for t in ranked]
     out = []
     for check in CHECKS:
-        groups: dict[tuple[bytes, int], list[tuple[int, Sequence]]] = {}
+        groups: dict[tuple[bytes, int], list[tuple[int, RankSequence]]] = {}
         for rank, seqs in per_rank:
             groups.setdefault(seqs[check].key, []).append((rank, seqs[check]))  # type: ignore[arg-type]
         ordered = sorted(groups.values(), key=lambda g: (-len(g), min(r for r, _ in g)))
