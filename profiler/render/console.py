@@ -15,7 +15,7 @@ from rich.tree import Tree
 from ..model.compile import CompileInfo
 from ..model.report import Report
 from .export_view import export_headline, export_parts
-from .ranks_view import PHASE_ROWS, phase_totals_by_rank, rank_parts
+from .ranks_view import PHASE_ROWS, phase_totals_by_rank, rank_parts, unattributed_by_rank
 from .registry import RenderOptions
 from .terminal import console_on, styled
 from .text import (
@@ -277,16 +277,7 @@ def _phases(report: Report, opts: RenderOptions) -> list:
     if report.phases:
         out.append(phase_totals_by_rank(report) if _multi(report) else _phase_table(report))
     if report.unattributed:
-        t = Table(
-            title="Spans outside any compile (background threads, compile id None, compiles without metrics)",
-            title_justify="left",
-        )
-        t.add_column("span")
-        t.add_column("total", justify="right")
-        t.add_column("count", justify="right")
-        for span in list(report.unattributed.values())[:10]:
-            t.add_row(span.name, fmt_s(span.total_s), str(span.count))
-        out.append(t)
+        out.append(unattributed_by_rank(report) if _multi(report) else _unattributed(report))
     begin, end = report.stray_events
     if begin or end:
         out.append(
@@ -300,6 +291,19 @@ def _phases(report: Report, opts: RenderOptions) -> list:
         for spend in report.spends[:3]:
             out.append(styled("  - " + spend_sentence(spend)))
     return out
+
+
+def _unattributed(report: Report) -> Table:
+    t = Table(
+        title="Spans outside any compile (background threads, compile id None, compiles without metrics)",
+        title_justify="left",
+    )
+    t.add_column("span")
+    t.add_column("total", justify="right")
+    t.add_column("count", justify="right")
+    for span in list(report.unattributed.values())[:10]:
+        t.add_row(span.name, fmt_s(span.total_s), str(span.count))
+    return t
 
 
 def _phase_table(report: Report) -> Table:

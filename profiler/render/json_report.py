@@ -133,6 +133,7 @@ def rank_to_dict(v: RankView) -> dict[str, Any]:
         "torch_version": t.torch_version,
         "parse": t.parse.to_dict(),
         "totals": totals_to_dict(v.totals),
+        "unattributed_spans": [s.to_dict() for s in t.unattributed.values()],
         "asserts": {**v.asserts.to_dict(), "total": v.asserts.total},
         "summary": summary_to_dict(v.summary),
     }

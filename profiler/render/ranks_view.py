@@ -37,6 +37,29 @@ def phase_totals_by_rank(report: Report) -> Table:
     return t
 
 
+def unattributed_by_rank(report: Report) -> Table:
+    """Spans outside any compile, each rank's total (up to RANK_COLUMNS ranks, else the slowest) and the sum."""
+    views = report.rank_views
+    shown = views if len(views) <= RANK_COLUMNS else []
+    t = Table(
+        title="Spans outside any compile, by rank (background threads, compile id None, compiles without metrics)",
+        title_justify="left",
+    )
+    t.add_column("span")
+    for v in shown:
+        t.add_column(f"rank {rank_cell(v.trace.rank)}", justify="right")
+    t.add_column("slowest (rank)", justify="right")
+    t.add_column("sum", justify="right")
+    t.add_column("count", justify="right")
+    for span in list(report.unattributed.values())[:10]:
+        per_rank = [(v.trace.unattributed[span.name].total_s if span.name in v.trace.unattributed else 0.0,
+                     v.trace.rank) for v in views]  # fmt: skip
+        slow, rank = max(per_rank, key=lambda pr: pr[0])
+        cells = [fmt_s(x) if x else "-" for x, _ in per_rank] if shown else []
+        t.add_row(span.name, *cells, f"{fmt_s(slow)} ({rank_cell(rank)})", fmt_s(span.total_s), str(span.count))
+    return t
+
+
 def rank_parts(report: Report) -> list:
     """Console: the per-rank table, the skew between the slowest and the fastest rank, the divergence."""
     if len(report.traces) < 2 or report.skew is None:

@@ -41,6 +41,9 @@ def test_two_ranks_of_a_gloo_job_diverge_and_every_row_names_its_rank():
     ]
     assert "Phase totals by rank" in console and "| span | rank 0 | rank 1 | sum over ranks |" in md
     assert "0/0 rank 0 forward" in console and "0/0 rank 1 forward" in console
+    # spans outside any compile (background compile threads), each rank's apart
+    assert [[s["name"] for s in r["unattributed_spans"]] for r in d["ranks"]] == [["compile_file"], ["compile_file"]]
+    assert "Spans outside any compile, by rank" in console
     # the collective schedule Inductor logged per graph
     assert d["compiles"][0]["collectives"] == [
         "torch.ops._c10d_functional.all_reduce_.default",
