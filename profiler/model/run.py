@@ -33,7 +33,8 @@ ASSERTS_ON, ASSERTS_OFF, LOGGING_ON = "asserts_on", "asserts_off", "logging_on"
 MEASUREMENT_VARIANTS = frozenset({ASSERTS_OFF, LOGGING_ON})
 
 
-_CHECK = {"max_abs_err": opt(NUM), "tolerance": NUM, "match": opt(bool), "inputs_checked": int, "why": opt(str)}
+# Keys not marked opt are what the readers index: a manifest lacking one is damaged (strict check).
+_CHECK = {"max_abs_err": opt(NUM), "tolerance": NUM, "match": opt(bool), "inputs_checked": opt(int), "why": opt(str)}
 _SAMPLES = {"samples_on_s": [NUM], "samples_off_s": [NUM]}
 _CHILD = {
     "directory": str, "trace": str, "status": str, "exit_code": opt(int), "wall_s": opt(NUM),
@@ -42,7 +43,7 @@ _CHILD = {
     "versions": opt(each(opt(str))), "device": opt(str), "threads": opt(int),
     "model": opt({"class": opt(str), "parameters": opt(int), "inputs": opt([str])}),
     "check": opt(_CHECK),
-    "forward": opt({"calls": int, "compiled_median_s": NUM, "eager_median_s": NUM, "device": opt(str)}),
+    "forward": opt({"calls": opt(int), "compiled_median_s": opt(NUM), "eager_median_s": opt(NUM), "device": opt(str)}),
     "measure_asserts": opt({
         **_SAMPLES, "rounds": int, "calls_per_round": int, "threads": opt(int), "batch_size": opt(int),
         "outputs": opt(_CHECK), "device": opt(str),
@@ -188,15 +189,6 @@ class RunManifest:
         return cls(children=children, **{k: data.get(k) for k in known if k in data or k != "tool"})
 
 
-def _child_missing(children: Any) -> str | None:
-    """The first child entry lacking what every child has (its directory, trace and status)."""
-    for label, child in (children or {}).items() if isinstance(children, dict) else ():
-        for key in ("directory", "trace", "status"):
-            if isinstance(child, dict) and child.get(key) is None:
-                return f"children.{label}.{key} missing"
-    return None
-
-
 def _damaged(p: Path, what: str) -> DamagedManifest:
     return DamagedManifest(
         f"{p}: damaged run manifest ({what}); rerun, or report its cold/ or warm/ trace directory", EXIT_NO_DATA
@@ -216,8 +208,7 @@ def read_manifest(run_dir: Path) -> RunManifest | None:
     if not isinstance(data, dict) or data.get("kind") != KIND:
         return None
     missing = [k for k in REQUIRED if data.get(k) is None]
-    what = f"{', '.join(missing)} missing" if missing else problem(data, MANIFEST_SHAPE)
-    what = what or _child_missing(data.get("children"))
+    what = f"{', '.join(missing)} missing" if missing else problem(data, MANIFEST_SHAPE, strict=True)
     if what is None and data["primary"] not in data["children"] and data["children"]:
         what = f"primary {data['primary']!r} is not one of its children"
     if what:

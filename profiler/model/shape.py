@@ -2,8 +2,9 @@
 
 A spec is a Python type (`str`, `int`, `bool`), `NUM` (a finite number), `opt(spec)` (or null),
 `[spec]` (a list of), `{key: spec}` (an object whose listed keys, when present, have those shapes;
-other keys are free), `each(spec)` (an object whose every value has that shape), a tuple of specs
-(any one of them), or `ANY`.
+other keys are free; with `strict`, a listed key whose spec is not `opt` must be present: what its
+readers index), `each(spec)` (an object whose every value has that shape), a tuple of specs (any one
+of them), or `ANY`.
 Integers are bounded (|n| <= 2**53) so nothing read can overflow a JSON writer.
 """
 
@@ -44,32 +45,41 @@ def _scalar(value: Any, spec: Any) -> bool:
     return type(value) is spec
 
 
-def problem(value: Any, spec: Any, where: str = "") -> str | None:
-    """The first way `value` differs from `spec`, as `where: what it is, what it should be`; None if none."""
+def problem(value: Any, spec: Any, where: str = "", strict: bool = False) -> str | None:
+    """The first way `value` differs from `spec`, as `where: what it is, what it should be`; None if none.
+    With `strict`, an object lacking a key its spec does not mark `opt` is a problem too."""
     if spec is ANY:
         return _unsafe(value, where)
     if isinstance(spec, opt):
-        return None if value is None else problem(value, spec.spec, where)
+        return None if value is None else problem(value, spec.spec, where, strict)
     if isinstance(spec, tuple):
-        found = [problem(value, s, where) for s in spec]
+        found = [problem(value, s, where, strict) for s in spec]
         return None if None in found else found[0]
     if isinstance(spec, list):
         if type(value) is not list:
             return f"{where or 'the document'} is {_kind(value)}, not a list"
-        return next((p for i, v in enumerate(value) if (p := problem(v, spec[0], f"{where}[{i}]"))), None)
+        return next((p for i, v in enumerate(value) if (p := problem(v, spec[0], f"{where}[{i}]", strict))), None)
     if isinstance(spec, (dict, each)):
-        if type(value) is not dict:
-            return f"{where or 'the document'} is {_kind(value)}, not an object"
-        items = value.items() if isinstance(spec, each) else ((k, value[k]) for k in spec if k in value)
-        for key, v in items:
-            sub = spec.spec if isinstance(spec, each) else spec[key]
-            p = problem(v, sub, f"{where}.{key}" if where else str(key))
-            if p:
-                return p
-        return None
+        return _object_problem(value, spec, where, strict)
     if not _scalar(value, spec):
         want = "a finite number" if spec in (NUM, float) else f"{'an' if spec is int else 'a'} {spec.__name__}"
         return f"{where} is {_kind(value)}, not {want}"
+    return None
+
+
+def _object_problem(value: Any, spec: dict | each, where: str, strict: bool) -> str | None:
+    if type(value) is not dict:
+        return f"{where or 'the document'} is {_kind(value)}, not an object"
+    if strict and isinstance(spec, dict):
+        missing = next((k for k, sub in spec.items() if k not in value and not isinstance(sub, opt)), None)
+        if missing is not None:
+            return f"{where}.{missing} is missing" if where else f"{missing} is missing"
+    items = value.items() if isinstance(spec, each) else ((k, value[k]) for k in spec if k in value)
+    for key, v in items:
+        sub = spec.spec if isinstance(spec, each) else spec[key]
+        p = problem(v, sub, f"{where}.{key}" if where else str(key), strict)
+        if p:
+            return p
     return None
 
 

@@ -15,6 +15,8 @@ from compileprof.profiler.model.rows import Rows
 from compileprof.profiler.trace.reader import TraceReader
 from conftest import FIXTURES, event, record_line, run_cli
 
+DELETE = object()  # a manifest key removed instead of set
+
 
 def _no_traceback(result) -> None:
     assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
@@ -176,6 +178,10 @@ def test_deep_json_and_a_bad_pyproject_are_usage_errors(tmp_path, monkeypatch):
         (("children", "cold", "measure_asserts"), "s"),
         (("children", "cold", "directory"), None),
         (("factory_kwargs", "batch"), 10**30),
+        # a key its readers index, absent (found by the 100,000-input fuzz run of this stop)
+        (("children", "cold", "check", "tolerance"), DELETE),
+        (("children", "cold", "measure_asserts", "samples_on_s"), DELETE),
+        (("children", "warm", "trace"), DELETE),
     ],
 )
 def test_a_damaged_manifest_still_reports_the_traces_and_exits_4(path, value, tmp_path):
@@ -185,7 +191,10 @@ def test_a_damaged_manifest_still_reports_the_traces_and_exits_4(path, value, tm
     node = manifest
     for key in path[:-1]:
         node = node[key]
-    node[path[-1]] = value
+    if value is DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
     (run / "manifest.json").write_text(json.dumps(manifest))
     result = run_cli("report", str(run), "-f", "json")
     assert result.exit_code == 4 and "damaged run manifest" in result.stderr
