@@ -198,7 +198,7 @@ def test_runtime_records_and_spans_belong_to_their_compile(tmp_path):
 
 def test_an_aot_inductor_compile_owns_its_spans():
     # GIVEN aoti_compile_and_package: its spans and its metrics record name no compile id
-    d, console, _ = _views(FIXTURES / "aoti.log")
+    d, console, md = _views(FIXTURES / "aoti.log")
     (c,) = d["compiles"]
     assert c["co_name"] == "compile_fx_aot" and c["compile_time_s"] == pytest.approx(40.074978)
     (root,) = c["phases"]
@@ -206,3 +206,6 @@ def test_an_aot_inductor_compile_owns_its_spans():
     assert "compile_fx_aot" not in {s["name"] for s in d["unattributed_spans"]}
     assert d["totals"]["phases"]["AotCodeCompiler.compile"] == pytest.approx(23.48, abs=0.01)
     assert "└── compile_fx_aot  40.08 s total" in console
+    assert "| compile time | 40.07 s |" in md and "| compile_fx_aot | 40.08 s | 100% |" in md
+    assert "| compile | graph | size | align | scalar | nan | aoti |" in md
+    assert "| ? | inductor_aot_wrapper_code.cpp | 0 | 0 | 0 | 0 | 6 |" in md
