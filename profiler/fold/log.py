@@ -141,6 +141,11 @@ class LogFold:
         if handler is not None:
             handler(rec)
 
+    def _compile_of(self, rec: Record) -> str | None:
+        """The compile a metrics record is about. The envelope is the truth; the payload's own
+        compile_id is used only when the envelope has none (some logs' payloads disagree)."""
+        return rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id")
+
     def _pending(self, compile_id: str | None) -> _Pending:
         return self.pending.setdefault(compile_id, _Pending())
 
@@ -163,9 +168,7 @@ class LogFold:
             return
         self.pieces.metrics(rec)
         self._seal_finished()
-        # The envelope is the truth about which compile a record belongs to; the payload's own
-        # compile_id is used only when the envelope has none (some logs' payloads disagree).
-        key = rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id")
+        key = self._compile_of(rec)
         if key is None and self.spans.aot_pending():
             key = AOT  # an AOTInductor compile's metrics: its spans were kept under compile_fx_aot
         info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, self.spans.claim(key), self.values)
@@ -188,10 +191,7 @@ class LogFold:
         cudagraphify), kept by the compile it names (`*_us` fields, in seconds)."""
         if not isinstance(rec.meta, dict):
             return
-        key = rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id")
-        if key is None and self.spans.aot_pending():
-            key = AOT  # an AOTInductor compile's metrics: its spans were kept under compile_fx_aot or "?"
-        cost = self.report.runtime.setdefault(key, RuntimeCost())
+        cost = self.report.runtime.setdefault(self._compile_of(rec) or "?", RuntimeCost())
         cost.records += 1
         for name, value in rec.meta.items():
             if name.endswith("_us") and value is not None and not name.startswith(("start_time", "end_time")):

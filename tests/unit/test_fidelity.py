@@ -209,3 +209,16 @@ def test_an_aot_inductor_compile_owns_its_spans():
     assert "| compile time | 40.07 s |" in md and "| compile_fx_aot | 40.08 s | 100% |" in md
     assert "| compile | graph | size | align | scalar | nan | aoti |" in md
     assert "| ? | inductor_aot_wrapper_code.cpp | 0 | 0 | 0 | 0 | 6 |" in md
+
+
+def test_a_runtime_record_naming_no_compile_is_kept_under_a_question_mark(tmp_path):
+    # GIVEN a compilation_metrics_runtime record with neither envelope ids nor a payload compile_id
+    runtime = record_line("compilation_metrics_runtime", {"runtime_cudagraphify_time_us": 1_500_000})
+    log = tmp_path / "runtime.log"
+    log.write_text((FIXTURES / "mlp.log").read_text() + runtime)
+    d, console, md = _views(log)
+    assert d["runtime"] == [
+        {"compile_id": "?", "rank": None, "records": 1, "metrics_s": {"runtime_cudagraphify_time": 1.5}, "spans": []}
+    ]
+    assert "metric runtime_cudagraphify_time" in console
+    assert "| ? | - | metric runtime_cudagraphify_time | 1.50 s |" in md
