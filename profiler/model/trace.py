@@ -23,6 +23,11 @@ class RuntimeCost:
     spans: dict[str, SpanTotal] = field(default_factory=dict)
     records: int = 0  # compilation_metrics_runtime records
 
+    def items(self) -> list[tuple[str, float, int]]:
+        """(what, seconds, count) of each figure: `metric <field>` per record field, `span <name>` per span."""
+        out = [(f"metric {name}", seconds, self.records) for name, seconds in self.metrics.items()]
+        return out + [(f"span {span.name}", span.total_s, span.count) for span in self.spans.values()]
+
     def merge(self, other: RuntimeCost) -> None:
         """Add another part's figures of the same compile."""
         for name, v in other.metrics.items():

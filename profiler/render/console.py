@@ -328,9 +328,7 @@ def _runtime(report: Report) -> list:
     for name in ("compile", *(["rank"] if multi else []), "what", "time", "count"):
         t.add_column(name, justify="right" if name in ("rank", "time", "count") else "left")
     for rank, cid, cost in rows[:GRAPH_ROWS]:
-        items = [(f"metric {k}", v, cost.records) for k, v in cost.metrics.items()]
-        items += [(f"span {s.name}", s.total_s, s.count) for s in cost.spans.values()]
-        for i, (what, seconds, n) in enumerate(items):
+        for i, (what, seconds, n) in enumerate(cost.items()):
             t.add_row(cid if i == 0 else "", *([rank_cell(rank) if i == 0 else ""] if multi else []), what,
                       fmt_s(seconds), str(n))  # fmt: skip
     return [t]

@@ -162,10 +162,7 @@ def _runtime(report: Report) -> list[str]:
     rows = [
         [cid, rank_cell(rank), what, fmt_s(seconds), str(n)]
         for rank, cid, cost in report.runtime
-        for what, seconds, n in [
-            *((f"metric {k}", v, cost.records) for k, v in cost.metrics.items()),
-            *((f"span {sp.name}", sp.total_s, sp.count) for sp in cost.spans.values()),
-        ]
+        for what, seconds, n in cost.items()
     ]
     if not rows:
         return []
