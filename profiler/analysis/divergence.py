@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections import Counter
 
+from ..model.compile import cache_label
 from ..model.report import Divergence, RankGroup, RankView
 from ..model.trace import TraceReport
 
@@ -70,12 +71,7 @@ def _frame(co_name: str | None, filename: str | None, line: int | None) -> str:
 
 def _cache_outcomes(cache: dict[str, int]) -> str:
     """`fx miss, aot hit`: a compile's cache outcomes in a fixed order."""
-    parts = []
-    for key in sorted(cache):
-        family, _, outcome = key.rpartition("_cache_")
-        name = "fx" if family.startswith("fx") else "aot"
-        parts += [f"{name} {outcome}"] * cache[key]
-    return ", ".join(parts) or "none"
+    return ", ".join(label for key in sorted(cache) for label in [cache_label(key)] * cache[key]) or "none"
 
 
 def sequences(trace: TraceReport) -> dict[str, RankSequence]:

@@ -20,6 +20,12 @@ CACHE_EVENTS = (
 )
 
 
+def cache_label(event: str) -> str:
+    """`fx_graph_cache_hit` -> `fx hit`, `aotautograd_cache_miss` -> `aot miss`."""
+    cache, _, outcome = event.partition("_cache_")
+    return f"{'fx' if cache == 'fx_graph' else 'aot' if cache == 'aotautograd' else cache} {outcome}"
+
+
 @dataclass(slots=True)
 class CompileInfo:
     """One `compilation_metrics` record with what the rest of the log says about its compile."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..analysis.divergence import rank_list  # noqa: F401  (re-exported for renderers)
 from ..model.asserts import AssertCounts, GraphAsserts
+from ..model.compile import cache_label
 from ..model.pieces import PieceCompile
 from ..model.report import Spend, Summary
 
@@ -89,12 +90,6 @@ def spend_sentence(spend: Spend) -> str:
     what = f"{meaning} (`{spend.name}`)" if meaning else f"`{spend.name}`"
     share = f", {fmt_pct(spend.share)} of all compile time" if spend.share is not None else ""
     return f"{what}: {fmt_s(spend.self_s)} of its own time{share}"
-
-
-def cache_label(event: str) -> str:
-    """`fx_graph_cache_hit` -> `fx hit`, `aotautograd_cache_miss` -> `aot miss`."""
-    cache, _, outcome = event.partition("_cache_")
-    return f"{'fx' if cache == 'fx_graph' else 'aot' if cache == 'aotautograd' else cache} {outcome}"
 
 
 def cache_line(s: Summary) -> str:
