@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..model.report import Report
+from ..model.report import RankView, Report
 from .terminal import styled
 from .text import fmt_s, rank_cell, rank_list
 
@@ -19,45 +19,42 @@ CHECK_NAMES = {
 RANK_COLUMNS = 8  # ranks shown one column each in the phase totals (more: only the slowest and the sum)
 
 
-def phase_totals_by_rank(report: Report) -> Table:
-    """Phase totals of several ranks: each rank's (up to RANK_COLUMNS of them), the slowest, and the sum."""
+def _by_rank(report: Report, title: str, rows: list[tuple[str, float, list[str]]], value_of, extra: list[str]) -> Table:
+    """A table of span names with each rank's figure (`value_of(view, name)`; up to RANK_COLUMNS ranks),
+    the slowest rank's, the sum over ranks and the `extra` columns each row brings."""
     views = report.rank_views
     shown = views if len(views) <= RANK_COLUMNS else []
-    t = Table(title="Phase totals by rank (each rank's compiles; the sum is over ranks)", title_justify="left")
+    t = Table(title=title, title_justify="left")
     t.add_column("span")
     for v in shown:
         t.add_column(f"rank {rank_cell(v.trace.rank)}", justify="right")
-    t.add_column("slowest (rank)", justify="right")
-    t.add_column("sum", justify="right")
-    for name, value in list(report.phases.items())[:PHASE_ROWS]:
-        per_rank = [(v.totals.phases.get(name, 0.0), v.trace.rank) for v in views]
+    for name in ("slowest (rank)", "sum", *extra):
+        t.add_column(name, justify="right")
+    for name, total, more in rows:
+        per_rank = [(value_of(v, name), v.trace.rank) for v in views]
         slow, rank = max(per_rank, key=lambda pr: pr[0])
         cells = [fmt_s(x) if x else "-" for x, _ in per_rank] if shown else []
-        t.add_row(name, *cells, f"{fmt_s(slow)} ({rank_cell(rank)})", fmt_s(value))
+        t.add_row(name, *cells, f"{fmt_s(slow)} ({rank_cell(rank)})", fmt_s(total), *more)
     return t
+
+
+def phase_totals_by_rank(report: Report) -> Table:
+    """Phase totals of several ranks: each rank's (up to RANK_COLUMNS of them), the slowest, and the sum."""
+    rows = [(name, total, []) for name, total in list(report.phases.items())[:PHASE_ROWS]]
+    title = "Phase totals by rank (each rank's compiles; the sum is over ranks)"
+    return _by_rank(report, title, rows, lambda v, name: v.totals.phases.get(name, 0.0), [])
 
 
 def unattributed_by_rank(report: Report) -> Table:
     """Spans outside any compile, each rank's total (up to RANK_COLUMNS ranks, else the slowest) and the sum."""
-    views = report.rank_views
-    shown = views if len(views) <= RANK_COLUMNS else []
-    t = Table(
-        title="Spans outside any compile, by rank (background threads, compile id None, compiles without metrics)",
-        title_justify="left",
-    )
-    t.add_column("span")
-    for v in shown:
-        t.add_column(f"rank {rank_cell(v.trace.rank)}", justify="right")
-    t.add_column("slowest (rank)", justify="right")
-    t.add_column("sum", justify="right")
-    t.add_column("count", justify="right")
-    for span in list(report.unattributed.values())[:10]:
-        per_rank = [(v.trace.unattributed[span.name].total_s if span.name in v.trace.unattributed else 0.0,
-                     v.trace.rank) for v in views]  # fmt: skip
-        slow, rank = max(per_rank, key=lambda pr: pr[0])
-        cells = [fmt_s(x) if x else "-" for x, _ in per_rank] if shown else []
-        t.add_row(span.name, *cells, f"{fmt_s(slow)} ({rank_cell(rank)})", fmt_s(span.total_s), str(span.count))
-    return t
+
+    def value_of(v: RankView, name: str) -> float:
+        span = v.trace.unattributed.get(name)
+        return span.total_s if span is not None else 0.0
+
+    rows = [(s.name, s.total_s, [str(s.count)]) for s in list(report.unattributed.values())[:10]]
+    title = "Spans outside any compile, by rank (background threads, compile id None, compiles without metrics)"
+    return _by_rank(report, title, rows, value_of, ["count"])
 
 
 def rank_parts(report: Report) -> list:
