@@ -226,6 +226,11 @@ class Report:
         return {name: sorted(v) for name, v in out.items() if v}
 
     @property
+    def several_logs(self) -> bool:
+        """True when the report holds several logs (ranks): every row then names its rank."""
+        return len(self.traces) > 1
+
+    @property
     def ranks(self) -> list[int]:
         """Distinct ranks of the logs."""
         return sorted({t.rank for t in self.traces if t.rank is not None})

@@ -59,7 +59,7 @@ def _summary(report: Report) -> Panel:
     grid.add_row("device", device or "unknown (no generated code)")
     grid.add_row("compiled frames", f"{s.frames}  ({count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')})")
     for trace, e in report.exports:
-        grid.add_row("torch.export", export_headline(e) + (f" (rank {trace.rank})" if len(report.traces) > 1 else ""))
+        grid.add_row("torch.export", export_headline(e) + (f" (rank {trace.rank})" if report.several_logs else ""))
     sk = report.skew
     if sk is not None:
         grid.add_row(
@@ -93,15 +93,10 @@ def _more(shown: int, total: int, what: str) -> list:
     return [styled(f"... {total - shown} more {what} (--limit 0 shows all)", "dim")] if total > shown else []
 
 
-def _multi(report: Report) -> bool:
-    """True when the report holds several logs (ranks): every row then names its rank."""
-    return len(report.traces) > 1
-
-
 def _reasons(report: Report, opts: RenderOptions) -> list:
     s = report.summary
     limit = opts.limit or None
-    multi = _multi(report)
+    multi = report.several_logs
     out: list = []
     if s.recompiles:
         t = Table(title="Recompiles", title_justify="left", show_edge=False)
@@ -131,7 +126,7 @@ def _reasons(report: Report, opts: RenderOptions) -> list:
 def _compiles(report: Report, opts: RenderOptions) -> list:
     if not report.compiles:
         return []
-    multi = _multi(report)
+    multi = report.several_logs
     t = Table(title="Compiles (whole-frame time and its parts from compilation_metrics)", title_justify="left")
     t.add_column("id")
     if multi:
@@ -193,7 +188,7 @@ def _pieces(report: Report) -> list:
             )
         )
     t = Table(title=f"Piece compiles ({len(pieces)})", title_justify="left")
-    multi = _multi(report)
+    multi = report.several_logs
     for col, j in (
         ("compile", "left"), *([("rank", "right")] if multi else []), ("piece", "right"), ("submodule", "left"),
         ("size / range", "left"), ("compile time", "right"), ("ops", "right"), ("asserts", "right"),
@@ -273,11 +268,11 @@ def _phases(report: Report, opts: RenderOptions) -> list:
             else f"Phase trees of the {len(slowest)} slowest compiles"
         )
         out.append(styled(title, style="bold italic"))
-        out.extend(_tree(c, opts, _multi(report)) for c in slowest)
+        out.extend(_tree(c, opts, report.several_logs) for c in slowest)
     if report.phases:
-        out.append(phase_totals_by_rank(report) if _multi(report) else _phase_table(report))
+        out.append(phase_totals_by_rank(report) if report.several_logs else _phase_table(report))
     if report.unattributed:
-        out.append(unattributed_by_rank(report) if _multi(report) else _unattributed(report))
+        out.append(unattributed_by_rank(report) if report.several_logs else _unattributed(report))
     begin, end = report.stray_events
     if begin or end:
         out.append(
@@ -322,7 +317,7 @@ def _runtime(report: Report) -> list:
     rows = report.runtime
     if not rows:
         return []
-    multi = _multi(report)
+    multi = report.several_logs
     t = Table(title="Run-time costs of compiled code, by compile (compilation_metrics_runtime, runtime spans)",
               title_justify="left")  # fmt: skip
     for name in ("compile", *(["rank"] if multi else []), "what", "time", "count"):
@@ -370,7 +365,7 @@ def _asserts(report: Report) -> list:
     out: list = [head]
     if report.graphs:
         t = Table(show_edge=False)
-        multi, aoti = _multi(report), a.aoti_checks > 0
+        multi, aoti = report.several_logs, a.aoti_checks > 0
         for name in (*graph_header(multi, aoti), "guards"):
             numeric = name in ("rank", "size", "align", "scalar", "nan", "aoti")
             t.add_column(name, justify="right" if numeric else "left", overflow="fold")

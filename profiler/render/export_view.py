@@ -47,7 +47,7 @@ def _lines(e: ExportInfo) -> list[tuple[str, str]]:
 def export_parts(report: Report) -> list:
     """Console: one table per log with torch.export records; a note when a log holds no compile at all."""
     out: list = []
-    multi = len(report.traces) > 1
+    multi = report.several_logs
     for trace, e in report.exports:
         where = f" ({Path(trace.path).name}, rank {trace.rank})" if multi else ""
         t = Table(title=f"torch.export{where}: {export_headline(e)}", title_justify="left", show_header=False)

@@ -110,7 +110,7 @@ def _pieces(report: Report, limit: int) -> list[str]:
             f"{', '.join(split.splitting_ops or []) or 'splitting ops not stated'}.",
             "",
         ]
-    multi = len(report.traces) > 1
+    multi = report.several_logs
     rows = [
         [
             p.compile_id or "-",
@@ -133,7 +133,7 @@ def _pieces(report: Report, limit: int) -> list[str]:
 def _phases_and_reasons(report: Report) -> list[str]:
     s, total = report.summary, report.summary.compile_time_s
     lines: list[str] = []
-    if report.phases and len(report.traces) > 1:
+    if report.phases and report.several_logs:
         views = report.rank_views
         header = ["span", *(f"rank {rank_cell(v.trace.rank)}" for v in views), "sum over ranks"]
         rows = [
@@ -147,7 +147,7 @@ def _phases_and_reasons(report: Report) -> list[str]:
         ]
         lines += ["### Phase totals", "", *table(["span", "total", "share"], rows)]
     if s.recompiles or s.failures:
-        multi = len(report.traces) > 1
+        multi = report.several_logs
         rows = [
             [n.compile_id or "?", *([rank_cell(n.rank)] if multi else []), n.kind, n.reason or "-"]
             for n in (*s.recompiles, *s.failures)
@@ -195,7 +195,7 @@ def _ranks_and_asserts(report: Report, limit: int) -> list[str]:
         ]
     lines += _divergence(report)
     if report.graphs:
-        multi, aoti = len(report.traces) > 1, report.asserts.aoti_checks > 0
+        multi, aoti = report.several_logs, report.asserts.aoti_checks > 0
         rows = [graph_cells(g, multi, aoti) for g in report.graphs[:limit]]
         lines += ["### Runtime asserts per graph", "", *table(graph_header(multi, aoti), rows)]
     return lines

@@ -59,7 +59,7 @@ def unattributed_by_rank(report: Report) -> Table:
 
 def rank_parts(report: Report) -> list:
     """Console: the per-rank table, the skew between the slowest and the fastest rank, the divergence."""
-    if len(report.traces) < 2 or report.skew is None:
+    if not report.several_logs or report.skew is None:
         return []
     t = Table(title="Ranks", title_justify="left")
     for name in ("rank", "log", "compiles", "compile time", "log ovh", "asserts", "damage"):
