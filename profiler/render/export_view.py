@@ -56,9 +56,14 @@ def export_parts(report: Report) -> list:
         for what, value in _lines(e):
             t.add_row(what, styled(value, "red") if value.startswith("FAILED") else value)
         out.append(t)
-    if not report.compiles and not report.exports and not report.measure_compiles:
+    if _holds_nothing(report):
         out.append(styled(no_compiles(report), "yellow"))
     return out
+
+
+def _holds_nothing(report: Report) -> bool:
+    """True when the logs hold neither a compile (the model's or a measurement's) nor an export."""
+    return not report.compiles and not report.exports and not report.measure_compiles
 
 
 def no_compiles(report: Report) -> str:
@@ -75,6 +80,6 @@ def export_markdown(report: Report) -> list[str]:
     for trace, e in report.exports:
         lines += [f"### torch.export ({Path(trace.path).name}): {export_headline(e)}", ""]
         lines += [f"- **{what}**: {value}" for what, value in _lines(e)] + [""]
-    if not report.compiles and not report.exports and not report.measure_compiles:
+    if _holds_nothing(report):
         lines += [f"_{no_compiles(report)}_", ""]
     return lines
