@@ -69,21 +69,15 @@ class PhaseBuilder:
         ts = values.number(event.get("ts"), "chromium.ts")
         if name is None or ts is None:
             return None
+        thread = None
         if compile_id is None:
-            args = event.get("args")
-            cid = args.get("compile_id") if isinstance(args, dict) else None
-            compile_id = cid if isinstance(cid, str) and cid != "None" else None
-            self.args_ids += compile_id is not None
-            if compile_id in self._claimed:  # named explicitly after its compile: runtime autotuning, cudagraphs
-                compile_id = RUNTIME + compile_id
-            elif compile_id is None and ((name == AOT_SPAN and ph == "B") or self._in_aot(event)):
-                compile_id = AOT  # an AOTInductor compile: its spans, nested in compile_fx_aot, name no compile
+            compile_id, thread = self._compile_from_args(event, name, ph)
         if ph == "i" or ph == "I":
             if compile_id is not None:
                 inst = self._tree(compile_id).instants
                 inst[name] = inst.get(name, 0) + 1
             return None
-        key = (values.key(event.get("pid"), "chromium.pid"), values.key(event.get("tid"), "chromium.tid"), compile_id)
+        key = (*(thread or self._thread(event)), compile_id)
         if ph == "X":
             dur = values.number(event.get("dur"), "chromium.dur", 0.0, MAX_SECONDS * 1e6)
             if dur is not None:
@@ -98,12 +92,28 @@ class PhaseBuilder:
             return self._end(key, name, ts)
         return None
 
-    def _in_aot(self, event: dict) -> bool:
-        """True while an AOTInductor compile's compile_fx_aot span is open on the event's thread."""
+    def _thread(self, event: dict) -> tuple:
+        """(pid, tid) of an event, each read (and a bad one counted) once."""
+        return self.values.key(event.get("pid"), "chromium.pid"), self.values.key(event.get("tid"), "chromium.tid")
+
+    def _compile_from_args(self, event: dict, name: str, ph: str | None) -> tuple[str | None, tuple | None]:
+        """The compile of an event whose record names none: its args' compile id (a compile already
+        claimed: a span it ran at run time), an AOTInductor compile's (spans in compile_fx_aot), or none;
+        and the event's thread when finding that out read it."""
+        args = event.get("args")
+        cid = args.get("compile_id") if isinstance(args, dict) else None
+        compile_id = cid if isinstance(cid, str) and cid != "None" else None
+        self.args_ids += compile_id is not None
+        if compile_id in self._claimed:  # named explicitly after its compile: runtime autotuning, cudagraphs
+            return RUNTIME + compile_id, None
+        if compile_id is not None:
+            return compile_id, None
+        if name == AOT_SPAN and ph == "B":
+            return AOT, None  # an AOTInductor compile: its spans, nested in compile_fx_aot, name no compile
         if not self._trees.get(AOT):
-            return False
-        pid, tid = self.values.key(event.get("pid"), "chromium.pid"), self.values.key(event.get("tid"), "chromium.tid")
-        return bool(self._stacks.get((pid, tid, AOT)))
+            return None, None
+        thread = self._thread(event)
+        return (AOT if self._stacks.get((*thread, AOT)) else None), thread
 
     def aot_pending(self) -> bool:
         """True when an AOTInductor compile's spans wait for its metrics record (which names no compile)."""

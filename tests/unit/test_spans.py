@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from compileprof.profiler.build import build_report
 from compileprof.profiler.fold.spans import PhaseBuilder
+from compileprof.profiler.render.json_report import report_to_dict
+from conftest import event
 
 
 def ev(name, ph, ts, cid="0/0", **kw):
@@ -112,3 +115,17 @@ def test_compile_without_metrics_is_folded_into_unattributed():
     feed(b, [ev("dynamo", "B", 0, "3/0"), ev("dynamo", "E", 2_000_000, "3/0")])
     b.finish()
     assert b.unattributed["dynamo"].total_s == pytest.approx(2.0)
+
+
+def test_a_bad_pid_inside_an_aot_compile_is_counted_once_per_event(tmp_path):
+    # GIVEN an AOTInductor compile's spans (no compile id) where two events carry a list as their pid
+    log = tmp_path / "aot.log"
+    log.write_text(
+        event("compile_fx_aot", "B", 1.0, compile_id=None)
+        + event("inductor_compile", "B", 2.0, compile_id=None, pid=[1])
+        + event("inductor_compile", "E", 3.0, compile_id=None, pid=[1])
+        + event("compile_fx_aot", "E", 4.0, compile_id=None)
+    )
+    d = report_to_dict(build_report(log))
+    # THEN each bad value is counted once, however many times the fold needs the event's thread
+    assert d["parse"]["bad_value_fields"] == {"chromium.pid": 2}
