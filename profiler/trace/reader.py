@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
 
-from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string, unescape_payload
+from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string
 from .values import Values
 
 CHUNK_SIZE = 4 << 20
@@ -28,6 +28,10 @@ ENVELOPE_KEYS = frozenset(
 _GLOG = re.compile(rb"[VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\n]*:\d+\][^{\n]*?(?= \{)")
 # A payload: every following line that starts with a TAB.
 _PAYLOAD = re.compile(rb"(?:\t[^\n]*\n)*")
+# Where a payload ends: a newline followed by anything but a TAB (found by a fast literal scan).
+_PAYLOAD_END = re.compile(rb"\n[^\t]")
+_EMPTY_MD5 = hashlib.md5(b"").hexdigest()
+MAX_IDS = 4096  # compile ids remembered per file
 
 
 def _record_start(buf: bytes, pos: int) -> int:
@@ -68,10 +72,20 @@ def _type_key(obj: dict) -> str | None:
     return None
 
 
+def _unescaped(block: bytes) -> memoryview:
+    """The payload's logged text (what `unescape_payload` gives), with one copy of the block. When
+    the only TABs are the one that starts each line, deleting every TAB (a fast byte loop) is the
+    unescape: "\tL1\n\tL2\n" -> "L1\nL2\n"[:-1]; else each "\n\t" is replaced."""
+    text = block.translate(None, b"\t")
+    if len(block) - len(text) == block.count(b"\n"):
+        return memoryview(text)[:-1]
+    return memoryview(block.replace(b"\n\t", b"\n"))[1:-1]
+
+
 def _payload_ok(expected: object, block: bytes | None, stats: ParseStats) -> bool:
     """Count an md5 mismatch against `has_payload`; False when the payload is not valid UTF-8."""
     if expected is not None:
-        digest = hashlib.md5(unescape_payload(block) if block is not None else b"").hexdigest()
+        digest = hashlib.md5(_unescaped(block)).hexdigest() if block else _EMPTY_MD5
         if digest != expected:
             stats.fail_payload_md5 += 1
     if block is None or block.isascii():
@@ -118,7 +132,7 @@ class TraceReader:
         self.values = Values(self.stats)
         self.rank: int | None = None
         self.strings: dict[int, str] = {}
-        self._line = 0
+        self._ids: dict[tuple, str | None] = {}  # envelope ids -> compile id (see _compile_id)
 
     def _chunks(self) -> Iterator[bytes]:
         """The bytes `[start, end)` of the file in chunks (a pipe is read from where it is)."""
@@ -136,9 +150,7 @@ class TraceReader:
 
     def _skip(self, data: bytes) -> None:
         """Count the lines of bytes passed over without parsing them."""
-        n = data.count(b"\n")
-        self.stats.lines += n
-        self._line += n
+        self.stats.lines += data.count(b"\n")
 
     def __iter__(self) -> Iterator[Record]:
         carry = b""  # the start of a record the next chunk continues
@@ -183,46 +195,48 @@ class TraceReader:
                 self.stats.truncated += 1
 
     def _parse(self, buf: bytes, end: int) -> Iterator[Record]:
-        """Parse `buf[:end]`, which holds only whole lines (no copy of the buffer is made)."""
+        """Parse `buf[:end]`, which holds only whole lines (no copy of the buffer is made). One pass
+        finds each record line and the end of its payload (the next newline not followed by TAB)."""
         if buf.find(b"\r", 0, end) >= 0:
             buf = buf[:end].replace(b"\r\n", b"\n")
             end = len(buf)
-        stats = self.stats
-        find = buf.find
-        match_payload = _PAYLOAD.match
+        self.stats.lines += buf.count(b"\n", 0, end)
+        find, payload_end, record = buf.find, _PAYLOAD_END.search, self._record
         pos = 0
         while pos < end:
             nl = find(b"\n", pos, end)
-            header = buf[pos:nl]
-            payload_end = match_payload(buf, nl + 1, end).end()
-            block = buf[nl + 1 : payload_end] if payload_end > nl + 1 else None
-            n_lines = 1 + (block.count(b"\n") if block else 0)
-            line_no = self._line + 1
-            self._line += n_lines
-            stats.lines += n_lines
-            pos = payload_end
-            if not header.strip():
-                continue
-            if header[0] == 9:  # payload lines with no record before them
-                stats.fail_glog += n_lines
-                continue
-            record = self._record(header, block, line_no)
-            if record is not None:
-                yield record
+            if nl + 1 < end and buf[nl + 1] == 9:  # 9 == TAB: a payload follows
+                m = payload_end(buf, nl + 1, end)
+                stop = m.start() + 1 if m is not None else end
+                block = buf[nl + 1 : stop]
+            else:
+                stop, block = nl + 1, None
+            first, header_start, pos = buf[pos], pos, stop
+            if first == 9:  # payload lines with no record before them
+                self.stats.fail_glog += 1 + (block.count(b"\n") if block else 0)
+            elif nl > header_start:
+                rec = record(buf[header_start:nl], block)
+                if rec is not None:
+                    yield rec
+            # an empty line is passed over
 
-    def _record(self, header: bytes, block: bytes | None, line_no: int) -> Record | None:
+    def _record(self, header: bytes, block: bytes | None) -> Record | None:
+        """The record of one header line and its payload block; None (counted) when it is not one."""
         stats = self.stats
         m = _GLOG.search(header)
         if m is None:
-            stats.fail_glog += 1
+            if header.strip():
+                stats.fail_glog += 1
             return None
         obj, utf8_errors = _envelope(header[m.end() + 1 :])
         kind = _type_key(obj) if obj is not None else None
         if kind is None:
             stats.fail_json += 1
             return None
-        values = self.values
-        rank = values.int(obj.get("rank"), "rank", hi=1 << 24)
+        get = obj.get
+        rank = get("rank")
+        if rank is not None and (type(rank) is not int or not 0 <= rank <= 1 << 24):
+            rank = self.values.int(rank, "rank", hi=1 << 24)
         if rank is not None:
             if self.rank is None:
                 self.rank = rank
@@ -230,7 +244,7 @@ class TraceReader:
                 stats.other_rank += 1
                 return None
         stats.records += 1
-        if not _payload_ok(obj.get("has_payload"), block, stats) or utf8_errors:
+        if not _payload_ok(get("has_payload"), block, stats) or utf8_errors:
             stats.invalid_utf8 += 1
         if kind not in KNOWN_KINDS:
             stats.unknown += 1
@@ -238,20 +252,33 @@ class TraceReader:
         meta = obj[kind]
         if kind == "str":
             self._intern(meta)
-        return Record(
-            kind=kind,
-            meta=meta,
-            compile_id=compile_id_string(
-                values.int(obj.get("compiled_autograd_id"), "compiled_autograd_id"),
-                values.int(obj.get("frame_id"), "frame_id"),
-                values.int(obj.get("frame_compile_id"), "frame_compile_id"),
-            ),
-            attempt=values.int(obj.get("attempt"), "attempt", hi=1 << 16),
-            rank=rank,
-            line=line_no,
-            payload=block,
-            stamp=header[m.start() + 6 : m.start() + 21],
-        )
+        attempt = get("attempt")
+        if attempt is not None and (type(attempt) is not int or not 0 <= attempt <= 1 << 16):
+            attempt = self.values.int(attempt, "attempt", hi=1 << 16)
+        start = m.start()
+        return Record(kind, meta, self._compile_id(get), attempt, rank, block, header[start + 6 : start + 21])
+
+    def _compile_id(self, get: Callable[[str], object]) -> str | None:
+        """The envelope's compile id as torch prints it. Ids of plain integers are remembered (most
+        records repeat their compile's); anything else is read, and a bad part counted, every time."""
+        auto, frame, nth = get("compiled_autograd_id"), get("frame_id"), get("frame_compile_id")
+        if auto is None and frame is None and nth is None:
+            return None
+        plain = type(frame) is int and type(nth) is int and (auto is None or type(auto) is int)
+        key = (auto, frame, nth)
+        if plain and key in self._ids:  # exact ints only: True == 1 and 1.0 == 1 would share a key
+            return self._ids[key]
+        before = self.stats.bad_value
+        values = self.values
+        text = compile_id_string(
+            values.int(auto, "compiled_autograd_id"), values.int(frame, "frame_id"),
+            values.int(nth, "frame_compile_id"),
+        )  # fmt: skip
+        if plain and self.stats.bad_value == before:
+            if len(self._ids) >= MAX_IDS:
+                self._ids.clear()
+            self._ids[key] = text
+        return text
 
     def _intern(self, meta: object) -> None:
         """`{"str": [text, index]}`: the file's table of interned file names (stacks refer to them)."""

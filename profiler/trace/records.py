@@ -49,7 +49,6 @@ class Record:
     compile_id: str | None
     attempt: int | None
     rank: int | None
-    line: int
     payload: bytes | None = None
     stamp: bytes = b""  # the glog time of day, `HH:MM:SS.ffffff`
 

@@ -98,7 +98,7 @@ def test_tiny_chunks_give_the_same_result_as_one_chunk():
     path = FIXTURES / "graph_break.log"
     big, big_reader = read(path)
     small, small_reader = read(path, chunk_size=97)
-    assert [(r.kind, r.line, r.payload) for r in small] == [(r.kind, r.line, r.payload) for r in big]
+    assert [(r.kind, r.compile_id, r.payload) for r in small] == [(r.kind, r.compile_id, r.payload) for r in big]
     assert small_reader.stats.to_dict() == big_reader.stats.to_dict()
 
 
@@ -115,3 +115,28 @@ def test_damaged_fixtures():
         _, reader = read(FIXTURES / name)
         got = {k: getattr(reader.stats, k) for k in reader.stats.DAMAGE if getattr(reader.stats, k)}
         assert got == damage, name
+
+
+def test_payload_md5_is_checked_whatever_tabs_the_text_holds(tmp_path):
+    # GIVEN payloads whose text holds TABs of its own (inside lines, at their start, a blank line)
+    texts = ["a\tb\n\tc", "\t\tx", "one\n\ntwo", "plain"]
+    log = tmp_path / "t.log"
+    log.write_text("".join(record_line("artifact", {"name": f"p{i}"}, t) for i, t in enumerate(texts)))
+    # WHEN read: THEN every md5 matches and each text comes back as written
+    records, reader = read(log)
+    assert reader.stats.fail_payload_md5 == 0 and [r.text() for r in records] == texts
+    # AND a changed TAB is caught
+    log.write_text(record_line("artifact", {"name": "p"}, "a\tb").replace("\ta\tb", "\ta b"))
+    assert read(log)[1].stats.fail_payload_md5 == 1
+
+
+def test_a_compile_id_of_the_wrong_type_is_counted_every_time_it_is_met(tmp_path):
+    # GIVEN records whose frame ids are 1, then True and 1.0 (which equal 1 in Python), then 1 again
+    log = tmp_path / "t.log"
+    log.write_text(
+        "".join(record_line("artifact", {"name": "a"}, frame_id=f, frame_compile_id=0) for f in (1, True, 1.0, 1, True))
+    )
+    records, reader = read(log)
+    # THEN only the integer ids name a compile; each bad one is counted, none served from memory
+    assert [r.compile_id for r in records] == ["1/0", None, None, "1/0", None]
+    assert reader.stats.bad_value_fields == {"frame_id": 3}
