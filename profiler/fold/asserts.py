@@ -15,13 +15,28 @@ import re
 
 from ..model.asserts import AssertCounts, GraphAsserts
 
-_SIZE = re.compile(r"^[ \t]*assert_size_stride\(\s*([\w.\[\]]+)(.*)$", re.M)
-_ALIGN = re.compile(r"^[ \t]*assert_alignment\(\s*([\w.\[\]]+)(.*)$", re.M)
-_SCALAR_PY = re.compile(r"^[ \t]*if not \(.+\):[ \t]*\n[ \t]*raise RuntimeError\(", re.M)
-_SCALAR_CPP = re.compile(r"^[ \t]*if \(!\(.+\)\)\s*\{\s*\n?\s*throw std::runtime_error\(", re.M)
+# Each pattern starts with its literal (a fast scan finds it); `_at_line_start` then checks that
+# only blanks precede it on its line, which a `^[ \t]*` prefix would make the engine try at every line.
+_SIZE = re.compile(r"assert_size_stride\(\s*([\w.\[\]]+)(.*)$", re.M)
+_ALIGN = re.compile(r"assert_alignment\(\s*([\w.\[\]]+)(.*)$", re.M)
+_SCALAR_PY = re.compile(r"if not \(.+\):[ \t]*\n[ \t]*raise RuntimeError\(")
+_SCALAR_CPP = re.compile(r"if \(!\(.+\)\)\s*\{\s*\n?\s*throw std::runtime_error\(")
 _AOTI_CHECK = re.compile(r'ss << "input_handles\[\d+\]: unmatched ')
-_NAN = re.compile(r"^[ \t]*assert not [\w.\[\]]+\.is(?:nan|inf)\(\)\.any\(\)\.item\(\)", re.M)
+_NAN = re.compile(r"assert not [\w.\[\]]+\.is(?:nan|inf)\(\)\.any\(\)\.item\(\)")
+_TENSOR_ASSERTS = ((_SIZE, "size_stride", "assert_size_stride("), (_ALIGN, "alignment", "assert_alignment("))
 _LAST_STRING = re.compile(r"""['"]([^'"]*)['"]\s*\)\s*;?\s*$""")
+
+
+def _at_line_start(code: str, pos: int) -> bool:
+    """True when only spaces and tabs precede `pos` on its line."""
+    return not code[code.rfind("\n", 0, pos) + 1 : pos].strip(" \t")
+
+
+def _count(pattern: re.Pattern[str], code: str, literal: str) -> int:
+    """Matches of `pattern` that start a line (none without scanning when `literal` is absent)."""
+    if literal not in code:
+        return 0
+    return sum(1 for m in pattern.finditer(code) if _at_line_start(code, m.start()))
 
 
 def count_asserts(code: str) -> tuple[AssertCounts, list[str], dict[str, int]]:
@@ -29,9 +44,11 @@ def count_asserts(code: str) -> tuple[AssertCounts, list[str], dict[str, int]]:
     counts = AssertCounts()
     inputs: list[str] = []
     ops: dict[str, int] = {}
-    for pattern, kind in ((_SIZE, "size_stride"), (_ALIGN, "alignment")):
+    for pattern, kind, literal in _TENSOR_ASSERTS:
         n = 0
-        for m in pattern.finditer(code):
+        for m in pattern.finditer(code) if literal in code else ():
+            if not _at_line_start(code, m.start()):
+                continue
             n += 1
             target, rest = m.group(1), m.group(2)
             label = _LAST_STRING.search(rest)
@@ -42,9 +59,9 @@ def count_asserts(code: str) -> tuple[AssertCounts, list[str], dict[str, int]]:
             elif what:
                 ops[what] = ops.get(what, 0) + 1
         setattr(counts, kind, n)
-    counts.scalar = len(_SCALAR_PY.findall(code)) + len(_SCALAR_CPP.findall(code))
-    counts.nan = len(_NAN.findall(code))
-    counts.aoti_checks = len(_AOTI_CHECK.findall(code))
+    counts.scalar = _count(_SCALAR_PY, code, "if not (") + _count(_SCALAR_CPP, code, "throw std::runtime_error(")
+    counts.nan = _count(_NAN, code, "assert not ")
+    counts.aoti_checks = len(_AOTI_CHECK.findall(code)) if "input_handles[" in code else 0
     return counts, inputs, ops
 
 

@@ -66,3 +66,25 @@ def test_aoti_input_checks_are_their_own_kind():
     """
     counts, _, _ = count_asserts(code)
     assert counts.aoti_checks == 3 and counts.total == 3 and counts.size_stride == 0
+
+
+def test_only_asserts_that_start_a_line_count():
+    # GIVEN each kind of assert once as code and once inside a comment or a string
+    code = "\n".join(
+        [
+            "    assert_size_stride(buf0, (2, 32), (32, 1), 'op')",
+            "    # assert_size_stride(buf1, (2, 32), (32, 1), 'op')",
+            "\tassert_alignment(buf0, 16, 'op')",
+            "    x = 'assert_alignment(buf1, 16, 'op')'",
+            "    if not (u0 >= 2):",
+            "        raise RuntimeError('u0 >= 2')",
+            "    # if not (u1 >= 2):",
+            "        raise RuntimeError('u1 >= 2')",
+            "    assert not buf0.isnan().any().item()",
+            "    log('assert not buf1.isnan().any().item()')",
+        ]
+    )
+    # THEN only the real ones are counted
+    counts, _, ops = count_asserts(code)
+    assert (counts.size_stride, counts.alignment, counts.scalar, counts.nan) == (1, 1, 1, 1)
+    assert ops == {"op": 2}
