@@ -7,6 +7,7 @@ sealed (summed and compressed) once the next compile's metrics arrive and none o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ AOT_WRAPPER = "inductor_aot_wrapper_code"
 STACK_FRAMES = 8  # innermost frames of the user's stack kept per compile
 GUARDS_SHOWN = 5  # guards kept per compile (the count is the metrics' guard_count)
 MAX_WAITING = 1000  # compiles kept back behind one whose spans never close
+_GUARD_LINE = re.compile(rb"\+- ([^\n]*)")  # a node of the C++ guard tree, in the payload as written
 
 
 @dataclass(slots=True)
@@ -259,14 +261,22 @@ class LogFold:
 
     def guards_text(self, rec: Record) -> None:
         """The C++ guard tree: its first guards on the frame's own inputs (`L[...]`, `G[...]`), then
-        the global ones (not the manager nodes that hold them)."""
-        guards = []
-        for line in rec.text().splitlines():
-            _, sep, rest = line.partition("+- ")
-            if sep and not rest.split(":", 1)[0].endswith("GuardManager") and ": " in rest:
-                guards.append(rest.split("  # ", 1)[0].strip()[:200])
-        local = [g for g in guards if "L[" in g or "G[" in g]
-        self._pending(rec.compile_id).guards = [*local, *(g for g in guards if g not in local)][:GUARDS_SHOWN]
+        the global ones (not the manager nodes that hold them). The tree is read line by line only
+        until GUARDS_SHOWN guards on inputs are found (a tree holds thousands)."""
+        local: list[str] = []
+        other: list[str] = []
+        for m in _GUARD_LINE.finditer(rec.payload or b""):
+            rest = m.group(1).decode("utf-8", "replace")
+            if rest.split(":", 1)[0].endswith("GuardManager") or ": " not in rest:
+                continue
+            guard = rest.split("  # ", 1)[0].strip()[:200]
+            if "L[" in guard or "G[" in guard:
+                local.append(guard)
+                if len(local) == GUARDS_SHOWN:
+                    break
+            elif len(other) < GUARDS_SHOWN:
+                other.append(guard)
+        self._pending(rec.compile_id).guards = [*local, *other][:GUARDS_SHOWN]
 
     def guards_json(self, rec: Record) -> None:
         """Older torch: the guards as a JSON list of {code, ...}."""

@@ -262,3 +262,33 @@ def test_an_aot_inductor_compile_is_timed_named_and_its_checks_counted():
     assert d["device"] == "cpu"
     # the C++ wrapper's input checks: dtype, two sizes, two strides, device
     assert d["asserts"]["aoti_checks"] == 6 and d["asserts"]["graphs"][0]["language"] == "cpp"
+
+
+def test_guards_shown_are_the_first_on_inputs_then_the_first_global_ones(tmp_path):
+    # GIVEN two compiles' C++ guard trees: one with seven input guards after two global ones, one
+    # with a single input guard (the tree is read only until five input guards are found)
+    def tree(inputs: int) -> str:
+        lines = ["TREE_GUARD_MANAGER:", "+- RootGuardManager", "| +- GLOBAL_STATE: ___check_global_state()"]
+        lines.append("| +- DEFAULT_DEVICE: utils_device.CURRENT_DEVICE == None  # output_graph.py:1 in init")
+        for i in range(inputs):
+            lines.append(f"| +- GuardManager: source=L['x{i}'], accessed_by=X")
+            lines.append(f"| | +- TENSOR_MATCH: check_tensor(L['x{i}'])")
+        return "\n".join(lines)
+
+    log = tmp_path / "g.log"
+    metrics = {"co_name": "f", "entire_frame_compile_time_s": 1.0}
+    log.write_text(
+        "".join(
+            record_line("dynamo_cpp_guards_str", {}, tree(n), frame_id=i, frame_compile_id=0)
+            + record_line("compilation_metrics", metrics, frame_id=i, frame_compile_id=0)
+            for i, n in enumerate((7, 1))
+        )
+    )
+    many, one = report_to_dict(build_report(log))["compiles"]
+    # THEN the first has its first five input guards, the second its one, then the global ones in order
+    assert many["guards"] == [f"TENSOR_MATCH: check_tensor(L['x{i}'])" for i in range(5)]
+    assert one["guards"] == [
+        "TENSOR_MATCH: check_tensor(L['x0'])",
+        "GLOBAL_STATE: ___check_global_state()",
+        "DEFAULT_DEVICE: utils_device.CURRENT_DEVICE == None",
+    ]
