@@ -59,6 +59,14 @@ _UNITS = (("_us", 1e-6), ("_ms", 1e-3), ("_s", 1.0))
 _NOT_DURATIONS = ("start_time", "end_time", "timestamp")
 
 
+def _unit(key: str) -> tuple[str, float] | None:
+    """The duration unit a field's name ends with (`_us`, `_ms`, `_s`) and its scale to seconds."""
+    for suffix, scale in _UNITS:
+        if key.endswith(suffix):
+            return suffix, scale
+    return None
+
+
 def _parts(meta: dict, values: Values) -> dict[str, float]:
     """Every duration the record holds, in seconds, named `<stem>_s`: the PART_FIELDS first (in their
     order), then any other `_s`, `_ms` or `_us` number (not timestamps); a stem given in several units
@@ -69,8 +77,11 @@ def _parts(meta: dict, values: Values) -> dict[str, float]:
         if value is not None:
             parts[name[: -len("_us")] + "_s"] = value
     for key, raw in meta.items():
-        unit = next(((suffix, scale) for suffix, scale in _UNITS if key.endswith(suffix)), None)
-        if unit is None or type(raw) not in (int, float) or any(w in key for w in _NOT_DURATIONS):
+        kind = type(raw)
+        if kind is not int and kind is not float:  # most fields are text, flags or null
+            continue
+        unit = _unit(key)
+        if unit is None or any(w in key for w in _NOT_DURATIONS):
             continue
         stem = key[: -len(unit[0])] + "_s"
         if stem in parts or stem in _TOP_LEVEL:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.spans import PhaseNode, PhaseTree, SpanTotal
-from ..trace.values import MAX_SECONDS, Values
+from ..trace.values import MAX_INT, MAX_SECONDS, MAX_TEXT, Values
 
 TRACE_ONLY_SUFFIX = "_torch_trace_only"
 AOT = "\x00aot\x00"  # the compile id of an AOTInductor compile's spans (torch logs them with none)
@@ -63,10 +63,15 @@ class PhaseBuilder:
 
         Returns the duration in seconds of the span the event closes (E or X), else None.
         """
-        values = self.values
-        name = values.str(event.get("name"), "chromium.name")
-        ph = values.str(event.get("ph"), "chromium.ph")
-        ts = values.number(event.get("ts"), "chromium.ts")
+        values, get = self.values, event.get
+        name, ph, ts = get("name"), get("ph"), get("ts")
+        # Fast paths for well-formed values; anything else is read (and counted) by `values`.
+        if type(name) is not str or len(name) > MAX_TEXT:
+            name = values.str(name, "chromium.name")
+        if ph is not None and (type(ph) is not str or len(ph) > MAX_TEXT):
+            ph = values.str(ph, "chromium.ph")
+        if type(ts) is not float or ts - ts != 0.0:  # not a finite float (nan and inf give nan)
+            ts = values.number(ts, "chromium.ts")
         if name is None or ts is None:
             return None
         thread = None
@@ -94,7 +99,10 @@ class PhaseBuilder:
 
     def _thread(self, event: dict) -> tuple:
         """(pid, tid) of an event, each read (and a bad one counted) once."""
-        return self.values.key(event.get("pid"), "chromium.pid"), self.values.key(event.get("tid"), "chromium.tid")
+        pid, tid = event.get("pid"), event.get("tid")
+        if type(pid) is int and type(tid) is int and -MAX_INT <= pid <= MAX_INT and -MAX_INT <= tid <= MAX_INT:
+            return pid, tid
+        return self.values.key(pid, "chromium.pid"), self.values.key(tid, "chromium.tid")
 
     def _compile_from_args(self, event: dict, name: str, ph: str | None) -> tuple[str | None, tuple | None]:
         """The compile of an event whose record names none: its args' compile id (a compile already

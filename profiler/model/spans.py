@@ -25,10 +25,13 @@ class PhaseNode:
         return node
 
     def walk(self) -> Iterator[PhaseNode]:
-        """Yield this node and every node below it, depth first."""
-        yield self
-        for c in self.children.values():
-            yield from c.walk()
+        """Yield this node and every node below it, depth first (children in their order)."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            if node.children:
+                stack.extend(reversed(node.children.values()))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: name, total_s, self_s, count, children."""
