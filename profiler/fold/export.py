@@ -26,7 +26,7 @@ class ExportTracker:
         self.info = ExportInfo()
         self.current: ExportAttempt | None = None
         self.reasons: list[str] = []  # what went wrong in the open export, in order
-        self.seen_guards: set[str] = set()
+        self.unresolved = 0  # interned file names looked up before the log named them
 
     @property
     def active(self) -> bool:
@@ -59,11 +59,8 @@ class ExportTracker:
         if self.current is None or not isinstance(rec.meta, dict):
             return
         expr = self.values.text(rec.meta.get("expr"), "guard.expr")
-        if expr and expr not in self.seen_guards:
-            self.seen_guards.add(expr)
-            self.info.guards += 1
-            if len(self.info.guard_list) < SHOWN:
-                self.info.guard_list.append(f"{expr[:160]}{self._where(rec.meta)}")
+        if expr and expr not in self.info.guard_seen:
+            self.info.guard_seen[expr] = f"{expr[:160]}{self._where(rec.meta)}"
 
     def specialization(self, text: str) -> None:
         """A symbolic size made concrete while exporting."""
@@ -125,7 +122,11 @@ class ExportTracker:
                 if not isinstance(f, dict):
                     continue
                 name = f.get("filename")
-                name = self.strings.get(name, "?") if type(name) is int else self.values.str(name, "stack.filename")
+                if type(name) is int:
+                    self.unresolved += name not in self.strings  # a part read in parallel may not know it
+                    name = self.strings.get(name, "?")
+                else:
+                    name = self.values.str(name, "stack.filename")
                 if name and not any(part in name for part in _TORCH):
                     line, loc = self.values.int(f.get("line"), "stack.line"), self.values.text(f.get("loc"), "loc")
                     return f" at {name.rsplit('/', 1)[-1]}:{line}" + (f": {loc.strip()[:120]}" if loc else "")

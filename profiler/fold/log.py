@@ -138,6 +138,8 @@ class LogFold:
     def feed(self, rec: Record) -> None:
         """Take one record."""
         kinds = self.report.record_kinds
+        if not kinds:
+            self.report.first_kind = rec.kind
         kinds[rec.kind] = kinds.get(rec.kind, 0) + 1
         handler = self.kinds.get(rec.kind)
         if handler is not None:
@@ -252,6 +254,8 @@ class LogFold:
             if isinstance(f, dict):
                 where = f.get("filename")
                 if type(where) is int:  # an interned file name; a part read in parallel may not know it yet
+                    if where not in self.strings:
+                        self.report.unresolved_files.add(where)
                     where = self.strings.get(where, f"{UNRESOLVED}{where}{UNRESOLVED}")
                 else:
                     where = self.values.str(where, "stack.filename")
@@ -417,21 +421,23 @@ class LogFold:
     def idle(self) -> bool:
         """True when nothing read so far waits for a later record: no open span, no compile waiting
         for its spans, nothing pending a metrics record, no piecewise state, no measurement variant.
-        A log cut where the fold is idle can be read in parts with the one-pass result."""
+        A log cut where the fold is idle can be read in parts with the one-pass result (an export
+        still open is exact too when the next part begins with an `export` record: see `exact_split`)."""
         for key, info in self.unsealed:
             if self.spans.is_open(key):
                 return False
             self._seal(info, key)
         self.unsealed = []
-        pieces, export = self.pieces, self.export.info
-        exports = export.attempts or export.data_dependent_errors or export.fake_kernel_issues
-        return (self.spans.idle and not self.pending and self.variant is None and not pieces.pieces
-                and not pieces.split and not exports)  # fmt: skip
+        pieces = self.pieces
+        return self.spans.idle and not self.pending and self.variant is None and not pieces.pieces and not pieces.split
 
     def finish(self, rank: int | None) -> TraceReport:
         """End of the records: close what is open and return the report."""
         report = self.report
         report.ended_idle = self.idle()
+        report.export_open = self.export.active
+        report.export_unresolved = self.export.unresolved
+        report.unclaimed_ids, report.claimed_ids = self.spans.unclaimed, self.spans.claimed
         self.spans.finish()
         self.pieces.finish()
         pieces = self.pieces.pieces

@@ -68,7 +68,10 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
             whole.record_kinds[kind] = whole.record_kinds.get(kind, 0) + n
         for cid, cost in part.runtime.items():
             whole.runtime.setdefault(cid, RuntimeCost()).merge(cost)
-        whole.export = whole.export or part.export  # a log with exports is never split (see LogFold.idle)
+        if whole.export is None or part.export is None:
+            whole.export = whole.export or part.export
+        else:
+            whole.export.merge(part.export)
         whole.strings.update(part.strings)
         whole.versions = {**part.versions, **whole.versions}  # the first part that states one wins
         whole.stray_begin += part.stray_begin
@@ -107,14 +110,40 @@ def exact_split(parts: list[TraceReport]) -> bool:
     """True when the parts, merged, are what one pass gives: every part but the last ended with the
     fold idle, and no part counted graph breaks from restart reasons after an earlier part had
     graph-break records (one pass would not have), and no part but the first met spans whose compile
-    only their args name (whether those ran after their compile depends on what came before)."""
-    if not all(p.ended_idle for p in parts[:-1]) or any(p.args_only_spans for p in parts[1:]):
+    only their args name (whether those ran after their compile depends on what came before), nor an
+    export stack naming a file the part had not met; and an export open at a part's end is closed by
+    the next part's first record (an export that failed logs no program: the next begins)."""
+    if not all(p.ended_idle for p in parts[:-1]) or any(p.args_only_spans or p.export_unresolved for p in parts[1:]):
         return False
+    if any(p.export_open and after.first_kind != "export" for p, after in pairwise(parts)):
+        return False  # an open export takes the records up to the next export; one pass would have
+    if not _files_resolve_alike(parts):
+        return False
+    claimed_later: set[str] = set()
+    for part in reversed(parts):  # spans no metrics claimed yet would be claimed by a later part's
+        if part.unclaimed_ids & claimed_later:
+            return False
+        claimed_later |= part.claimed_ids
     seen_breaks = False
     for p in parts:
         if seen_breaks and p.breaks_from_restarts:
             return False
         seen_breaks = seen_breaks or GRAPH_BREAK in p.artifacts
+    return True
+
+
+def _files_resolve_alike(parts: list[TraceReport]) -> bool:
+    """True when every file-name index a part used before its own `str` record names what one pass
+    would have named (the last definition before the part), not a later redefinition: logs of
+    several processes joined into one file reuse indexes."""
+    final: dict[int, str] = {}
+    for part in parts:
+        final.update(part.strings)
+    before = dict(parts[0].strings)
+    for part in parts[1:]:
+        if any(before.get(i) != final.get(i) for i in part.unresolved_files):
+            return False
+        before.update(part.strings)
     return True
 
 

@@ -238,10 +238,22 @@ class PhaseBuilder:
 
     @property
     def idle(self) -> bool:
-        """True when no span is open and every compile's tree has been claimed and released: what
-        follows can be folded from scratch with the same result."""
-        return (not self._trees and not self._runtime and not any(self._stacks.values())
+        """True when no span is open and every compile's tree has been claimed and released, or is
+        one no metrics record claimed yet (`unclaimed`): what follows can be folded from scratch with
+        the same result, as long as it claims none of those (see `parallel.exact_split`)."""
+        unclaimed = all(not t.claimed for t in self._trees.values()) and AOT not in self._trees
+        return (unclaimed and not self._runtime and not any(self._stacks.values())
                 and not any(self._flat_open.values()))  # fmt: skip
+
+    @property
+    def unclaimed(self) -> set[str]:
+        """Compile ids whose spans no metrics record has claimed (compiled autograd's, for one)."""
+        return {cid for cid, tree in self._trees.items() if not tree.claimed}
+
+    @property
+    def claimed(self) -> set[str]:
+        """Compile ids whose metrics record has arrived."""
+        return self._claimed
 
     def is_open(self, compile_id: str | None) -> bool:
         """True while a span of `compile_id` is still open (its tree may still grow)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 SHOWN = 10  # guards, specializations and errors kept (each is also counted in full)
@@ -38,8 +39,7 @@ class ExportInfo:
     """Everything a log's torch.export records say (TORCH_DTRACE, or draft_export's own trace)."""
 
     attempts: list[ExportAttempt] = field(default_factory=list)
-    guards: int = 0  # distinct guards added while exporting
-    guard_list: list[str] = field(default_factory=list)  # the first SHOWN, with where the user code asked
+    guard_seen: dict[str, str] = field(default_factory=dict)  # each distinct guard -> its text (with where)
     specializations: int = 0
     specialization_list: list[str] = field(default_factory=list)
     symbols: int = 0  # symbolic sizes created (`create_symbol`)
@@ -48,6 +48,26 @@ class ExportInfo:
     data_dependent_list: list[str] = field(default_factory=list)
     fake_kernel_issues: int = 0  # missing or mismatched fake kernels (draft export)
     fake_kernel_list: list[str] = field(default_factory=list)
+
+    @property
+    def guards(self) -> int:
+        """Distinct guards added while exporting."""
+        return len(self.guard_seen)
+
+    @property
+    def guard_list(self) -> list[str]:
+        """The first SHOWN guards, with where the user code asked for them."""
+        return list(islice(self.guard_seen.values(), SHOWN))
+
+    def merge(self, later: ExportInfo) -> None:
+        """Add what a later part of the same log says (its attempts begin after these end)."""
+        self.attempts.extend(later.attempts)
+        for expr, text in later.guard_seen.items():
+            self.guard_seen.setdefault(expr, text)
+        for name in ("specializations", "symbols", "unbacked_symbols", "data_dependent_errors", "fake_kernel_issues"):
+            setattr(self, name, getattr(self, name) + getattr(later, name))
+        for name in ("specialization_list", "data_dependent_list", "fake_kernel_list"):
+            setattr(self, name, (getattr(self, name) + getattr(later, name))[:SHOWN])
 
     @property
     def failed(self) -> int:

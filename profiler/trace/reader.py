@@ -289,15 +289,26 @@ class TraceReader:
 
 
 _DYNAMO_BEGIN = b'\n\t"name": "dynamo",\n'
+_EXPORT_BEGIN = b'] {"export": '
 
 
 def compile_boundary(path: str | Path, near: int, window: int = 8 << 20) -> int | None:
-    """The offset of the first record at or after `near` that opens a compile (a top-level `dynamo` B
-    chromium event), where no compile's span is open; None if there is none within `window` bytes."""
+    """The offset of the first record at or after `near` that opens an export (an `export` record),
+    else a compile (a top-level `dynamo` B chromium event); None if there is none within `window`
+    bytes. Exports first: a failed export stays open until the next one begins, so in a log of
+    exports only a cut at an `export` record is sure to be exact."""
     base = max(0, near - 1)  # from the byte before, so a record starting exactly at `near` is seen whole
     with open(path, "rb") as fh:
         fh.seek(base)
         buf = fh.read(window)
+    found = _export_begin(buf)
+    if found is None:
+        found = _dynamo_begin(buf)
+    return base + found if found is not None else None
+
+
+def _dynamo_begin(buf: bytes) -> int | None:
+    """Where in `buf` the first record holding a `dynamo` B chromium event starts (not at 0)."""
     pos = 0
     while True:
         hit = buf.find(_DYNAMO_BEGIN, pos)
@@ -310,4 +321,17 @@ def compile_boundary(path: str | Path, near: int, window: int = 8 << 20) -> int 
         header_end = buf.find(b"\n", start)
         block_end = _PAYLOAD.match(buf, header_end + 1).end()
         if b'"chromium_event"' in buf[start:header_end] and b'"ph": "B"' in buf[hit:block_end]:
-            return base + start
+            return start
+
+
+def _export_begin(buf: bytes) -> int | None:
+    """Where in `buf` the first `export` record line starts (not at 0)."""
+    pos = 0
+    while True:
+        hit = buf.find(_EXPORT_BEGIN, pos)
+        if hit < 0:
+            return None
+        pos = hit + 1
+        start = buf.rfind(b"\n", 0, hit) + 1
+        if start > 0 and buf[start] != 9 and _GLOG.search(buf, start, hit + 3):
+            return start

@@ -4,13 +4,14 @@ ranks, or a cut where the fold still waits for something, falls back to one pass
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from compileprof.profiler.analysis.combine import combine
 from compileprof.profiler.fold.parallel import fold_file
 from compileprof.profiler.render.json_report import write_json
 from compileprof.profiler.trace.reader import compile_boundary
-from conftest import FIXTURES, event
+from conftest import FIXTURES, event, record_line
 
 
 def _json(trace) -> bytes:
@@ -68,3 +69,48 @@ def test_a_file_of_several_ranks_is_read_in_one_pass(tmp_path):
     # THEN the first rank wins, the other rank's records are counted, and nothing is merged
     assert trace.parts == 1 and trace.rank == 0
     assert len(trace.compiles) == 4 and trace.parse.other_rank == trace.parse.records
+
+
+def test_a_log_of_exports_splits_at_export_records_and_matches_one_pass(tmp_path):
+    # GIVEN exports that succeed and fail, between compiles, repeated (failed exports stay open until
+    # the next export record begins, so only a cut there, or where no export is open, is exact)
+    # (and compiled autograd, whose spans no metrics record claims)
+    names = ("export_ok.log", "graph_break.log", "export_fail.log", "compiled_autograd.log")
+    unit = b"".join((FIXTURES / n).read_bytes() for n in names)
+    log = tmp_path / "dedicated_log_torch_trace_x.log"
+    log.write_bytes(unit * 4)
+    one = fold_file(log, jobs=1)
+    assert one.export is not None and len(one.export.attempts) == 8 and one.export.failed == 4
+    assert "!0" not in {c.compile_id for c in one.compiles}
+    # THEN it is read in parts (exports no longer forbid a split), and each gives what one pass gives
+    splits = []
+    for jobs in (2, 3, 4, 5):
+        many = fold_file(log, jobs=jobs, min_bytes=1)
+        splits.append(many.parts)
+        assert _json(many) == _json(one)
+    assert max(splits) > 1
+
+
+def test_spans_no_metrics_claimed_are_not_cut_from_a_later_claim(tmp_path):
+    # GIVEN compile 5/0's spans with its metrics record far later, after a compile boundary
+    body = (FIXTURES / "graph_break.log").read_bytes() * 2
+    early = (event("dynamo", "B", 1.0, compile_id="5/0") + event("dynamo", "E", 2e6, compile_id="5/0")).encode()
+    metrics = record_line("compilation_metrics", {"co_name": "late"}, frame_id=5, frame_compile_id=0).encode()
+    log = tmp_path / "dedicated_log_torch_trace_x.log"
+    log.write_bytes(early + body + metrics)
+    one, two = fold_file(log, jobs=1), fold_file(log, jobs=2, min_bytes=1)
+    # THEN the split is dropped (one pass gives the late metrics the early spans), and 5/0 has its tree
+    assert two.parts == 1 and _json(two) == _json(one)
+    late = next(c for c in json.loads(_json(one))["compiles"] if c["co_name"] == "late")
+    assert [(p["name"], p["total_s"]) for p in late["phases"]] == [("dynamo", 1.999999)]  # (2e6 - 1) us
+
+
+def test_an_open_export_cut_before_a_record_that_is_not_an_export_falls_back_to_one_pass(tmp_path):
+    # GIVEN a failed export (open until the next export) and then a compile, cut at the compile
+    fail, compile_ = (FIXTURES / "export_fail.log").read_bytes(), (FIXTURES / "graph_break.log").read_bytes()
+    log = tmp_path / "dedicated_log_torch_trace_x.log"
+    log.write_bytes(fail + compile_)
+    assert compile_boundary(log, len(fail)) == len(fail)
+    one, two = fold_file(log, jobs=1), fold_file(log, jobs=2, min_bytes=1)
+    # THEN the parts are not merged: one pass's result
+    assert two.parts == 1 and _json(two) == _json(one)
