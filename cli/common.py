@@ -63,8 +63,9 @@ def quiet_stdout() -> None:
 
 
 def refuse_overwrite(out: Path | None, force: bool) -> None:
-    """A usage error when `out` exists and `force` was not given."""
-    if out is not None and out.exists() and not force:
+    """A usage error when `out` is an existing file and `force` was not given (a device such as
+    /dev/null, or a FIFO, is written to, not overwritten)."""
+    if out is not None and out.is_file() and not force:
         raise CompileprofError(f"{out}: already exists; pass --force to overwrite it", EXIT_USAGE)
 
 

@@ -30,7 +30,13 @@ def refuse_inputs(out: Path | None, inputs: Iterable[Path], what: str = "output"
 
 def write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Write `path` through `write(handle)` into a temporary file beside it, renamed into place only
-    when the writing succeeded: a failure leaves the old file as it was, never half written."""
+    when the writing succeeded: a failure leaves the old file as it was, never half written. A path
+    that exists and is not a regular file (/dev/null, a FIFO, a terminal) is written in place: renaming
+    over it would replace the device with a file."""
+    if path.exists() and not path.is_file():
+        with open(path, "wb") as fh:
+            write(fh)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -289,3 +290,16 @@ def test_console_tables_are_bounded_by_limit(tmp_path):
     log = _log(tmp_path, *(_metrics({"fail_type": "E", "fail_reason": f"r{i}"}, frame=i) for i in range(40)))
     out = run_cli("report", str(log), "--limit", "5").stdout
     assert out.count("│ E ") + out.count(" E  ") <= 12 and "35 more failures and restarts" in out
+
+
+def test_an_output_that_is_a_device_or_a_fifo_is_written_to_not_replaced(tmp_path):
+    # GIVEN a FIFO as the output (as /dev/null is a device: renaming a file over it would replace it)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    cmd = [sys.executable, "-m", "compileprof", "report", str(FIXTURES / "mlp.log"), "-f", "json", "-o", str(fifo)]
+    proc = subprocess.run(cmd, capture_output=True, timeout=60)
+    # THEN the report went through the FIFO, which is still a FIFO, and no --force was needed
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(reader.communicate(timeout=60)[0])["totals"]["compiles"] == 1
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
