@@ -119,5 +119,5 @@ def diff_command(
     ma, fpa, ra = gather([a], jobs)
     mb, fpb, rb = gather([b], jobs)
     refuse_inputs(out, _inputs([a, b], ra + rb))
-    doc = DiffResult(str(a), str(b), diff_rows(ma, mb), fpa, fpb)
+    doc = DiffResult(str(a), str(b), diff_rows(ma, mb), fpa, fpb, (ra[0], rb[0]))
     emit(chosen, doc, RenderOptions(width=stdout_width(out)), out, force)

@@ -71,8 +71,8 @@ def _failure_message(outcome: ChildOutcome, run_dir: Path, backend: str) -> tupl
 
 
 def _write_reports(report: Report, run_dir: Path, limit: int) -> None:
-    """report.json and report.md in the run directory (replacing a previous run's under --force)."""
-    for name, fmt in (("report.json", "json"), ("report.md", "markdown")):
+    """report.json, report.md and report.html in the run directory (replacing a previous run's under --force)."""
+    for name, fmt in (("report.json", "json"), ("report.md", "markdown"), ("report.html", "html")):
         emit(renderer(REPORT, fmt), report, RenderOptions(limit=limit), run_dir / name, force=True)
 
 
@@ -167,6 +167,11 @@ def _finish(run_dir: Path, outcomes: list[ChildOutcome], quiet: bool, limit: int
             tail = "\n".join("  " + x for x in last.stderr_tail)
             SafeConsole(stderr=True, soft_wrap=True).print(styled("last lines of the child's stderr:\n" + tail, "dim"))
         raise fail(message, code)
-    written = ", ".join(["manifest.json", "report.json", "report.md", *(f"{o.label}/" for o in outcomes)])
+    written = ", ".join(
+        ["manifest.json", "report.json", "report.md", "report.html", *(f"{o.label}/" for o in outcomes)]
+    )
     where = Text.assemble("run directory: ", styled(run_dir, "bold"), f"  ({written})")
-    SafeConsole(stderr=quiet, width=width).print(where)
+    out = SafeConsole(stderr=quiet, width=width)
+    out.print(where)
+    if report is not None:
+        out.print(Text.assemble("open the pictures: ", styled(run_dir / "report.html", "bold")))

@@ -86,7 +86,7 @@ class PhaseBuilder:
         if ph == "X":
             dur = values.number(event.get("dur"), "chromium.dur", 0.0, MAX_SECONDS * 1e6)
             if dur is not None:
-                self._close_flat_or_leaf(name, key, dur / 1e6)
+                self._close_flat_or_leaf(name, key, dur / 1e6, ts)
                 return dur / 1e6
             return None
         if compile_id is None:
@@ -145,6 +145,8 @@ class PhaseBuilder:
             if tree is None or tree.claimed:  # claimed and closed: a new compile, same id
                 tree = self._trees[compile_id] = PhaseTree()
             node = tree.root.child(name)
+        if node.start_s is None:
+            node.start_s = ts / 1e6
         stack.append(_Open(name, ts, node))
 
     def _end(self, key: tuple, name: str, ts: float) -> float | None:
@@ -174,7 +176,7 @@ class PhaseBuilder:
             self._add(self.trace_only, name, dur)
         return dur
 
-    def _close_flat_or_leaf(self, name: str, key: tuple, dur: float) -> None:
+    def _close_flat_or_leaf(self, name: str, key: tuple, dur: float, ts: float) -> None:
         compile_id = key[2]
         stack = self._stacks.get(key) if compile_id else None
         if compile_id is None:
@@ -182,6 +184,8 @@ class PhaseBuilder:
         else:
             parent = stack[-1].node if stack else self._tree(compile_id).root
             node = parent.child(name)
+            if node.start_s is None:
+                node.start_s = ts / 1e6
             node.total_s += dur
             node.self_s += dur
             node.count += 1

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .metrics import Metric
+
+if TYPE_CHECKING:
+    from ..model.report import Report
 
 
 @dataclass(slots=True)
@@ -17,6 +20,7 @@ class DiffResult:
     rows: list[dict[str, Any]]  # name, kind, a, b, change, rel_change, samples_a, samples_b
     fingerprint_a: dict[str, Any]
     fingerprint_b: dict[str, Any]
+    reports: tuple[Report, Report] | None = None  # the first report of A and of B (for pictures)
 
     @property
     def differing(self) -> list[str]:

@@ -16,6 +16,7 @@ class PhaseNode:
     self_s: float = 0.0
     count: int = 0
     children: dict[str, PhaseNode] = field(default_factory=dict)
+    start_s: float | None = None  # when its first call began (the log's clock, seconds): for timelines
 
     def child(self, name: str) -> PhaseNode:
         """The child node for `name`, created on first use."""
@@ -40,6 +41,7 @@ class PhaseNode:
             "total_s": round(self.total_s, 6),
             "self_s": round(self.self_s, 6),
             "count": self.count,
+            "start_s": round(self.start_s, 6) if self.start_s is not None else None,
             "children": [c.to_dict() for c in self.children.values()],
         }
 

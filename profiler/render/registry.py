@@ -57,6 +57,8 @@ _RENDERERS = [
     Renderer(REPORT, "console", (".txt",), "console:ConsoleReport"),
     Renderer(REPORT, "json", (".json",), "json_report:JsonReport"),
     Renderer(REPORT, "markdown", (".md", ".markdown"), "markdown:MarkdownReport"),
+    Renderer(REPORT, "html", (".html", ".htm"), "html_report:HtmlReport"),
+    Renderer(REPORT, "perfetto", (), "perfetto:PerfettoReport"),
     Renderer(CHECK, "console", (".txt",), "gate_view:CheckConsole"),
     Renderer(CHECK, "json", (".json",), "gate_view:CheckJson"),
     Renderer(CHECK, "markdown", (".md", ".markdown"), "gate_view:CheckMarkdown"),
@@ -64,6 +66,7 @@ _RENDERERS = [
     Renderer(DIFF, "console", (".txt",), "gate_view:DiffConsole"),
     Renderer(DIFF, "json", (".json",), "gate_view:DiffJson"),
     Renderer(DIFF, "markdown", (".md", ".markdown"), "gate_view:DiffMarkdown"),
+    Renderer(DIFF, "html", (".html", ".htm"), "html_report:DiffHtml"),
 ]
 
 

@@ -43,6 +43,9 @@ def test_default_model_run_writes_a_complete_run_directory(default_run):
     assert forward["calls"] >= 3 and forward["compiled_median_s"] > 0 and forward["eager_median_s"] > 0
     md = (default_run / "report.md").read_text()
     assert "compiled output matches eager" in md and "| process |" in md
+    page = (default_run / "report.html").read_text()
+    data = json.loads(page.split('id="data">', 1)[1].split("</script>", 1)[0])
+    assert data["kind"] == "report" and data["totals"] == report["totals"]
 
 
 def test_report_of_a_run_directory_rebuilds_report_json(default_run):

@@ -61,12 +61,12 @@ def test_report_o_json_writes_the_contract(tmp_path):
 
 
 def test_an_extension_no_renderer_owns_is_a_usage_error(tmp_path):
-    out = tmp_path / "r.html"
+    out = tmp_path / "r.svg"
     result = run_cli("report", str(FIXTURES / "mlp.log"), "-o", str(out))
     assert result.exit_code == EXIT_USAGE and not out.exists()
-    assert result.stderr.count("\n") == 1 and "no report format writes .html files" in result.stderr
+    assert result.stderr.count("\n") == 1 and "no report format writes .svg files" in result.stderr
     bad = run_cli("report", str(FIXTURES / "mlp.log"), "-f", "yaml")
-    assert bad.exit_code == EXIT_USAGE and "use one of console, json, markdown" in bad.stderr
+    assert bad.exit_code == EXIT_USAGE and "use one of console, json, markdown, html, perfetto" in bad.stderr
     with pytest.raises(CompileprofError):
         choose(DIFF, None, tmp_path / "d.xml")
 

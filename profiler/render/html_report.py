@@ -1,0 +1,163 @@
+"""`-f html`: one self-contained page (styles, script and data inline; nothing fetched at view time).
+
+The page's data is the JSON report's (`report_to_dict`), cut to what a page can hold, plus the
+merged phase tree the flame chart draws. The drawing code is `assets/report.js` (SVG, written for
+this tool); the page works offline, opened from disk. A report of a huge log stays a few MB: compiles
+past MAX_COMPILES and tree nodes past MAX_NODES are aggregated, and the page says so.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import time
+from importlib import resources
+from typing import Any, BinaryIO
+
+import orjson
+
+from .. import __version__
+from ..model.report import Report
+from .json_report import report_to_dict
+from .registry import RenderOptions
+
+MAX_COMPILES = 2000  # compiles drawn on the timeline and listed (the rest are counted)
+MAX_NODES = 4000  # nodes of the merged flame tree (smaller subtrees beyond are folded into "other")
+TIMELINE_DEPTH = 6  # phase levels drawn under each compile on the timeline
+MAX_GRAPHS = 200  # graphs whose asserts are listed
+COMPILE_KEYS = (
+    "compile_id",
+    "rank",
+    "co_name",
+    "compile_time_s",
+    "backend_compile_time_s",
+    "structured_logging_overhead_s",
+    "graph_breaks",
+    "graph_break_reasons",
+    "cache",
+    "recompile_reason",
+    "fail_reason",
+)  # fmt: skip  (what the page shows of a compile, beside its phases)
+
+
+def merge_phases(trees: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """The phase trees of many compiles merged by path: a root whose children are the outermost
+    spans; each node has name, total_s, self_s, count, children (a list)."""
+    root: dict[str, Any] = {"name": "all compiles", "total_s": 0.0, "self_s": 0.0, "count": 0, "kids": {}}
+    for roots in trees:
+        stack = [(root, roots)]
+        while stack:
+            parent, nodes = stack.pop()
+            for n in nodes:
+                mine = parent["kids"].get(n["name"])
+                if mine is None:
+                    mine = parent["kids"][n["name"]] = {"name": n["name"], "total_s": 0.0, "self_s": 0.0,
+                                                        "count": 0, "kids": {}}  # fmt: skip
+                mine["total_s"] += n["total_s"]
+                mine["self_s"] += n["self_s"]
+                mine["count"] += n["count"]
+                stack.append((mine, n["children"]))
+    root["total_s"] = sum(k["total_s"] for k in root["kids"].values())
+    root["count"] = len(trees)
+    return _finish(root, [MAX_NODES])
+
+
+def _finish(node: dict[str, Any], budget: list[int]) -> dict[str, Any]:
+    """Children as lists, largest first; past the node budget a level's smallest children are folded
+    into one `other (N spans)` node."""
+    kids = sorted(node.pop("kids").values(), key=lambda k: (-k["total_s"], k["name"]))
+    budget[0] -= 1
+    kept, folded = [], []
+    for kid in kids:
+        (kept if budget[0] > len(kept) else folded).append(kid)
+    node["children"] = [_finish(k, budget) for k in kept]
+    if folded:
+        total = sum(k["total_s"] for k in folded)
+        node["children"].append({"name": f"other ({len(folded)} spans)", "total_s": total, "self_s": total,
+                                 "count": sum(k["count"] for k in folded), "children": []})  # fmt: skip
+    for key in ("total_s", "self_s"):
+        node[key] = round(node[key], 6)
+    return node
+
+
+def _cut(phases: list[dict[str, Any]], depth: int) -> list[dict[str, Any]]:
+    """A compile's phase tree to `depth` levels (for the timeline)."""
+    if depth <= 0:
+        return []
+    return [{**p, "children": _cut(p["children"], depth - 1)} for p in phases]
+
+
+def page_data(report: Report, command: str | None = None) -> dict[str, Any]:
+    """What the report page shows: the JSON report, its compiles cut to MAX_COMPILES, and the flame tree."""
+    data = report_to_dict(report)
+    compiles = data["compiles"]
+    data["flame"] = merge_phases([c["phases"] for c in compiles])
+    data["compiles_total"] = len(compiles)
+    shown = compiles[:MAX_COMPILES]
+    data["compiles"] = [{**{k: c[k] for k in COMPILE_KEYS}, "phases": _cut(c["phases"], TIMELINE_DEPTH)} for c in shown]
+    data["graphs_total"] = len(data["asserts"]["graphs"])
+    data["asserts"] = {**data["asserts"], "graphs": data["asserts"]["graphs"][:MAX_GRAPHS]}
+    data["made"] = {"tool": f"compileprof {__version__}", "command": command, "at": time.strftime("%Y-%m-%d %H:%M:%S")}
+    return data
+
+
+def document(kind: str, title: str, data: dict[str, Any]) -> bytes:
+    """The whole page: styles, script and data inline (the data as JSON, `</` escaped)."""
+    assets = resources.files(__package__) / "assets"
+    style = (assets / "report.css").read_text(encoding="utf-8")
+    script = (assets / "report.js").read_text(encoding="utf-8")
+    payload = orjson.dumps({"kind": kind, **data}, option=orjson.OPT_NON_STR_KEYS).replace(b"</", b"<\\/")
+    head = (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{style}</style></head>\n"
+        f'<body><main id="app"><noscript>This report draws with JavaScript.</noscript></main>\n'
+        f'<script type="application/json" id="data">'
+    ).encode()
+    return head + payload + f"</script>\n<script>{script}</script></body></html>\n".encode()
+
+
+CARD_KEYS = ("source", "torch_versions", "device", "parse", "summary", "totals", "asserts", "rank_skew", "ranks")
+
+
+def diff_flame(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two merged phase trees matched by path: each node has B's time as its width (A's where B has
+    none), `a_s`, `b_s` and `change_s` (B - A)."""
+    out = {
+        "name": b["name"], "a_s": a["total_s"], "b_s": b["total_s"], "change_s": round(b["total_s"] - a["total_s"], 6),
+        "total_s": b["total_s"] or a["total_s"], "self_s": b["self_s"], "count": b["count"] or a["count"],
+    }  # fmt: skip
+    kids_a = {k["name"]: k for k in a["children"]}
+    kids_b = {k["name"]: k for k in b["children"]}
+    names = list(kids_b) + [n for n in kids_a if n not in kids_b]
+    out["children"] = [diff_flame(kids_a.get(n, _empty(n)), kids_b.get(n, _empty(n))) for n in names]
+    return out
+
+
+def _empty(name: str) -> dict[str, Any]:
+    """A phase one side of a diff does not have."""
+    return {"name": name, "total_s": 0.0, "self_s": 0.0, "count": 0, "children": []}
+
+
+class DiffHtml:
+    """`compileprof diff A B -o diff.html`: the metric table, a differential flame chart, both runs' cards."""
+
+    def write(self, doc: Any, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the diff page (the flame chart needs the reports the diff was made of)."""
+        data: dict[str, Any] = {"a_label": doc.a, "b_label": doc.b, "rows": doc.rows}
+        if doc.reports is not None:
+            pa, pb = (page_data(r) for r in doc.reports)
+            data["flame"] = diff_flame(pa["flame"], pb["flame"])
+            data["a"], data["b"] = ({k: p[k] for k in CARD_KEYS} for p in (pa, pb))
+            data["made"] = pb["made"]
+        out.write(document("diff", f"compileprof diff: {doc.a} vs {doc.b}", data))
+
+
+class HtmlReport:
+    """The report as a self-contained HTML page."""
+
+    def write(self, report: Report, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the page."""
+        called = sys.argv[0] if sys.argv else ""
+        command = "compileprof " + " ".join(sys.argv[1:]) if "compileprof" in called else None  # not a test runner's
+        out.write(document("report", f"compileprof: {report.source}", page_data(report, command)))

@@ -1,0 +1,173 @@
+"""`-f perfetto`: the logs' spans as Chrome trace-event JSON, for ui.perfetto.dev and chrome://tracing.
+
+One process per rank (per log file); on it one track for the compiles (the spans of events that name a
+compile) and one per background thread (events that name none: kernel-compile workers and the like).
+Begin/end pairs are matched here and written as complete (`X`) slices, so every slice is closed and
+slices on one track nest: an end closes the innermost open slice of its name (slices opened inside it
+and never closed end with it, marked `unclosed`), and slices still open when the log ends close at the
+last time the log shows. Instants (cache hits and misses, ...) stay instants; graph breaks and
+recompiles, which the log records without a clock, are instants at the time of the compile's last
+event before them, their reason in `args`. The logs are read again, streaming: memory does not grow
+with their size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from ..errors import EXIT_USAGE, CompileprofError
+from ..model.report import Report
+from ..trace.reader import TraceReader
+from ..trace.records import Record
+from .registry import RenderOptions
+
+COMPILES_TID = 1  # the track of every compile's spans; background threads get 2, 3, ...
+_REASONS = {"dynamo_graph_break_reason": "graph break", "recompile_reasons": "recompile"}
+
+
+class _Array:
+    """A JSON array written one element at a time (one per line)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out, self.sep = out, b"[\n"
+
+    def add(self, item: dict[str, Any]) -> None:
+        """Write one element."""
+        self.out.write(self.sep + orjson.dumps(item))
+        self.sep = b",\n"
+
+    def close(self) -> None:
+        """End the array (an empty one too)."""
+        self.out.write((b"[" if self.sep == b"[\n" else b"\n") + b"]\n")
+
+
+class _Track:
+    """Open slices of one track, innermost last: (name, start us, args)."""
+
+    def __init__(self, tid: int) -> None:
+        self.tid = tid
+        self.open: list[tuple[str, float, dict[str, Any]]] = []
+
+
+class _LogEvents:
+    """Turn one log's records into trace events for process `pid`, written as they are met."""
+
+    def __init__(self, pid: int, out: _Array) -> None:
+        self.pid, self.out = pid, out
+        self.tracks: dict[object, _Track] = {}
+        self.last_ts: dict[str | None, float] = {}  # by compile id: the time of its latest event
+        self.clock = 0.0  # the latest time seen
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Write one event."""
+        self.out.add(event)
+
+    def _track(self, key: object, name: str) -> _Track:
+        track = self.tracks.get(key)
+        if track is None:
+            track = self.tracks[key] = _Track(COMPILES_TID + len(self.tracks))
+            meta = {"name": "thread_name", "ph": "M", "pid": self.pid, "tid": track.tid, "args": {"name": name}}
+            self.emit(meta)
+        return track
+
+    def record(self, rec: Record) -> None:
+        """Take one record of the log."""
+        if rec.kind == "chromium_event" and rec.payload:
+            try:
+                event = orjson.loads(rec.payload)
+            except orjson.JSONDecodeError:
+                return
+            if isinstance(event, dict):
+                self.chromium(event, rec.compile_id)
+        elif rec.kind == "artifact" and isinstance(rec.meta, dict) and rec.meta.get("name") in _REASONS:
+            reason = rec.text().strip().splitlines()
+            ts = self.last_ts.get(rec.compile_id, self.clock)
+            args = {"compile_id": rec.compile_id, "reason": reason[0][:500] if reason else "", "placed": "at the "
+                    "compile's last event before it (the log gives no time)"}  # fmt: skip
+            track = self._track("compiles", "compiles")
+            self.emit({"name": _REASONS[rec.meta["name"]], "ph": "i", "s": "t", "ts": ts, "pid": self.pid,
+                       "tid": track.tid, "args": args})  # fmt: skip
+
+    def chromium(self, event: dict[str, Any], compile_id: str | None) -> None:
+        """A chromium event: B/E matched into slices, X and instants as they are."""
+        name, ph, ts = event.get("name"), event.get("ph"), event.get("ts")
+        if type(name) is not str or type(ts) not in (int, float) or ts != ts or abs(ts) == float("inf"):
+            return
+        args = event.get("args") if isinstance(event.get("args"), dict) else {}
+        cid = compile_id or (args.get("compile_id") if isinstance(args.get("compile_id"), str) else None)
+        cid = None if cid == "None" else cid
+        self.clock = max(self.clock, ts)
+        if cid is not None:
+            self.last_ts[cid] = ts
+        track = self._track("compiles", "compiles") if cid is not None else self._background(event)
+        slice_args = {"compile_id": cid, **{k: v for k, v in args.items() if k != "compile_id"}}
+        if ph == "B":
+            track.open.append((name, ts, slice_args))
+        elif ph == "E":
+            self._close(track, name, ts)
+        elif ph == "X":
+            dur = event.get("dur")
+            if type(dur) in (int, float) and 0 <= dur < float("inf"):
+                self.emit({"name": name, "ph": "X", "ts": ts, "dur": dur, "pid": self.pid, "tid": track.tid,
+                           "args": slice_args})  # fmt: skip
+        elif ph in ("i", "I"):
+            self.emit({"name": name, "ph": "i", "s": "t", "ts": ts, "pid": self.pid, "tid": track.tid,
+                       "args": slice_args})  # fmt: skip
+
+    def _background(self, event: dict[str, Any]) -> _Track:
+        pid, tid = event.get("pid"), event.get("tid")
+        key = (pid if type(pid) in (int, str) else None, tid if type(tid) in (int, str) else None)
+        return self._track(key, f"background (pid {key[0]}, tid {key[1]})")
+
+    def _close(self, track: _Track, name: str, ts: float) -> None:
+        """End the innermost open slice called `name`; slices opened inside it end with it."""
+        for i in range(len(track.open) - 1, -1, -1):
+            if track.open[i][0] == name:
+                break
+        else:
+            return  # an end with no begin: nothing to draw
+        while len(track.open) > i:
+            opened, start, args = track.open.pop()
+            if len(track.open) >= i + 1 or opened != name:
+                args = {**args, "unclosed": True}
+            self._slice(track, opened, start, max(ts, start), args)
+
+    def _slice(self, track: _Track, name: str, start: float, end: float, args: dict[str, Any]) -> None:
+        self.emit({"name": name, "ph": "X", "ts": start, "dur": end - start, "pid": self.pid, "tid": track.tid,
+                   "args": args})  # fmt: skip
+
+    def finish(self) -> None:
+        """Close what the log left open at the last time it shows."""
+        for track in self.tracks.values():
+            while track.open:
+                name, start, args = track.open.pop()
+                self._slice(track, name, start, max(self.clock, start), {**args, "unclosed": True})
+
+
+class PerfettoReport:
+    """The report's logs as one Chrome trace-event JSON array."""
+
+    def write(self, report: Report, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write every log's events; each log (rank) is a process."""
+        paths = [Path(t.path) for t in report.traces]
+        for path in paths:
+            if not path.is_file():
+                raise CompileprofError(
+                    f"{path}: the perfetto format reads the log again and needs a file; save it first", EXIT_USAGE
+                )
+        array = _Array(out)
+        for index, trace in enumerate(report.traces):
+            pid = trace.rank if trace.rank is not None else index
+            label = f"rank {trace.rank}" if trace.rank is not None else Path(trace.path).name
+            meta = {"name": "process_name", "ph": "M", "pid": pid, "tid": 0, "args": {"name": label}}
+            array.add(meta)
+            events = _LogEvents(pid, array)
+            reader = TraceReader(trace.path)
+            for rec in reader:
+                if reader.rank is None or rec.rank in (None, reader.rank):
+                    events.record(rec)
+            events.finish()
+        array.close()

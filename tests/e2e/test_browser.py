@@ -1,0 +1,115 @@
+"""The HTML pages in a real browser: headless Chromium (Debian's), driven by Playwright, the page opened
+from disk with the network off. Fails on any console error; checks the charts drew, a tooltip shows
+on hover and zooming changes the range; saves screenshots (README's pictures come from here).
+
+Run with the rest of the slow tests; skipped (with the reason) where Chromium or Playwright is missing.
+`COMPILEPROF_SCREENSHOTS=DIR` also writes the screenshots there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from compileprof.profiler.build import build_report
+from conftest import FIXTURES, run_cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)"),
+]
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install playwright)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path, width: int = 1280):
+    """The page from disk, offline, with every console error and page error collected."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, offline=True)
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.resolve().as_uri())
+    page.wait_for_selector("rect.flame-rect")
+    return page, errors
+
+
+def shoot(page, tmp_path: Path, name: str) -> Path:
+    out = tmp_path / name
+    page.screenshot(path=str(out), full_page=False)
+    keep = os.environ.get("COMPILEPROF_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(out, Path(keep) / name)
+    return out
+
+
+def test_report_page_draws_and_responds(browser, tmp_path):
+    html = tmp_path / "report.html"
+    assert run_cli("report", str(FIXTURES / "ranks2"), "-o", str(html)).exit_code == 0
+    page, errors = open_page(browser, html)
+    # the charts drew: one timeline bar per compile (both ranks), flame rectangles, the tables
+    expected = [(c.rank, c.compile_id) for c in build_report(FIXTURES / "ranks2").compiles]
+    drawn = page.locator("#timeline rect[data-name^='compile ']")
+    assert drawn.count() == len(expected) == 4
+    assert {drawn.nth(i).get_attribute("data-compile") for i in range(4)} == {cid for _, cid in expected}
+    assert page.locator("#flame rect.flame-rect").count() > 20
+    assert page.locator("#compiles tbody tr").count() == 4
+    # hovering a compile shows its tooltip
+    page.locator("#timeline rect[data-name^='compile ']").first.hover()
+    tip = page.locator("#tip")
+    assert tip.is_visible() and "duration" in tip.inner_text() and "compile" in tip.inner_text()
+    # zooming in narrows the visible range
+    before = float(page.locator("#timeline svg").get_attribute("data-v1")) - float(
+        page.locator("#timeline svg").get_attribute("data-v0")
+    )
+    page.get_by_role("button", name="zoom in").click()
+    after = float(page.locator("#timeline svg").get_attribute("data-v1")) - float(
+        page.locator("#timeline svg").get_attribute("data-v0")
+    )
+    assert after == pytest.approx(before / 2)
+    # clicking a flame rectangle zooms into it; the search box highlights
+    page.locator("#flame rect.flame-rect[data-name='dynamo']").first.click()
+    assert "zoomed into dynamo" in page.locator("#flame").inner_text()
+    page.locator("#flame input[type=search]").fill("inductor")
+    assert page.locator("#flame rect.hit").count() > 0
+    page.get_by_role("button", name="reset").click()
+    shoot(page, tmp_path, "report.png")
+    assert errors == []
+
+
+def test_report_page_fits_a_phone(browser, tmp_path):
+    html = tmp_path / "report.html"
+    assert run_cli("report", str(FIXTURES / "graph_break.log"), "-o", str(html)).exit_code == 0
+    page, errors = open_page(browser, html, width=390)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("#timeline rect[data-name^='compile ']").count() == 4 and errors == []
+
+
+def test_diff_page_draws_the_differential_flame_chart(browser, tmp_path):
+    html = tmp_path / "diff.html"
+    result = run_cli("diff", str(FIXTURES / "graph_break.log"), str(FIXTURES / "warm_cache.log"), "-o", str(html))
+    assert result.exit_code == 0
+    page, errors = open_page(browser, html)
+    rects = page.locator("#flame rect.flame-rect")
+    assert rects.count() > 10
+    fills = {rects.nth(i).get_attribute("fill") for i in range(rects.count())}
+    assert any("--slow" in f for f in fills) and any("--fast" in f for f in fills)
+    rects.first.hover()
+    assert "change" in page.locator("#tip").inner_text()
+    assert page.locator("#metrics tbody tr").count() > 3
+    shoot(page, tmp_path, "diff.png")
+    assert errors == []
