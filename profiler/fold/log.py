@@ -451,6 +451,7 @@ class LogFold:
         report.export = self.export.finish()
         report.strings = self.strings
         report.unattributed = self.spans.unattributed
+        report.background = self.spans.background
         report.trace_only = self.trace_only[False]
         report.stray_begin, report.stray_end = self.spans.stray_begin, self.spans.stray_end
         report.args_only_spans = self.spans.args_ids

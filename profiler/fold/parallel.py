@@ -11,6 +11,7 @@ from ..model.rows import Default, ResolveFiles
 from ..model.trace import RuntimeCost, TraceReport
 from ..trace.reader import compile_boundary
 from .log import GRAPH_BREAK, fold_range
+from .spans import MAX_BACKGROUND
 from .sums import merge_span_totals, merge_sums
 
 _RANK_IN_NAME = re.compile(r"rank_(\d+)")
@@ -59,6 +60,7 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
         whole.piecewise = part.piecewise or whole.piecewise
         whole.graphs.extend(part.graphs)
         whole.unattributed = merge_span_totals([whole.unattributed, part.unattributed])
+        whole.background = (whole.background + part.background)[:MAX_BACKGROUND]
         whole.trace_only = merge_span_totals([whole.trace_only, part.trace_only])
         whole.phase_total = merge_sums([whole.phase_total, part.phase_total])
         whole.phase_self = merge_sums([whole.phase_self, part.phase_self])

@@ -20,6 +20,7 @@ AOT = "\x00aot\x00"  # the compile id of an AOTInductor compile's spans (torch l
 AOT_SPAN = "compile_fx_aot"
 RUNTIME = "\x00runtime\x00"  # marks a stack key's compile id: spans a compile's code ran after it was compiled
 MAX_DEPTH = 64  # span tree depth; torch's real trees are about 20 deep
+MAX_BACKGROUND = 2000  # spans of no compile kept with their times, per log (for timelines; all are summed)
 
 
 @dataclass(slots=True)
@@ -45,6 +46,7 @@ class PhaseBuilder:
         self.trace_only: dict[str, SpanTotal] = {}
         self.stray_begin = 0
         self.stray_end = 0
+        self.background: list[tuple[str, float, float, str]] = []  # (name, start s, duration s, thread)
 
     def _tree(self, compile_id: str) -> PhaseTree:
         if compile_id.startswith(RUNTIME):
@@ -180,6 +182,7 @@ class PhaseBuilder:
         compile_id = key[2]
         stack = self._stacks.get(key) if compile_id else None
         if compile_id is None:
+            self._keep_background(name, ts, dur, key)
             self._add(self.unattributed, name, dur)
         else:
             parent = stack[-1].node if stack else self._tree(compile_id).root
@@ -203,12 +206,19 @@ class PhaseBuilder:
             if not opened:
                 self.stray_end += 1
                 return None
-            dur = max(0.0, (ts - opened.pop()) / 1e6)
+            start = opened.pop()
+            dur = max(0.0, (ts - start) / 1e6)
+            self._keep_background(name, start, dur, key)
             self._add(self.unattributed, name, dur)
             if name.endswith(TRACE_ONLY_SUFFIX):
                 self._add(self.trace_only, name, dur)
             return dur
         return None
+
+    def _keep_background(self, name: str, start_us: float, dur: float, key: tuple) -> None:
+        """Keep the first MAX_BACKGROUND spans of no compile with their times and thread."""
+        if len(self.background) < MAX_BACKGROUND:
+            self.background.append((name, start_us / 1e6, dur, f"{key[0]}/{key[1]}"))
 
     @staticmethod
     def _add(table: dict[str, SpanTotal], name: str, dur: float) -> None:

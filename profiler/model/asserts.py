@@ -45,6 +45,7 @@ class GraphAsserts:
     guarded_ops: dict[str, int] = field(default_factory=dict)
     language: str = "python"
     variant: str | None = None  # the measurement variant in effect (A/B measurements of a run)
+    lines: list[str] = field(default_factory=list)  # the first LINES_KEPT assert lines of the code, as written
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -57,4 +58,5 @@ class GraphAsserts:
             "guarded_inputs": self.guarded_inputs,
             "guarded_ops": self.guarded_ops,
             "variant": self.variant,
+            "lines": self.lines,
         }

@@ -70,6 +70,7 @@ class TraceReport:
     export: ExportInfo | None = None  # what its torch.export records say (None: it has none)
     record_kinds: dict[str, int] = field(default_factory=dict)  # records by type key (what a log holds)
     breaks_from_restarts: int = 0  # compiles whose graph breaks were read from restart reasons
+    background: list[tuple[str, float, float, str]] = field(default_factory=list)  # first spans of no compile
     first_kind: str | None = None  # the type of its first record (a part read in parallel: is it an `export`?)
     export_open: bool = False  # an export had logged no program yet when the records ended
     export_unresolved: int = 0  # export stacks that named a file by an index not yet interned

@@ -187,6 +187,11 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         },
         "top_spends": [{"name": s.name, "self_s": _r(s.self_s), "share": _r(s.share)} for s in report.spends],
         "unattributed_spans": [t.to_dict() for t in report.unattributed.values()],
+        "background_spans": [
+            {"rank": t.rank, "name": n, "start_s": _r(start), "duration_s": _r(dur), "thread": thread}
+            for t in report.traces
+            for n, start, dur, thread in t.background
+        ],
         "stray_events": {"unmatched_begin": begin, "unmatched_end": end},
         "ranks": [rank_to_dict(v) for v in report.rank_views],
         "rank_skew": skew_to_dict(report.skew) if report.skew else None,

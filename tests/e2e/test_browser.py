@@ -68,6 +68,8 @@ def test_report_page_draws_and_responds(browser, tmp_path):
     assert {drawn.nth(i).get_attribute("data-compile") for i in range(4)} == {cid for _, cid in expected}
     assert page.locator("#flame rect.flame-rect").count() > 20
     assert page.locator("#compiles tbody tr").count() == 4
+    # the kernel-compile work of no compile is on each rank's lowest row (3 compile_file spans)
+    assert page.locator("#timeline rect[data-compile^='none (background']").count() == 3
     # hovering a compile shows its tooltip
     page.locator("#timeline rect[data-name^='compile ']").first.hover()
     tip = page.locator("#tip")
@@ -112,4 +114,18 @@ def test_diff_page_draws_the_differential_flame_chart(browser, tmp_path):
     assert "change" in page.locator("#tip").inner_text()
     assert page.locator("#metrics tbody tr").count() > 3
     shoot(page, tmp_path, "diff.png")
+    assert errors == []
+
+
+def test_run_page_shows_pieces_measurements_and_assert_lines(browser, tmp_path):
+    html = tmp_path / "run.html"
+    assert run_cli("report", str(FIXTURES / "run_mlp"), "-o", str(html)).exit_code == 0
+    page, errors = open_page(browser, html)
+    assert page.locator("#pieces tbody tr").count() == 3
+    # the asserts A/B measurement: its 95% interval drawn as a bar
+    assert page.locator("#measurements .ci span").count() == 1
+    assert "95% CI" in page.locator("#measurements").inner_text()
+    # a graph's assert lines show on expand
+    page.locator("#overhead details summary").first.click()
+    assert "assert_size_stride(" in page.locator("#overhead details pre").first.inner_text()
     assert errors == []

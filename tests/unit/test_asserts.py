@@ -88,3 +88,11 @@ def test_only_asserts_that_start_a_line_count():
     counts, _, ops = count_asserts(code)
     assert (counts.size_stride, counts.alignment, counts.scalar, counts.nan) == (1, 1, 1, 1)
     assert ops == {"op": 2}
+
+
+def test_the_first_assert_lines_are_kept_as_written():
+    lines: list[str] = []
+    counts, _, _ = count_asserts(PYTHON_WRAPPER, lines)
+    assert lines[0] == "assert_size_stride(arg0_1, (2, 32), (32, 1), 'input')"
+    assert "if not (u1 >= 2):" in lines and "assert not buf0.isnan().any().item()" in lines
+    assert len(lines) == counts.total == 7

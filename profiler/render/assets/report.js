@@ -103,9 +103,11 @@
     const comps = d.compiles.map((c) => ({ c, start: compileStart(c) })).filter((x) => x.start !== null);
     if (!comps.length) { into.appendChild(el("p", { class: "note", text: "No compile in these logs has timed spans." })); return; }
     for (const x of comps) x.end = x.start + Math.max(x.c.compile_time_s || 0, ...x.c.phases.map((p) => (p.start_s - x.start) + p.total_s));
-    const t0 = Math.min(...comps.map((x) => x.start)), t1 = Math.max(...comps.map((x) => x.end));
-    const lanes = [...new Set(comps.map((x) => x.c.rank))].sort((a, b) => (a ?? -1) - (b ?? -1));
-    const ROW = 16, DEPTH = 6, LANE = ROW * (DEPTH + 1) + 18;
+    const bg = (d.background_spans || []).map((b) => ({ ...b, end: b.start_s + b.duration_s }));
+    const t0 = Math.min(...comps.map((x) => x.start), ...bg.map((b) => b.start_s));
+    const t1 = Math.max(...comps.map((x) => x.end), ...bg.map((b) => b.end));
+    const lanes = [...new Set([...comps.map((x) => x.c.rank), ...bg.map((b) => b.rank)])].sort((a, b) => (a ?? -1) - (b ?? -1));
+    const ROW = 16, DEPTH = 6, LANE = ROW * (DEPTH + 2) + 18;
     let v0 = t0, v1 = t1 > t0 ? t1 : t0 + 1e-3;
     const bar = el("div", { class: "toolbar" }, [
       el("button", { type: "button", text: "zoom in", onclick: () => zoom(0.5) }),
@@ -115,7 +117,7 @@
     ]);
     const box = el("div", { class: "chart", tabindex: "0", "aria-label": "timeline; arrow keys pan, + and - zoom" });
     into.appendChild(bar); into.appendChild(box);
-    into.appendChild(el("p", { class: "note", text: "Each compile on the log's clock, its phases below it (a phase called several times is drawn from its first call, its total as width). Grey: untraced time between compiles. Wheel or buttons zoom, drag pans." }));
+    into.appendChild(el("p", { class: "note", text: "Each compile on the log's clock, its phases below it (a phase called several times is drawn from its first call, its total as width); the lowest row of a rank: spans of no compile (background threads, kernel compile workers). Grey: untraced time between compiles. Wheel or buttons zoom, drag pans." }));
     function zoom(f, at) {
       const mid = at === undefined ? (v0 + v1) / 2 : at, half = (v1 - v0) * f / 2;
       v0 = Math.max(t0 - (t1 - t0), mid - half); v1 = Math.max(v0 + 1e-6, mid + half); draw();
@@ -134,6 +136,10 @@
           prev = Math.max(prev ?? k.end, k.end);
           rect(s, x(k.start), x(k.end), y0 + 16, `compile ${k.c.compile_id} ${k.c.co_name || ""}`, k.start - t0, k.end - k.start, null, k.c.compile_id, "compile");
           phases(s, k.c.phases, k.start, 1, y0 + 16, k.c.compile_id, x);
+        }
+        const yb = y0 + 16 + (DEPTH + 1) * ROW;
+        for (const b of bg.filter((b) => b.rank === rank)) {
+          rect(s, x(b.start_s), x(b.end), yb, b.name, b.start_s - t0, b.duration_s, null, `none (background thread ${b.thread})`, "background " + b.name);
         }
       });
       box.textContent = ""; box.appendChild(s);
@@ -257,12 +263,15 @@
   }
   function pieces(d, into) {
     const max = Math.max(...d.pieces.map((p) => p.compile_time_s || 0), 1e-12);
+    const size = (p) => p.is_single_size ? `size ${p.compile_range_start}` : `sizes ${p.compile_range_start ?? "?"} to ${p.compile_range_end ?? "any"}`;
+    const rows = d.pieces.map((p) => ({ ...p, size: size(p), assert_total: Object.values(p.asserts || {}).reduce((a, v) => a + v, 0),
+      cache_state: Object.entries(p.cache || {}).map(([k, n]) => `${k} ${n}`).join(", ") }));
     into.appendChild(table([
-      ["piece", "index", "num"], ["size", "runtime_shape", "text"], ["rank", "rank", "num"],
+      ["piece", "piecewise_index", "num"], ["submodule", "submod_name", "text"], ["compile size", "size", "text"], ["rank", "rank", "num"],
       ["compile time", "compile_time_s", "num", secs],
-      ["", "compile_time_s", "text", (v) => el("div", { class: "bar", style: `width:${Math.round(100 * (v || 0) / max)}%`, title: secs(v) })],
-      ["asserts", "asserts", "num", (v) => (v && v.total !== undefined ? v.total : v)], ["cache", "cache", "text", (v) => JSON.stringify(v || {})],
-    ], d.pieces));
+      ["", "compile_time_s", "text", (v) => el("div", { class: "bar", style: `width:${Math.max(1, Math.round(100 * (v || 0) / max))}px`, title: secs(v) })],
+      ["ops", "ops", "num"], ["asserts", "assert_total", "num"], ["cache", "cache_state", "text"], ["variant", "variant", "text"],
+    ], rows));
   }
   function overhead(d, into) {
     const t = d.totals;
@@ -272,25 +281,28 @@
     into.appendChild(el("p", { text: `Runtime asserts in generated code: ${d.asserts.total} (size/stride ${d.asserts.size_stride}, alignment ${d.asserts.alignment}, scalar ${d.asserts.scalar}, nan ${d.asserts.nan}) in ${d.graphs_total} graph${d.graphs_total === 1 ? "" : "s"}.` }));
     if (d.graphs_total > graphs.length) into.appendChild(el("p", { class: "note", text: `The first ${graphs.length} of ${d.graphs_total} graphs are listed.` }));
     for (const g of graphs) {
-      const det = el("details", {}, [el("summary", { text: `compile ${g.compile_id}${g.rank !== null && g.rank !== undefined ? " rank " + g.rank : ""}: ${g.total} asserts (${g.language})` })]);
-      det.appendChild(el("div", { class: "note", text: `inputs checked: ${(g.inputs || []).join(", ") || "none"}` }));
-      det.appendChild(el("div", { class: "note", text: `outputs checked by op: ${Object.entries(g.ops || {}).map(([k, n]) => k + " x" + n).join(", ") || "none"}` }));
+      const total = g.size_stride + g.alignment + g.scalar + g.nan + g.aoti_checks;
+      const det = el("details", {}, [el("summary", { text: `compile ${g.compile_id}${g.rank !== null && g.rank !== undefined ? " rank " + g.rank : ""}${g.variant ? " (" + g.variant + ")" : ""}: ${total} asserts (${g.language})` })]);
+      det.appendChild(el("div", { class: "note", text: `inputs checked: ${(g.guarded_inputs || []).join(", ") || "none"}; outputs checked by op: ${Object.entries(g.guarded_ops || {}).map(([k, n]) => k + " x" + n).join(", ") || "none"}` }));
+      if ((g.lines || []).length) det.appendChild(el("pre", { text: g.lines.join("\n") + (total > g.lines.length ? `\n... ${total - g.lines.length} more` : "") }));
       into.appendChild(det);
     }
   }
   function measurements(m, into) {
+    // every measurement with a 95% interval (`ci95_s`: [low, high]) is drawn as an interval bar around zero
     const rows = [];
     (function walk(obj, path) {
-      if (!obj || typeof obj !== "object") return;
-      if ("ci_low" in obj || "ci_low_s" in obj) rows.push({ path, ...obj });
-      for (const [k, v] of Object.entries(obj)) if (v && typeof v === "object") walk(v, path ? path + "." + k : k);
+      if (!obj || typeof obj !== "object" || Array.isArray(obj)) return;
+      if (Array.isArray(obj.ci95_s) && obj.ci95_s.length === 2) rows.push({ path, ...obj });
+      for (const [k, v] of Object.entries(obj)) walk(v, path ? path + "." + k : k);
     })(m, "");
-    if (!rows.length) { into.appendChild(el("pre", { text: JSON.stringify(m, null, 1).slice(0, 4000) })); return; }
+    if (!rows.length) { into.appendChild(el("p", { class: "note", text: "No measurement with an interval in this run." })); return; }
     for (const r of rows) {
-      const lo = r.ci_low ?? r.ci_low_s, hi = r.ci_high ?? r.ci_high_s, mid = r.delta ?? r.delta_s ?? r.median ?? (lo + hi) / 2;
-      const span = Math.max(Math.abs(lo), Math.abs(hi), 1e-12) * 1.1, pos = (v) => 50 + 50 * v / span;
-      into.appendChild(el("div", {}, [el("div", { text: `${r.path}: ${secs(mid)} (95% CI ${secs(lo)} to ${secs(hi)})` }),
-        el("div", { class: "ci", title: "95% CI; the line is zero" }, [el("span", { style: `left:${pos(lo)}%;width:${Math.max(0.5, pos(hi) - pos(lo))}%` }), el("i", { style: "left:50%" })])]));
+      const [lo, hi] = r.ci95_s, mid = r.delta_s ?? (lo + hi) / 2;
+      const span = Math.max(Math.abs(lo), Math.abs(hi), Math.abs(mid), 1e-12) * 1.1, pos = (v) => 50 + 50 * v / span;
+      const verdict = r.significant === undefined ? "" : r.significant ? " (significant)" : " (not significant)";
+      into.appendChild(el("div", { class: "measure" }, [el("div", { text: `${r.path}: difference ${secs(mid)}, 95% CI ${secs(lo)} to ${secs(hi)}${verdict}` }),
+        el("div", { class: "ci", title: "95% confidence interval; the black line is zero" }, [el("span", { style: `left:${pos(lo)}%;width:${Math.max(0.5, pos(hi) - pos(lo))}%` }), el("i", { style: "left:50%" })])]));
     }
   }
   function why(d, into) {
