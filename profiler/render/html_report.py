@@ -12,13 +12,14 @@ import html
 import sys
 import time
 from importlib import resources
+from itertools import islice
 from typing import Any, BinaryIO
 
 import orjson
 
 from .. import __version__
 from ..model.report import Report
-from .json_report import report_to_dict
+from .json_report import compile_to_dict, report_to_dict
 from .registry import RenderOptions
 
 MAX_COMPILES = 2000  # compiles drawn on the timeline and listed (the rest are counted)
@@ -40,12 +41,17 @@ COMPILE_KEYS = (
 )  # fmt: skip  (what the page shows of a compile, beside its phases)
 
 
-def merge_phases(trees: list[list[dict[str, Any]]]) -> dict[str, Any]:
-    """The phase trees of many compiles merged by path: a root whose children are the outermost
-    spans; each node has name, total_s, self_s, count, children (a list)."""
-    root: dict[str, Any] = {"name": "all compiles", "total_s": 0.0, "self_s": 0.0, "count": 0, "kids": {}}
-    for roots in trees:
-        stack = [(root, roots)]
+class PhaseMerge:
+    """Phase trees of many compiles merged by path, one compile at a time (memory grows with the
+    distinct paths, not with the compiles)."""
+
+    def __init__(self) -> None:
+        self.root: dict[str, Any] = {"name": "all compiles", "total_s": 0.0, "self_s": 0.0, "count": 0, "kids": {}}
+
+    def add(self, roots: list[dict[str, Any]]) -> None:
+        """Add one compile's phase tree (a list of outermost spans)."""
+        self.root["count"] += 1
+        stack = [(self.root, roots)]
         while stack:
             parent, nodes = stack.pop()
             for n in nodes:
@@ -57,9 +63,19 @@ def merge_phases(trees: list[list[dict[str, Any]]]) -> dict[str, Any]:
                 mine["self_s"] += n["self_s"]
                 mine["count"] += n["count"]
                 stack.append((mine, n["children"]))
-    root["total_s"] = sum(k["total_s"] for k in root["kids"].values())
-    root["count"] = len(trees)
-    return _finish(root, [MAX_NODES])
+
+    def tree(self) -> dict[str, Any]:
+        """The merged tree: name, total_s, self_s, count, children (lists, largest first)."""
+        self.root["total_s"] = sum(k["total_s"] for k in self.root["kids"].values())
+        return _finish(self.root, [MAX_NODES])
+
+
+def merge_phases(trees: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """The phase trees of many compiles merged by path (see `PhaseMerge`)."""
+    merge = PhaseMerge()
+    for roots in trees:
+        merge.add(roots)
+    return merge.tree()
 
 
 def _finish(node: dict[str, Any], budget: list[int]) -> dict[str, Any]:
@@ -88,15 +104,20 @@ def _cut(phases: list[dict[str, Any]], depth: int) -> list[dict[str, Any]]:
 
 
 def page_data(report: Report, command: str | None = None) -> dict[str, Any]:
-    """What the report page shows: the JSON report, its compiles cut to MAX_COMPILES, and the flame tree."""
-    data = report_to_dict(report)
-    compiles = data["compiles"]
-    data["flame"] = merge_phases([c["phases"] for c in compiles])
-    data["compiles_total"] = len(compiles)
-    shown = compiles[:MAX_COMPILES]
-    data["compiles"] = [{**{k: c[k] for k in COMPILE_KEYS}, "phases": _cut(c["phases"], TIMELINE_DEPTH)} for c in shown]
-    data["graphs_total"] = len(data["asserts"]["graphs"])
-    data["asserts"] = {**data["asserts"], "graphs": data["asserts"]["graphs"][:MAX_GRAPHS]}
+    """What the report page shows: the JSON report, its compiles cut to MAX_COMPILES, and the flame
+    tree of every compile (read one at a time: memory does not grow with the compiles)."""
+    data = report_to_dict(report, streamed=True)
+    merge, shown = PhaseMerge(), []
+    for c in report.compiles:
+        phases = c.phases()
+        merge.add(phases)
+        if len(shown) < MAX_COMPILES:
+            row = compile_to_dict(c, with_phases=False)
+            shown.append({**{k: row[k] for k in COMPILE_KEYS}, "phases": _cut(phases, TIMELINE_DEPTH)})
+    data["flame"], data["compiles"], data["compiles_total"] = merge.tree(), shown, merge.root["count"]
+    graphs = [g.to_dict() for g in islice(report.graphs, MAX_GRAPHS)]
+    data["asserts"] = {**data["asserts"], "graphs": graphs}
+    data["graphs_total"] = len(report.graphs)
     data["made"] = {"tool": f"compileprof {__version__}", "command": command, "at": time.strftime("%Y-%m-%d %H:%M:%S")}
     return data
 
@@ -121,11 +142,11 @@ CARD_KEYS = ("source", "torch_versions", "device", "parse", "summary", "totals",
 
 
 def diff_flame(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Two merged phase trees matched by path: each node has B's time as its width (A's where B has
-    none), `a_s`, `b_s` and `change_s` (B - A)."""
+    """Two merged phase trees matched by path: each node has the larger of A's and B's time as its
+    width (a phase only one side has is drawn too), `a_s`, `b_s` and `change_s` (B - A)."""
     out = {
         "name": b["name"], "a_s": a["total_s"], "b_s": b["total_s"], "change_s": round(b["total_s"] - a["total_s"], 6),
-        "total_s": b["total_s"] or a["total_s"], "self_s": b["self_s"], "count": b["count"] or a["count"],
+        "total_s": max(a["total_s"], b["total_s"]), "self_s": b["self_s"], "count": b["count"] or a["count"],
     }  # fmt: skip
     kids_a = {k["name"]: k for k in a["children"]}
     kids_b = {k["name"]: k for k in b["children"]}

@@ -49,6 +49,8 @@ def open_page(browser, path: Path, width: int = 1280):
 
 def shoot(page, tmp_path: Path, name: str) -> Path:
     out = tmp_path / name
+    page.mouse.move(0, 0)  # no tooltip over the picture
+    page.wait_for_timeout(50)
     page.screenshot(path=str(out), full_page=False)
     keep = os.environ.get("COMPILEPROF_SCREENSHOTS")
     if keep:
@@ -102,8 +104,10 @@ def test_report_page_fits_a_phone(browser, tmp_path):
 
 
 def test_diff_page_draws_the_differential_flame_chart(browser, tmp_path):
+    # the cold and the warm child of a real run: what the warm cache saved, phase by phase
     html = tmp_path / "diff.html"
-    result = run_cli("diff", str(FIXTURES / "graph_break.log"), str(FIXTURES / "warm_cache.log"), "-o", str(html))
+    cold, warm = FIXTURES / "run_mlp" / "cold" / "trace", FIXTURES / "run_mlp" / "warm" / "trace"
+    result = run_cli("diff", str(cold), str(warm), "-o", str(html))
     assert result.exit_code == 0
     page, errors = open_page(browser, html)
     rects = page.locator("#flame rect.flame-rect")

@@ -87,7 +87,7 @@ def test_the_diff_flame_colours_each_phase_by_its_change():
         0.5,
         -1.0,
     )
-    assert kids["gone"]["total_s"] == 1.0  # a phase only A has is drawn at A's width
+    assert kids["gone"]["total_s"] == 1.0 and kids["x"]["total_s"] == 4.5  # the larger side's width
 
 
 def test_diff_writes_a_page_with_both_runs(tmp_path):

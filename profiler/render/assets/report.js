@@ -135,7 +135,7 @@
           if (prev !== null && k.start > prev) gap(s, x(prev), x(k.start), y0 + 16, prev, k.start);
           prev = Math.max(prev ?? k.end, k.end);
           rect(s, x(k.start), x(k.end), y0 + 16, `compile ${k.c.compile_id} ${k.c.co_name || ""}`, k.start - t0, k.end - k.start, null, k.c.compile_id, "compile");
-          phases(s, k.c.phases, k.start, 1, y0 + 16, k.c.compile_id, x);
+          if (x(k.end) - x(k.start) >= 2) phases(s, k.c.phases, k.start, 1, y0 + 16, k.c.compile_id, x);  // zoom in to see a narrow one's
         }
         const yb = y0 + 16 + (DEPTH + 1) * ROW;
         for (const b of bg.filter((b) => b.rank === rank)) {
@@ -150,8 +150,10 @@
       let cursor = parentStart;
       for (const p of list) {
         const start = p.start_s !== null ? p.start_s : cursor;
-        rect(s, x(start), x(start + p.total_s), y0 + depth * ROW, p.name, start - t0, p.total_s, p.self_s, cid, p.name, p.count);
-        phases(s, p.children, start, depth + 1, y0, cid, x);
+        if (x(start + p.total_s) - x(start) >= 0.5) {  // narrower than half a pixel: drawn when zoomed in
+          rect(s, x(start), x(start + p.total_s), y0 + depth * ROW, p.name, start - t0, p.total_s, p.self_s, cid, p.name, p.count);
+          phases(s, p.children, start, depth + 1, y0, cid, x);
+        }
         cursor = start + p.total_s;
       }
     }
@@ -215,8 +217,10 @@
         r.addEventListener("click", go); r.addEventListener("keydown", (ev) => { if (ev.key === "Enter") go(); });
         s.appendChild(r);
         if (w > 36) { const t = svg("text", { x: x0 + 3, y: depth * ROW + ROW - 5 }); t.textContent = n.name.slice(0, Math.floor(w / 6.5)); s.appendChild(t); }
+        // children side by side, scaled down when together they exceed their parent (a diff's widths)
+        const sum = n.children.reduce((a, c) => a + c.total_s, 0), base = Math.max(n.total_s, sum) || 1e-12;
         let cx = x0;
-        for (const c of n.children) { const cw = w * (c.total_s / (n.total_s || 1e-12)); walk(c, cx, cw, depth + 1); cx += cw; }
+        for (const c of n.children) { const cw = w * (c.total_s / base); walk(c, cx, cw, depth + 1); cx += cw; }
       })(focus, 0, W, 0);
       box.textContent = ""; box.appendChild(s);
       bar.querySelector("[data-role=focus]").textContent = focus === root ? "click a phase to zoom into it" : `zoomed into ${focus.name} (${secs(focus.total_s)})`;
@@ -329,7 +333,7 @@
   }
   function diffFlame(d) {
     const fl = section("Differential flame chart (B's phases, coloured by change from A)", "flame");
-    fl.appendChild(el("p", { class: "note", text: "Red: slower in B, blue: faster; the stronger the colour, the larger the change. Width is B's time (a phase only A has is shown at A's time, blue)." }));
+    fl.appendChild(el("p", { class: "note", text: "Red: slower in B, blue: faster, grey: unchanged; the stronger the colour, the larger the change. Width: the larger of A's and B's time (a phase only one side has is drawn too)." }));
     const max = Math.max(1e-12, ...(function all(n) { return [Math.abs(n.change_s || 0), ...n.children.flatMap(all)]; })(d.flame));
     icicle(fl, d.flame, {
       label: "differential flame chart",
