@@ -126,7 +126,7 @@ def compile_from_metrics(
         )
         compile_time = (end - start) / 1e6 if start is not None and end is not None and end >= start else None
 
-    return CompileInfo(
+    info = CompileInfo(
         compile_id=compile_id or v.str(meta.get("compile_id"), "compile_id"),
         attempt=attempt,
         rank=rank,
@@ -147,6 +147,18 @@ def compile_from_metrics(
         tree=tree,
         cache=_ints(meta, CACHE_FIELDS, v),
     )
+    info.start_s = metrics_start(meta, v)
+    return info
+
+
+def metrics_start(meta: dict, values: Values) -> float | None:
+    """When the compile started, as its metrics state it (`start_time` in seconds, or
+    `start_time_us`), in epoch seconds; None when they do not."""
+    start = values.number(meta.get("start_time"), "start_time", 0.0)
+    us = meta.get("start_time_us")  # read (and a bad one counted) where it times an AOTInductor compile
+    if start is None and type(us) in (int, float) and 0 <= us < 1e300:
+        start = us / 1e6
+    return start
 
 
 def resolve_span_fallbacks(info: CompileInfo) -> None:

@@ -60,6 +60,7 @@ class CompileInfo:
     specializations: list[str] = field(default_factory=list)  # symbolic shapes made concrete
     collectives: list[str] = field(default_factory=list)  # collective ops of its graphs, in scheduled order
     cache_disabled: list[str] = field(default_factory=list)  # caches its config turned off ("fx", "aot")
+    start_s: float | None = None  # when it started, as its metrics state it (epoch seconds; for timelines)
 
     @property
     def is_recompile(self) -> bool:

@@ -38,6 +38,7 @@ def compile_to_dict(c: CompileInfo, with_phases: bool = True) -> dict[str, Any]:
         "co_filename": c.co_filename,
         "co_firstlineno": c.co_firstlineno,
         "compile_time_s": _r(c.compile_time_s),
+        "start_s": _r(c.start_s),
         "backend_compile_time_s": _r(c.backend_compile_time_s),
         "inductor_compile_time_s": _r(c.inductor_compile_time_s),
         "code_gen_time_s": _r(c.code_gen_time_s),

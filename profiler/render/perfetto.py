@@ -19,9 +19,11 @@ from typing import Any, BinaryIO
 import orjson
 
 from ..errors import EXIT_USAGE, CompileprofError
+from ..fold.metrics_record import metrics_start
 from ..model.report import Report
 from ..trace.reader import TraceReader
 from ..trace.records import Record
+from ..trace.values import Values
 from .registry import RenderOptions
 
 COMPILES_TID = 1  # the track of every compile's spans; background threads get 2, 3, ...
@@ -82,6 +84,8 @@ class _LogEvents:
                 return
             if isinstance(event, dict):
                 self.chromium(event, rec.compile_id)
+        elif rec.kind == "compilation_metrics" and isinstance(rec.meta, dict) and rec.compile_id not in self.last_ts:
+            self.metrics_slice(rec)
         elif rec.kind == "artifact" and isinstance(rec.meta, dict) and rec.meta.get("name") in _REASONS:
             reason = rec.text().strip().splitlines()
             ts = self.last_ts.get(rec.compile_id, self.clock)
@@ -90,6 +94,18 @@ class _LogEvents:
             track = self._track("compiles", "compiles")
             self.emit({"name": _REASONS[rec.meta["name"]], "ph": "i", "s": "t", "ts": ts, "pid": self.pid,
                        "tid": track.tid, "args": args})  # fmt: skip
+
+    def metrics_slice(self, rec: Record) -> None:
+        """A compile with no spans (older torch logs none): one slice from the start and the compile
+        time its metrics state, when they state both."""
+        values = Values()
+        start = metrics_start(rec.meta, values)
+        seconds = values.seconds(rec.meta.get("entire_frame_compile_time_s"), "entire_frame_compile_time_s")
+        if start is None or seconds is None:
+            return
+        track = self._track("compiles", "compiles")
+        args = {"compile_id": rec.compile_id, "co_name": rec.meta.get("co_name"), "from": "compilation_metrics"}
+        self._slice(track, "compile (from metrics)", start * 1e6, start * 1e6 + seconds * 1e6, args)
 
     def chromium(self, event: dict[str, Any], compile_id: str | None) -> None:
         """A chromium event: B/E matched into slices, X and instants as they are."""

@@ -173,3 +173,17 @@ def test_perfetto_from_a_pipe_says_it_needs_a_file():
     cmd = [sys.executable, "-m", "compileprof", "report", "-", "-f", "perfetto"]
     proc = subprocess.run(cmd, input=data, capture_output=True, timeout=60)
     assert proc.returncode == 2 and b"needs a file" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_a_log_without_spans_is_timed_from_its_metrics(tmp_path):
+    # GIVEN an older torch's log: metrics with a start time and a compile time, no chromium events
+    log = tmp_path / "old.log"
+    metrics = {"co_name": "fn", "start_time": 1712154528.25, "entire_frame_compile_time_s": 0.5}
+    log.write_text(record_line("compilation_metrics", metrics, frame_id=0, frame_compile_id=0))
+    # THEN the page places the compile at that time, and Perfetto draws it as one slice
+    html, trace = tmp_path / "r.html", tmp_path / "t.json"
+    assert run_cli("report", str(log), "-o", str(html)).exit_code == 0
+    assert page_data(html)["compiles"][0]["start_s"] == 1712154528.25
+    assert run_cli("report", str(log), "-f", "perfetto", "-o", str(trace)).exit_code == 0
+    (s,) = [e for e in json.loads(trace.read_text()) if e["ph"] == "X"]
+    assert (s["ts"], s["dur"], s["args"]["compile_id"]) == (1712154528250000.0, 500000.0, "0/0")

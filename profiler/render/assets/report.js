@@ -95,9 +95,10 @@
 
   // ---- timeline ----------------------------------------------------------------------------------
   function compileStart(c) {
+    // its first span's start; a log without spans (older torch): the start its metrics state
     let s = null;
     for (const p of c.phases) if (p.start_s !== null && (s === null || p.start_s < s)) s = p.start_s;
-    return s;
+    return s !== null ? s : (c.start_s ?? null);
   }
   function timeline(d, into) {
     const comps = d.compiles.map((c) => ({ c, start: compileStart(c) })).filter((x) => x.start !== null);
