@@ -30,6 +30,7 @@ COMPILE_KEYS = (
     "compile_id",
     "rank",
     "co_name",
+    "start_s",
     "compile_time_s",
     "backend_compile_time_s",
     "structured_logging_overhead_s",
