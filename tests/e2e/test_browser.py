@@ -8,6 +8,7 @@ Run with the rest of the slow tests; skipped (with the reason) where Chromium or
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -34,9 +35,9 @@ def browser():
         b.close()
 
 
-def open_page(browser, path: Path, width: int = 1280):
+def open_page(browser, path: Path, width: int = 1280, scheme: str = "light"):
     """The page from disk, offline, with every console error and page error collected."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, offline=True)
+    context = browser.new_context(viewport={"width": width, "height": 900}, offline=True, color_scheme=scheme)
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
     page = context.new_page()
     errors: list[str] = []
@@ -133,3 +134,24 @@ def test_run_page_shows_pieces_measurements_and_assert_lines(browser, tmp_path):
     page.locator("#overhead details summary").first.click()
     assert "assert_size_stride(" in page.locator("#overhead details pre").first.inner_text()
     assert errors == []
+
+
+def drawn_nodes(node: dict, width: float) -> int:
+    """Rectangles the icicle draws for `node` at `width` px: the page's rule (a node under half a pixel
+    is not drawn; children share their parent's width, scaled down when together they exceed it)."""
+    if width < 0.5:
+        return 0
+    base = max(node["total_s"], sum(c["total_s"] for c in node["children"])) or 1e-12
+    return 1 + sum(drawn_nodes(c, width * c["total_s"] / base) for c in node["children"])
+
+
+def test_flame_rectangles_are_the_phase_tree_and_dark_mode_follows_the_viewer(browser, tmp_path):
+    html = tmp_path / "report.html"
+    assert run_cli("report", str(FIXTURES / "graph_break.log"), "-o", str(html)).exit_code == 0
+    page, errors = open_page(browser, html, scheme="dark")
+    text = html.read_text()
+    data = json.loads(text.split('id="data">', 1)[1].split("</script>", 1)[0])
+    width = float(page.locator("#flame svg").get_attribute("width"))
+    assert page.locator("#flame rect.flame-rect").count() == drawn_nodes(data["flame"], width)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(20, 23, 29)" and errors == []  # the dark palette's --bg

@@ -217,7 +217,8 @@ def render_all(report: Any, console: bool = True, gate_console: bool = True) -> 
     for fmt in (f for f in formats(CHECK) if wanted(f, gate_console)):
         renderer(CHECK, fmt).write(CheckOutcome(result, "compileprof check x"), io.BytesIO(), opts)
     for fmt in (f for f in formats(DIFF) if wanted(f, gate_console)):
-        renderer(DIFF, fmt).write(DiffResult("a", "b", diff_rows(metrics, metrics), {}, {}), io.BytesIO(), opts)
+        doc = DiffResult("a", "b", diff_rows(metrics, metrics), {}, {}, (report, report))
+        renderer(DIFF, fmt).write(doc, io.BytesIO(), opts)
 
 
 def _attempt(outcome: Outcome, what: str, fn: Callable[[], None]) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
+import pytest
 from compileprof.cli.main import app
 from conftest import FIXTURES
 from typer.testing import CliRunner
@@ -70,6 +72,20 @@ def test_strict_fails_on_damage_but_still_reports():
     assert "Parse health" in result.stdout and "fail_json 1" in result.stdout
     assert invoke("report", str(FIXTURES / "damaged_garbage.log")).exit_code == 0
     assert invoke("report", str(FIXTURES / "mlp.log"), "--strict").exit_code == 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "html", "perfetto"])
+def test_subprocess_report_never_imports_torch(fmt):
+    code = (
+        f"import sys; sys.argv = ['compileprof', 'report', sys.argv[1], '-f', '{fmt}', '-o', sys.argv[2], '--force'];"
+        "import compileprof.cli.main as m\n"
+        "try:\n    m.main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "assert 'torch' not in sys.modules, 'report imported torch'\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(FIXTURES / "mlp.log"), os.devnull], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_subprocess_json_and_no_torch_import(tmp_path):
