@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_TIMEOUT, CompileprofError
+from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_TIMEOUT, EXIT_USAGE, CompileprofError
 from compileprof.profiler.render.registry import REPORT, RenderOptions, renderer
 from compileprof.profiler.run.zoo.catalog import DEFAULT_MODEL, DTYPES
 
@@ -55,7 +55,12 @@ def _failure_message(outcome: ChildOutcome, run_dir: Path, backend: str) -> tupl
             EXIT_TIMEOUT,
         )
     error = (outcome.result.error if outcome.result else None) or {}
-    if error:
+    if error.get("type") == "PreflightError":  # an option this torch cannot honour: a usage error
+        return f"{error.get('message')} (checked before compiling; nothing was run)", EXIT_USAGE
+    cause = error.get("cause") if isinstance(error.get("cause"), dict) else None
+    if cause:  # the wrapper's own message says little: name it, then what really went wrong
+        what = f"{error.get('type')}, caused by {cause.get('type')}: {cause.get('message')}"
+    elif error:
         what = f"{error.get('type')}: {error.get('message')}"
     else:
         what = f"the child process died (exit status {outcome.exit_code})"
@@ -163,7 +168,7 @@ def _finish(run_dir: Path, outcomes: list[ChildOutcome], quiet: bool, limit: int
     last = outcomes[-1]
     if not last.ok:
         message, code = _failure_message(last, run_dir, backend)
-        if last.stderr_tail:
+        if last.stderr_tail and code != EXIT_USAGE:  # a preflight's traceback says nothing more
             tail = "\n".join("  " + x for x in last.stderr_tail)
             SafeConsole(stderr=True, soft_wrap=True).print(styled("last lines of the child's stderr:\n" + tail, "dim"))
         raise fail(message, code)

@@ -36,10 +36,11 @@ MEASUREMENT_VARIANTS = frozenset({ASSERTS_OFF, LOGGING_ON})
 # Keys not marked opt are what the readers index: a manifest lacking one is damaged (strict check).
 _CHECK = {"max_abs_err": opt(NUM), "tolerance": NUM, "match": opt(bool), "inputs_checked": opt(int), "why": opt(str)}
 _SAMPLES = {"samples_on_s": [NUM], "samples_off_s": [NUM]}
+_CAUSE = {"type": opt(str), "message": opt(str)}  # the innermost exception under a wrapper
 _CHILD = {
     "directory": str, "trace": str, "status": str, "exit_code": opt(int), "wall_s": opt(NUM),
     "steps_s": opt(each(NUM)), "failed_step": opt(str), "stderr_tail": opt([str]),
-    "error": opt({"step": opt(str), "type": opt(str), "message": opt(str)}),
+    "error": opt({"step": opt(str), "type": opt(str), "message": opt(str), "cause": opt(_CAUSE)}),
     "versions": opt(each(opt(str))), "device": opt(str), "threads": opt(int),
     "model": opt({"class": opt(str), "parameters": opt(int), "inputs": opt([str])}),
     "check": opt(_CHECK),

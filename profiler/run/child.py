@@ -163,6 +163,35 @@ def import_torch(s: ChildState) -> None:
         torch.set_num_threads(int(s.job.threads))
 
 
+class PreflightError(Exception):
+    """An option this torch cannot honour, found before any work (the parent reports it as a usage error)."""
+
+
+def check_options(s: ChildState) -> None:
+    """What the parent could not check without importing torch: a CUDA device, Inductor's option names."""
+    torch = s.torch
+    if s.job.device == "cuda":
+        if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
+            raise PreflightError(
+                f"--device cuda: this torch ({torch.__version__}) is a CPU build; install a CUDA build of torch, "
+                "or use --device cpu"
+            )
+        if not torch.cuda.is_available():
+            raise PreflightError("--device cuda: torch sees no CUDA device (torch.cuda.is_available() is False)")
+    asked = s.job.backend_options.get("inductor_options") or {}
+    if asked:
+        import difflib
+
+        from torch._inductor import config
+
+        known = set(getattr(config, "_config", {})) or set(dir(config))
+        for key in asked:
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
+                hint = f"; did you mean {', '.join(close)}?" if close else "; see torch._inductor.config"
+                raise PreflightError(f"--inductor-option {key}: this torch's Inductor has no such option{hint}")
+
+
 def build_model(s: ChildState) -> None:
     """Call the factory: the model, its inputs and any further inputs; describe them."""
     from .zoo.catalog import ModelSpec
@@ -278,6 +307,7 @@ def _asserts(s: ChildState) -> bool:
 
 STEPS: list[tuple[str, Callable[[ChildState], None], Callable[[ChildState], bool]]] = [
     ("import", import_torch, lambda s: True),
+    ("check options", check_options, lambda s: True),
     ("build model", build_model, lambda s: True),
     ("compile", compile_model, lambda s: True),
     ("check output", check_output, lambda s: True),
@@ -286,6 +316,24 @@ STEPS: list[tuple[str, Callable[[ChildState], None], Callable[[ChildState], bool
     ("measure", measure_forward, lambda s: not _asserts(s) and s.job.measure_calls > 0),
     ("measure logging", measure_logging, lambda s: "logging" in s.job.measure),
 ]
+
+
+def innermost_cause(err: BaseException) -> BaseException:
+    """The exception at the bottom of `err`'s chain (`raise ... from`, or raised while handling)."""
+    seen = {id(err)}
+    while True:
+        nxt = err.__cause__ or (None if err.__suppress_context__ else err.__context__)
+        if nxt is None or id(nxt) in seen:
+            return err
+        seen.add(id(nxt))
+        err = nxt
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of an exception's message that says something (not `backend='x' raised:`)."""
+    lines = [x.strip() for x in str(err).strip().splitlines() if x.strip()]
+    said = [x for x in lines if not x.endswith("raised:")]
+    return (said or lines or [""])[0][:500]
 
 
 def run(job: ChildJob) -> int:
@@ -300,12 +348,15 @@ def run(job: ChildJob) -> int:
                 steps.end()
     except BaseException as err:
         state.result.status = "failed"
+        cause = innermost_cause(err)
         state.result.error = {
             "step": steps.current,
             "type": type(err).__name__,
-            "message": str(err).strip().splitlines()[0][:500] if str(err).strip() else "",
+            "message": _first_line(err),
             "traceback": traceback.format_exc()[-4000:],
         }
+        if cause is not err:  # a wrapper (BackendCompilerFailed, ...): the real error is its cause
+            state.result.error["cause"] = {"type": type(cause).__name__, "message": _first_line(cause)}
         traceback.print_exc()
     state.result.write(Path(job.result))
     return 0 if state.result.status == "ok" else STEP_FAILED

@@ -22,6 +22,9 @@ from .request import RunRequest
 
 OnStep = Callable[[str, str], None]  # (child label, step name) when a step starts
 STDERR_TAIL = 12
+# Lines a child's stderr holds that never explain a failure (torch's warning when numpy is missing, and
+# the source line Python prints under a warning): left out of the tail shown with an error.
+STDERR_NOISE = ("Failed to initialize NumPy", "_ARRAY_API not found", "warnings.warn(", "UserWarning: ")
 
 
 @dataclass(slots=True)
@@ -177,10 +180,16 @@ def run_child(req: RunRequest, child: PlannedChild, cache_dir: Path, on_step: On
         ended = _wait(proc, directory, child.label, req.timeout_s, on_step)
     wall = time.perf_counter() - start
     result = ChildResult.read(directory / "result.json")
-    tail = (directory / "stderr.txt").read_text(errors="replace").strip().splitlines()[-STDERR_TAIL:]
+    tail = stderr_tail((directory / "stderr.txt").read_text(errors="replace"))
     return ChildOutcome(
         child.label, directory, proc.returncode, wall, ended == "timeout", result, tail, ended == "interrupted"
     )
+
+
+def stderr_tail(text: str, lines: int = STDERR_TAIL) -> list[str]:
+    """The last `lines` lines of a child's stderr that are not known noise (STDERR_NOISE)."""
+    kept = [x for x in text.strip().splitlines() if x.strip() and not any(n in x for n in STDERR_NOISE)]
+    return kept[-lines:]
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -29,7 +29,7 @@ def test_default_model_run_writes_a_complete_run_directory(default_run):
         "--calls", "5",
     ]  # fmt: skip
     cold = manifest["children"]["cold"]
-    assert set(cold["steps_s"]) == {"import", "build model", "compile", "check output", "measure"}
+    assert set(cold["steps_s"]) == {"import", "check options", "build model", "compile", "check output", "measure"}
     assert all(v >= 0 for v in cold["steps_s"].values()) and cold["wall_s"] >= cold["steps_s"]["compile"]
     assert list((default_run / "cold" / "trace").glob("dedicated_log_torch_trace*.log"))
     assert (default_run / "cold" / "stderr.txt").exists() and (default_run / "cold" / "stdout.txt").exists()
@@ -81,6 +81,12 @@ FACTORIES = textwrap.dedent(
 
     def slow(**kwargs):
         time.sleep(60)
+
+    def chained(**kwargs):  # a wrapper whose own message says nothing, as torch's BackendCompilerFailed
+        try:
+            raise RuntimeError("the real cause: out of registers")
+        except RuntimeError as err:
+            raise TypeError("backend='inductor' raised:") from err
 
     def hang(pidfile, **kwargs):  # says where it is, then never returns
         open(pidfile, "w").write(str(os.getpid()))
@@ -137,6 +143,34 @@ def test_failing_factory_names_the_step_and_keeps_the_run(factory_file, tmp_path
     assert manifest["argv"] == ["compileprof", "run", f"{factory_file}:broken", "--out", str(out), "--quiet"]
     assert manifest["status"] == "failed" and manifest["children"]["cold"]["failed_step"] == "build model"
     assert "no weights here" in (out / "cold" / "stderr.txt").read_text()
+
+
+def test_a_chained_error_names_its_innermost_cause(factory_file, tmp_path):
+    out = tmp_path / "chained"
+    result = run_cli("run", f"{factory_file}:chained", "--out", str(out), "--quiet")
+    assert result.exit_code == EXIT_RUN_FAILED
+    line = result.output.split("compileprof: error:")[1].splitlines()[0]
+    assert "TypeError, caused by RuntimeError: the real cause: out of registers" in line and "raised:;" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--device", "cuda"], "--device cuda: this torch"),
+        (["--inductor-option", "size_assert=False"], "did you mean size_asserts"),
+    ],
+)
+def test_preflight_refuses_what_this_torch_cannot_do_before_any_compile(factory_file, tmp_path, args, words):
+    if "cuda" in args and __import__("torch").cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = tmp_path / "pre"
+    result = run_cli("run", f"{factory_file}:build", "--out", str(out), "--quiet", *args)
+    assert result.exit_code == EXIT_USAGE, result.output
+    error = result.output.split("compileprof: error:")[1]
+    assert words in error and error.count("\n") == 1 and "Traceback" not in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["children"]["cold"]["failed_step"] == "check options"
+    assert "compile" not in manifest["children"]["cold"]["steps_s"]
 
 
 def test_child_past_timeout_is_stopped(factory_file, tmp_path):
