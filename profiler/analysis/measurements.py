@@ -12,6 +12,7 @@ from ..model.compile import CompileInfo
 from ..model.pieces import PieceCompile
 from ..model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord
 from .ab import paired
+from .noise import noise_warning
 
 
 def _counts(graphs: Iterable[GraphAsserts], variant: str) -> AssertCounts:
@@ -58,6 +59,9 @@ def assert_measurement(
         "threads": raw.get("threads"),
         "device": raw.get("device"),
         "batch_size": raw.get("batch_size"),
+        "load": raw.get("load"),
+        "cpus": raw.get("cpus"),
+        "noise": noise_warning([raw["samples_on_s"], raw["samples_off_s"]], raw.get("load"), raw.get("cpus")),
     }
 
 

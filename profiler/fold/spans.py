@@ -167,7 +167,7 @@ class PhaseBuilder:
         self.stray_begin += len(stack) - 1 - i
         del stack[i + 1 :]
         span = stack.pop()
-        dur = max(0.0, (ts - span.ts) / 1e6)
+        dur = self._duration(ts, span.ts)
         node = span.node
         node.total_s += dur
         node.self_s += max(0.0, dur - span.child_total)
@@ -207,13 +207,22 @@ class PhaseBuilder:
                 self.stray_end += 1
                 return None
             start = opened.pop()
-            dur = max(0.0, (ts - start) / 1e6)
+            dur = self._duration(ts, start)
             self._keep_background(name, start, dur, key)
             self._add(self.unattributed, name, dur)
             if name.endswith(TRACE_ONLY_SUFFIX):
                 self._add(self.trace_only, name, dur)
             return dur
         return None
+
+    def _duration(self, end_us: float, start_us: float) -> float:
+        """Seconds from a begin to its end; a span longer than MAX_SECONDS (clocks of two processes, or
+        damage) is counted as a bad value and taken as 0."""
+        dur = max(0.0, (end_us - start_us) / 1e6)
+        if dur <= MAX_SECONDS:
+            return dur
+        self.values.bad("chromium.span")
+        return 0.0
 
     def _keep_background(self, name: str, start_us: float, dur: float, key: tuple) -> None:
         """Keep the first MAX_BACKGROUND spans of no compile with their times and thread."""

@@ -44,9 +44,13 @@ _CHILD = {
     "versions": opt(each(opt(str))), "device": opt(str), "threads": opt(int),
     "model": opt({"class": opt(str), "parameters": opt(int), "inputs": opt([str])}),
     "check": opt(_CHECK),
-    "forward": opt({"calls": opt(int), "compiled_median_s": opt(NUM), "eager_median_s": opt(NUM), "device": opt(str)}),
+    "forward": opt({
+        "calls": opt(int), "compiled_median_s": opt(NUM), "eager_median_s": opt(NUM), "device": opt(str),
+        "compiled_samples_s": opt([NUM]), "eager_samples_s": opt([NUM]), "load": opt([opt(NUM)]), "cpus": opt(int),
+    }),
     "measure_asserts": opt({
-        **_SAMPLES, "rounds": int, "calls_per_round": int, "threads": opt(int), "batch_size": opt(int),
+        **_SAMPLES, "rounds": int, "calls_per_round": int, "load": opt([opt(NUM)]), "cpus": opt(int),
+        "threads": opt(int), "batch_size": opt(int),
         "outputs": opt(_CHECK), "device": opt(str),
     }),
     "measure_logging": opt({**_SAMPLES, "pairs": opt(int), "error": opt(str)}),

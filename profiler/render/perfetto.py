@@ -86,13 +86,13 @@ class _LogEvents:
                 self.chromium(event, rec.compile_id)
         elif rec.kind == "compilation_metrics" and isinstance(rec.meta, dict) and rec.compile_id not in self.last_ts:
             self.metrics_slice(rec)
-        elif rec.kind == "artifact" and isinstance(rec.meta, dict) and rec.meta.get("name") in _REASONS:
+        elif rec.kind == "artifact" and isinstance(rec.meta, dict) and _REASONS.get(str(rec.meta.get("name"))):
             reason = rec.text().strip().splitlines()
             ts = self.last_ts.get(rec.compile_id, self.clock)
             args = {"compile_id": rec.compile_id, "reason": reason[0][:500] if reason else "", "placed": "at the "
                     "compile's last event before it (the log gives no time)"}  # fmt: skip
             track = self._track("compiles", "compiles")
-            self.emit({"name": _REASONS[rec.meta["name"]], "ph": "i", "s": "t", "ts": ts, "pid": self.pid,
+            self.emit({"name": _REASONS[str(rec.meta["name"])], "ph": "i", "s": "t", "ts": ts, "pid": self.pid,
                        "tid": track.tid, "args": args})  # fmt: skip
 
     def metrics_slice(self, rec: Record) -> None:
@@ -152,6 +152,8 @@ class _LogEvents:
             self._slice(track, opened, start, max(ts, start), args)
 
     def _slice(self, track: _Track, name: str, start: float, end: float, args: dict[str, Any]) -> None:
+        if not end - start < float("inf"):  # clocks too far apart to draw (damage): left out
+            return
         self.emit({"name": name, "ph": "X", "ts": start, "dur": end - start, "pid": self.pid, "tid": track.tid,
                    "args": args})  # fmt: skip
 

@@ -8,6 +8,7 @@ from typing import Any
 from rich.panel import Panel
 from rich.table import Table
 
+from ..analysis.noise import noise_warning, speed_ratio, speed_words
 from ..model.report import CacheRun, RunFacts
 from ..model.run import ChildRecord, RunManifest
 from .terminal import styled
@@ -80,16 +81,28 @@ def check_sentence(check: dict[str, Any] | None) -> tuple[str, bool]:
 
 
 def forward_sentence(forward: dict[str, Any] | None, threads: int | None) -> str | None:
-    """Forward timing in words (compiled vs eager, median per call)."""
+    """Forward timing in words: which is faster and by how much, with its interval when the calls'
+    samples are there (medians per call; a noise warning when the machine was busy)."""
     if not forward:
         return None
     c, e = forward.get("compiled_median_s"), forward.get("eager_median_s")
-    speed = f", {e / c:.2f}x eager" if c and e else ""
+    ratio = speed_ratio(forward.get("compiled_samples_s") or [], forward.get("eager_samples_s") or [])
+    if ratio is not None:
+        verdict = speed_words(ratio)
+    elif c and e:
+        verdict = (
+            f"compiled is {e / c:.2f}x faster than eager" if e >= c else f"compiled is {c / e:.2f}x slower than eager"
+        )
+    else:
+        verdict = "forward"
     thr = f", {count(threads, 'thread')}" if threads else ""
-    return (
-        f"forward: compiled {fmt_s(c)} vs eager {fmt_s(e)} per call{speed} "
-        f"(median of {forward.get('calls')} interleaved calls{thr})"
+    text = (
+        f"forward: {verdict}; compiled {fmt_s(c)} vs eager {fmt_s(e)} per call "
+        f"(medians of {forward.get('calls')} interleaved calls{thr})"
     )
+    samples = [forward.get("compiled_samples_s") or [], forward.get("eager_samples_s") or []]
+    warning = noise_warning(samples, forward.get("load"), forward.get("cpus"))
+    return f"{text}. {warning}" if warning else text
 
 
 def _cache_cells(cache: dict[str, int]) -> str:
@@ -220,6 +233,8 @@ def assert_sentences(a: dict[str, Any]) -> list[str]:
             "At this noise level the asserts cost nothing measurable; keep them on (or measure longer: --budget, "
             "--rounds)."
         )
+    if a.get("noise"):
+        lines.append(a["noise"])
     if a.get("outputs_match") is False:
         lines.append("WARNING: the two variants' outputs differ.")
     return lines

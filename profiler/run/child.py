@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import platform
 import statistics
 import sys
@@ -126,13 +127,17 @@ def compare(expected: Any, actual: Any, dtype_tol: float) -> dict[str, Any]:
 
 def time_calls(fns: dict[str, Any], inputs: tuple, calls: int, budget_s: float, sync: Any) -> dict[str, Any]:
     """Median and minimum seconds per call of each function, called one at a time in alternating order."""
-    from .timing import interleaved
+    from .timing import interleaved, machine_load
 
+    load_before = machine_load()
     samples = interleaved(fns, inputs, rounds=calls, calls=1, budget_s=budget_s, sync=sync)
     return {
         "calls": len(next(iter(samples.values()))),
         **{f"{name}_median_s": statistics.median(s) for name, s in samples.items()},
         **{f"{name}_min_s": min(s) for name, s in samples.items()},
+        **{f"{name}_samples_s": s for name, s in samples.items()},
+        "load": [load_before, machine_load()],
+        "cpus": os.cpu_count(),
     }
 
 

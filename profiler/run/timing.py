@@ -6,6 +6,7 @@ neighbouring load hit both alike; the statistics are done by the parent (`analys
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,14 @@ from ..model.run import LOGGING_ON
 from .markers import mark_variant
 
 ASSERTS_OFF_OPTIONS = {"size_asserts": False, "alignment_asserts": False, "scalar_asserts": False}
+
+
+def machine_load() -> float | None:
+    """The 1-minute load average (runnable processes, this one included), None where the OS has none."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
 
 
 def interleaved(
@@ -62,11 +71,14 @@ def assert_rounds(
     """The asserts A/B: `interleaved` samples of the on and off variants, and how they were taken."""
     import torch
 
+    load_before = machine_load()
     samples = interleaved({"on": on, "off": off}, inputs, rounds, calls, budget_s, sync, warmup)
     first = next((x for x in inputs if isinstance(x, torch.Tensor) and x.dim() > 0), None)
     return {
         "samples_on_s": samples["on"],
         "samples_off_s": samples["off"],
+        "load": [load_before, machine_load()],
+        "cpus": os.cpu_count(),
         "rounds": len(samples["on"]),
         "calls_per_round": max(1, calls),
         "warmup": warmup,

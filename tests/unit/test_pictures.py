@@ -187,3 +187,24 @@ def test_a_log_without_spans_is_timed_from_its_metrics(tmp_path):
     assert run_cli("report", str(log), "-f", "perfetto", "-o", str(trace)).exit_code == 0
     (s,) = [e for e in json.loads(trace.read_text()) if e["ph"] == "X"]
     assert (s["ts"], s["dur"], s["args"]["compile_id"]) == (1712154528250000.0, 500000.0, "0/0")
+
+
+def test_hostile_clocks_and_names_are_counted_not_drawn(tmp_path):
+    # GIVEN spans whose begin and end are 2e308 us apart (an infinite duration) and a reason artifact
+    # whose name is a list (both found by the fuzzer)
+    log = tmp_path / "x.log"
+    log.write_text(
+        event("dynamo", "B", -1e308)
+        + event("dynamo", "E", 1e308)
+        + event("compile_file", "B", -1e308, compile_id=None)
+        + event("compile_file", "E", 1e308, compile_id=None)
+        + record_line("artifact", {"name": ["dynamo_graph_break_reason"]}, "x", frame_id=0, frame_compile_id=0)
+    )
+    # THEN every format is written; the impossible spans are counted as bad values, not summed
+    for fmt in ("json", "html", "perfetto"):
+        out = tmp_path / f"r.{fmt}"
+        assert run_cli("report", str(log), "-f", fmt, "-o", str(out)).exit_code == 0
+    d = json.loads((tmp_path / "r.json").read_text())
+    assert d["parse"]["bad_value_fields"]["chromium.span"] == 2
+    events = json.loads((tmp_path / "r.perfetto").read_text())
+    assert [e for e in events if e["ph"] == "X"] == [] and not any(e["name"] == "graph break" for e in events)
