@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_TIMEOUT, EXIT_USAGE, CompileprofError
-from compileprof.profiler.render.registry import REPORT, RenderOptions, renderer
+from compileprof.profiler.render.registry import REPORT, Renderer, RenderOptions, renderer
 from compileprof.profiler.run.zoo.catalog import DEFAULT_MODEL, DTYPES
 
 if TYPE_CHECKING:
@@ -126,8 +126,13 @@ def run_command(
     pairs: int = typer.Option(6, "--pairs", min=1, help="--measure logging: pairs of compiles, trace on and off."),
     budget: float = typer.Option(120.0, "--budget", help="--measure: seconds each measurement may take."),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Run the measured compile N times (samples for check)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no report on the console (for CI)."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="No spinner and no report on the console: one line per finished child (for CI)."
+    ),
     limit: int = typer.Option(25, "--limit", min=0, help="Compile rows shown (0: all)."),
+    trees: int = typer.Option(3, "--trees", min=0, help="Phase trees shown (the slowest compiles)."),
+    depth: int = typer.Option(6, "--depth", min=1, help="Depth of the phase trees."),
+    fmt: str = typer.Option("console", "--format", "-f", help="The report printed on stdout: console, json, markdown."),
 ) -> None:
     """Compile MODEL with TORCH_TRACE on in a clean child process, then report where compile time went."""
     from compileprof.profiler.run.request import RunOptions, build_request
@@ -139,18 +144,32 @@ def run_command(
         dynamic, device.value, cache.value, cache_dir, timeout, threads, calls, [m.value for m in measure], rounds,
         pairs, budget, repeat, argv=command_line(ctx),
     )  # fmt: skip
+    shown = renderer(REPORT, fmt)  # an unknown format: a usage error before anything runs
     req = build_request(options)
     req.out = prepare_run_dir(out or default_run_dir(req.model.label), force)
     if quiet:
-        _, outcomes = execute(req, lambda label, step: None)
+        _, outcomes = execute(req, lambda label, step: None, _child_line)
     else:
         from compileprof.profiler.render.progress import with_progress
 
         _, outcomes = with_progress(lambda on_step: execute(req, on_step), lambda done: done[1][-1].ok)
-    _finish(req.out, outcomes, quiet, limit, backend)
+    view = RenderOptions(limit=limit, trees=trees, depth=depth, width=stdout_width(None))
+    _finish(req.out, outcomes, quiet, view, backend, shown)
 
 
-def _finish(run_dir: Path, outcomes: list[ChildOutcome], quiet: bool, limit: int, backend: str) -> None:
+def _child_line(outcome: ChildOutcome) -> None:
+    """`--quiet`: one plain line on stderr per finished child, so a CI log shows the run advancing."""
+    import sys
+
+    steps = outcome.result.steps if outcome.result else {}
+    compile_s = f", compile {steps['compile']:.1f} s" if isinstance(steps.get("compile"), (int, float)) else ""
+    state = "ok" if outcome.ok else f"failed in step '{outcome.failed_step or 'start'}'"
+    print(f"compileprof: {outcome.label} child {state} after {outcome.wall_s:.1f} s{compile_s}", file=sys.stderr)
+
+
+def _finish(
+    run_dir: Path, outcomes: list[ChildOutcome], quiet: bool, view: RenderOptions, backend: str, shown: Renderer
+) -> None:
     """Report what the children left (report.json, report.md, the console), then say how the run ended."""
     from compileprof.profiler.build import build_report
     from compileprof.profiler.render.terminal import SafeConsole, styled
@@ -160,11 +179,11 @@ def _finish(run_dir: Path, outcomes: list[ChildOutcome], quiet: bool, limit: int
         report: Report | None = build_report(run_dir)
     except CompileprofError:
         report = None  # the child failed before writing a trace
-    width = stdout_width(None)
+    width = view.width
     if report is not None:
-        _write_reports(report, run_dir, limit or len(report.compiles))
+        _write_reports(report, run_dir, view.limit or len(report.compiles))
         if not quiet:
-            emit(renderer(REPORT, "console"), report, RenderOptions(limit=limit, width=width), None, False)
+            emit(shown, report, view, None, False)
     last = outcomes[-1]
     if not last.ok:
         message, code = _failure_message(last, run_dir, backend)
@@ -176,7 +195,7 @@ def _finish(run_dir: Path, outcomes: list[ChildOutcome], quiet: bool, limit: int
         ["manifest.json", "report.json", "report.md", "report.html", *(f"{o.label}/" for o in outcomes)]
     )
     where = Text.assemble("run directory: ", styled(run_dir, "bold"), f"  ({written})")
-    out = SafeConsole(stderr=quiet, width=width)
+    out = SafeConsole(stderr=quiet or shown.name != "console", width=width)  # stdout holds only the report
     out.print(where)
     if report is not None:
         out.print(Text.assemble("open the pictures: ", styled(run_dir / "report.html", "bold")))

@@ -245,9 +245,12 @@ def _manifest(req: RunRequest, outcomes: list[ChildOutcome], primary: str, start
     )
 
 
-def execute(req: RunRequest, on_step: OnStep) -> tuple[RunManifest, list[ChildOutcome]]:
-    """Run the children the cache mode asks for (stopping at the first failure or interruption); write
-    and return the manifest (also when interrupted: its status then says so)."""
+def execute(
+    req: RunRequest, on_step: OnStep, on_child: Callable[[ChildOutcome], None] | None = None
+) -> tuple[RunManifest, list[ChildOutcome]]:
+    """Run the children the cache mode asks for (stopping at the first failure or interruption), telling
+    `on_child` of each as it ends; write and return the manifest (also when interrupted: its status
+    then says so)."""
     assert req.out is not None
     run_plan = plan(req.cache, req.repeat)
     made: list[Path] = []
@@ -262,6 +265,8 @@ def execute(req: RunRequest, on_step: OnStep) -> tuple[RunManifest, list[ChildOu
             assert cache_dir is not None
             outcome = run_child(req, child, cache_dir, on_step)
             outcomes.append(outcome)
+            if on_child is not None:
+                on_child(outcome)
             if not outcome.ok:
                 break
     finally:

@@ -110,6 +110,20 @@ def test_factory_in_a_file_gets_options_as_keyword_arguments(factory_file, tmp_p
     assert report["run"]["children"]["cold"]["model"]["inputs"] == ["(3, 12) float32"]
     assert report["totals"]["compiles"] == 1 and report["run"]["factory_kwargs"]["width"] == 12
     assert report["run"]["children"]["cold"]["check"]["match"] is True
+    # --quiet still says, on stderr, that each child ended (a CI log shows the run advancing)
+    assert "compileprof: cold child ok after" in result.stderr and ", compile " in result.stderr
+
+
+def test_run_prints_the_report_in_the_format_asked(factory_file, tmp_path, inductor_cache):
+    out = tmp_path / "json"
+    args = ["--cache-dir", str(inductor_cache), "--calls", "2", "--format", "json", "--trees", "1"]
+    result = run_cli("run", f"{factory_file}:strict", "--out", str(out), *args)
+    assert result.exit_code == 0, result.output
+    # stdout holds the JSON report alone (the run directory line goes to stderr)
+    assert json.loads(result.stdout)["totals"] == _report(out)["totals"]
+    assert "run directory:" in result.stderr
+    bad = run_cli("run", f"{factory_file}:strict", "--out", str(tmp_path / "no"), "--format", "yaml")
+    assert bad.exit_code == EXIT_USAGE and not (tmp_path / "no").exists()
 
 
 def test_graph_break_model_shows_breaks_recompiles_and_warm_cache(tmp_path, inductor_cache):
