@@ -10,7 +10,7 @@ from typing import Any
 from ..model.asserts import AssertCounts, GraphAsserts
 from ..model.compile import CompileInfo
 from ..model.pieces import PieceCompile
-from ..model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord
+from ..model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord, RunManifest
 from .ab import paired
 from .noise import noise_warning
 
@@ -93,3 +93,20 @@ def measurements(
         if logging is not None:
             out["logging"] = logging
     return out or None
+
+
+def direct_trace_cost(run: RunManifest | None, kinds: int = 3) -> list[tuple[str, float, int]]:
+    """TORCH_TRACE logging timed directly in the run's primary child, during its compile step: the
+    total, then its `kinds` costliest record types, as (label, seconds, calls); empty without it."""
+    child = run.primary_child if run is not None else None
+    cost = child.trace_cost if child is not None else None
+    if not isinstance(cost, dict):
+        return []
+    step = (cost.get("by_step") or {}).get("compile")
+    if not step:
+        return []
+    rows = [("trace_structured calls in the compile step (timed in the child)", step["seconds"], step["calls"])]
+    by_kind = (cost.get("by_kind") or {}).get("compile") or {}
+    for kind, cell in list(by_kind.items())[:kinds]:
+        rows.append((f"  of which {kind}", cell["seconds"], cell["calls"]))
+    return rows

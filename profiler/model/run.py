@@ -36,6 +36,7 @@ MEASUREMENT_VARIANTS = frozenset({ASSERTS_OFF, LOGGING_ON})
 # Keys not marked opt are what the readers index: a manifest lacking one is damaged (strict check).
 _CHECK = {"max_abs_err": opt(NUM), "tolerance": NUM, "match": opt(bool), "inputs_checked": opt(int), "why": opt(str)}
 _SAMPLES = {"samples_on_s": [NUM], "samples_off_s": [NUM]}
+_COST = {"calls": int, "seconds": NUM}
 _CAUSE = {"type": opt(str), "message": opt(str)}  # the innermost exception under a wrapper
 _CHILD = {
     "directory": str, "trace": str, "status": str, "exit_code": opt(int), "wall_s": opt(NUM),
@@ -54,6 +55,7 @@ _CHILD = {
         "outputs": opt(_CHECK), "device": opt(str),
     }),
     "measure_logging": opt({**_SAMPLES, "pairs": opt(int), "error": opt(str)}),
+    "trace_cost": opt({"by_step": each(_COST), "by_kind": each(each(_COST)), "by_compile": each(_COST)}),
 }  # fmt: skip
 MANIFEST_SHAPE = {
     "argv": [str], "started": opt(str), "wall_s": opt(NUM), "status": str, "backend": str, "device": str,
@@ -138,6 +140,7 @@ class ChildRecord:
     forward: dict[str, Any] | None = None
     measure_asserts: dict[str, Any] | None = None
     measure_logging: dict[str, Any] | None = None
+    trace_cost: dict[str, Any] | None = None  # calls and seconds of TORCH_TRACE logging, timed in the child
 
     @property
     def ok(self) -> bool:
@@ -181,6 +184,9 @@ class RunManifest:
         """The JSON form, in the order `manifest.json` has always had."""
         body = asdict(self)
         tool = body.pop("tool")
+        for child in body["children"].values():
+            if child.get("trace_cost") is None:  # a newer key: absent, not null, where a child has none
+                child.pop("trace_cost", None)
         return {"kind": KIND, "schema_version": 1, "tool": tool, **body}
 
     @classmethod

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from ..analysis.measurements import direct_trace_cost
 from ..model.compile import CompileInfo
 from ..model.report import Report
 from .export_view import export_headline, export_parts
@@ -353,6 +354,8 @@ def _logging(report: Report) -> list:
         )
     if not report.trace_only:
         t.add_row("*_torch_trace_only spans", "none in log", "-", "0")
+    for label, seconds, calls in direct_trace_cost(report.run.manifest if report.run else None):
+        t.add_row(label, fmt_s(seconds), fmt_pct(seconds / total) if total else "-", str(calls))
     return [t]
 
 

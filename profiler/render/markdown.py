@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from ..analysis.measurements import direct_trace_cost
 from ..model.report import Report
 from .export_view import export_markdown
 from .registry import RenderOptions
@@ -44,6 +45,7 @@ def _share(part: float, total: float) -> str:
 
 def _summary(report: Report) -> list[str]:
     s, a, total = report.summary, report.asserts, report.summary.compile_time_s
+    direct = direct_trace_cost(report.run.manifest if report.run else None)
     return table(
         ["what", "value"],
         [
@@ -60,6 +62,7 @@ def _summary(report: Report) -> list[str]:
                 f"{fmt_s(s.structured_logging_overhead_s)} ({_share(s.structured_logging_overhead_s, total)})",
             ],
             ["`*_torch_trace_only` spans", f"{fmt_s(s.torch_trace_only_s)} ({_share(s.torch_trace_only_s, total)})"],
+            *[[label.strip(), f"{fmt_s(sec)} ({_share(sec, total)}, {calls} calls)"] for label, sec, calls in direct],
             [
                 "runtime asserts",
                 f"{a.total} ({assert_kinds(a)})",

@@ -26,6 +26,7 @@ from typing import Any
 from ..model.run import ASSERTS_OFF, ASSERTS_ON
 from .job import ChildJob, ChildResult
 from .markers import mark_variant
+from .trace_cost import TraceCost
 
 STEP_FAILED = 3
 
@@ -70,6 +71,7 @@ class ChildState:
     outputs: list[Any] = field(default_factory=list)
     compiled_off: Any = None  # the asserts-off variant
     output_off: Any = None
+    trace_cost: TraceCost = field(default_factory=TraceCost)  # TORCH_TRACE logging, timed directly
 
     @property
     def tolerance(self) -> float:
@@ -163,7 +165,10 @@ def import_torch(s: ChildState) -> None:
     """Import torch (TORCH_TRACE is read now) and set the thread count."""
     import torch
 
+    from .trace_cost import install
+
     s.torch = torch
+    install(torch, s.trace_cost)  # every TORCH_TRACE record from here on is timed
     if s.job.threads:
         torch.set_num_threads(int(s.job.threads))
 
@@ -349,6 +354,7 @@ def run(job: ChildJob) -> int:
         for name, step, wanted in STEPS:
             if wanted(state):
                 steps.start(name)
+                state.trace_cost.step = name
                 step(state)
                 steps.end()
     except BaseException as err:
@@ -363,6 +369,7 @@ def run(job: ChildJob) -> int:
         if cause is not err:  # a wrapper (BackendCompilerFailed, ...): the real error is its cause
             state.result.error["cause"] = {"type": type(cause).__name__, "message": _first_line(cause)}
         traceback.print_exc()
+    state.result.trace_cost = state.trace_cost.to_dict() if state.trace_cost.by_step else None
     state.result.write(Path(job.result))
     return 0 if state.result.status == "ok" else STEP_FAILED
 

@@ -51,6 +51,7 @@ class ChildResult:
     forward: dict[str, Any] | None = None
     measure_asserts: dict[str, Any] | None = None
     measure_logging: dict[str, Any] | None = None
+    trace_cost: dict[str, Any] | None = None  # TORCH_TRACE logging timed directly (see run/trace_cost.py)
 
     def write(self, path: Path) -> None:
         """Write the result file."""

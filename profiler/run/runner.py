@@ -94,6 +94,7 @@ class ChildOutcome:
             forward=r.forward,
             measure_asserts=r.measure_asserts,
             measure_logging=r.measure_logging,
+            trace_cost=r.trace_cost,
         )
 
 

@@ -43,6 +43,11 @@ def test_default_model_run_writes_a_complete_run_directory(default_run):
     assert forward["calls"] >= 3 and forward["compiled_median_s"] > 0 and forward["eager_median_s"] > 0
     md = (default_run / "report.md").read_text()
     assert "compiled output matches eager" in md and "| process |" in md
+    # TORCH_TRACE logging timed directly in the child, by record type, beside torch's own counter
+    cost = manifest["children"]["cold"]["trace_cost"]
+    assert cost["by_step"]["compile"]["calls"] > 100 and cost["by_step"]["compile"]["seconds"] > 0
+    assert "inductor_output_code" in cost["by_kind"]["compile"] and "0/0" in cost["by_compile"]
+    assert "trace_structured calls in the compile step" in md
     page = (default_run / "report.html").read_text()
     data = json.loads(page.split('id="data">', 1)[1].split("</script>", 1)[0])
     assert data["kind"] == "report" and data["totals"] == report["totals"]
