@@ -11,7 +11,7 @@ from ..model.asserts import AssertCounts, GraphAsserts
 from ..model.compile import CompileInfo
 from ..model.pieces import PieceCompile
 from ..model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord, RunManifest
-from .ab import paired
+from .ab import Paired, bootstrap_ci, paired
 from .noise import noise_warning
 
 
@@ -45,8 +45,10 @@ def assert_measurement(
     result = paired(raw["samples_on_s"], raw["samples_off_s"])
     executed = asserts_per_call(graphs, pieces, raw.get("batch_size"))
     outputs = raw.get("outputs") or {}
+    target = max(ASSERT_PRECISION[0] * abs(result.delta), ASSERT_PRECISION[1] * result.median_on)
     return {
         **result.to_dict(),
+        **how_it_ended(raw, result, target),
         "share_of_forward": result.delta / result.median_on if result.median_on else None,
         "asserts_per_call": executed,
         "per_assert_s": result.delta / executed if executed else None,
@@ -65,6 +67,39 @@ def assert_measurement(
     }
 
 
+ASSERT_PRECISION = (0.10, 0.005)  # the asserts A/B's aim: 95% CI half-width within 10% of the delta or 0.5% of forward
+LOGGING_PRECISION = 0.01  # the logging A/B's aim: within 1% of a compile
+
+
+def how_it_ended(raw: dict[str, Any], result: Paired, target: float) -> dict[str, Any]:
+    """What ended a measurement (`budget`, `precision`, `rounds`), its budget and time, whether its
+    interval reached `target` (a half-width), and if not the budget that would, at the same pace
+    (the half-width shrinks as one over the square root of the samples)."""
+    width = (result.ci95[1] - result.ci95[0]) / 2
+    elapsed = raw.get("elapsed_s")
+    needed = None
+    if width > target and target > 0 and isinstance(elapsed, (int, float)) and elapsed > 0:
+        needed = elapsed * (width / target) ** 2
+    return {
+        "ended_by": raw.get("ended_by"),
+        "budget_s": raw.get("budget_s"),
+        "elapsed_s": elapsed,
+        "half_width_s": width,
+        "target_half_width_s": target,
+        "precise": width <= target,
+        "budget_needed_s": needed,
+    }
+
+
+def _direct(per_compile: object) -> dict[str, Any]:
+    """The logging timed directly in each traced compile of the A/B: its median and a 95% bootstrap
+    interval over the compiles (its spread), in seconds per compile."""
+    values = [v for v in per_compile if isinstance(v, (int, float))] if isinstance(per_compile, list) else []
+    if not values:
+        return {"direct_s": None, "direct_ci95_s": None}
+    return {"direct_s": statistics.median(values), "direct_ci95_s": list(bootstrap_ci(values))}
+
+
 def logging_measurement(raw: dict[str, Any], compiles: Iterable[CompileInfo]) -> dict[str, Any] | None:
     """The contract's `measurements.logging` from a child's samples and the traced compiles."""
     if not raw.get("samples_on_s") or len(raw["samples_on_s"]) != len(raw.get("samples_off_s", [])):
@@ -74,6 +109,8 @@ def logging_measurement(raw: dict[str, Any], compiles: Iterable[CompileInfo]) ->
     reported = [c.structured_logging_overhead_s for c in traced if c.structured_logging_overhead_s is not None]
     return {
         **result.to_dict(),
+        **how_it_ended(raw, result, LOGGING_PRECISION * result.median_off),
+        **_direct(raw.get("direct_on_s")),
         "torch_reported_s": statistics.median(reported) if reported else None,
         "torch_trace_only_s": statistics.median([c.trace_only_s for c in traced]) if traced else None,
         "pairs": result.pairs,

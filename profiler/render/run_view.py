@@ -3,6 +3,7 @@ check, forward timing and the cache runs side by side (console and Markdown)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.panel import Panel
@@ -204,6 +205,25 @@ def _ci(ci: list[float]) -> str:
     return f"95% CI {fmt_s(ci[0])} to {fmt_s(ci[1])}"
 
 
+def ended_sentence(m: dict[str, Any], unit: str) -> str | None:
+    """What ended a measurement, and, when its interval is wider than aimed at, the budget that would
+    narrow it (None for a manifest of an older compileprof, which did not record it)."""
+    ended, n = m.get("ended_by"), count(m.get("rounds") or m.get("pairs"), unit)
+    if ended == "budget":
+        said = f"The budget ({fmt_s(m.get('budget_s'))}) ended it after {n} ({fmt_s(m.get('elapsed_s'))})"
+    elif ended == "precision":
+        said = f"It stopped after {n}, once its 95% CI was within +/-{fmt_s(m.get('target_half_width_s'))}"
+    elif ended == "rounds":
+        said = f"It ran the {n} asked for"
+    else:
+        return None
+    needed = m.get("budget_needed_s")
+    if not m.get("precise") and needed:
+        aim = fmt_s(m.get("target_half_width_s"))
+        said += f"; a 95% CI within +/-{aim} would need about {fmt_s(needed)} (--budget {math.ceil(needed)})"
+    return said + "."
+
+
 def assert_sentences(a: dict[str, Any]) -> list[str]:
     """The asserts A/B in words a serving engineer acts on."""
     on, off = a["asserts_on"], a["asserts_off"]
@@ -233,6 +253,9 @@ def assert_sentences(a: dict[str, Any]) -> list[str]:
             "At this noise level the asserts cost nothing measurable; keep them on (or measure longer: --budget, "
             "--rounds)."
         )
+    ended = ended_sentence(a, "round")
+    if ended:
+        lines.append(ended)
     if a.get("noise"):
         lines.append(a["noise"])
     if a.get("outputs_match") is False:
@@ -249,12 +272,21 @@ def logging_sentences(m: dict[str, Any]) -> list[str]:
     ]
     torch_s = m.get("torch_reported_s")
     trace_only = m.get("torch_trace_only_s")
+    if m.get("direct_s") is not None:
+        lines.append(
+            f"Timed directly in the child (every trace_structured call): {fmt_s(m['direct_s'])} per compile "
+            f"({_ci(m['direct_ci95_s'])} over {count(m['pairs'], 'traced compile')}; no on/off noise)."
+        )
     lines.append(
         f"torch's own structured_logging_overhead: {fmt_s(torch_s)} per compile; *_torch_trace_only spans: "
         f"{fmt_s(trace_only)} per compile."
     )
+    ended = ended_sentence(m, "pair")
+    if ended:
+        lines.append(ended)
     if not m.get("enough_samples", True):
-        lines.append(f"Too few pairs ({m['pairs']}) to call the difference either way: run with --pairs 6 or more.")
+        more = "a larger --budget" if m.get("ended_by") == "budget" else "--pairs 6 or more"
+        lines.append(f"Too few pairs ({m['pairs']}) to call the difference either way: run with {more}.")
     elif m["significant"]:
         lines.append("The difference is significant: the trace's cost is real at this noise level.")
     else:

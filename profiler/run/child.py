@@ -129,10 +129,10 @@ def compare(expected: Any, actual: Any, dtype_tol: float) -> dict[str, Any]:
 
 def time_calls(fns: dict[str, Any], inputs: tuple, calls: int, budget_s: float, sync: Any) -> dict[str, Any]:
     """Median and minimum seconds per call of each function, called one at a time in alternating order."""
-    from .timing import interleaved, machine_load
+    from .timing import Budget, interleaved, machine_load
 
     load_before = machine_load()
-    samples = interleaved(fns, inputs, rounds=calls, calls=1, budget_s=budget_s, sync=sync)
+    samples = interleaved(fns, inputs, rounds=calls, calls=1, budget=Budget(budget_s, floor=4), sync=sync)
     return {
         "calls": len(next(iter(samples.values()))),
         **{f"{name}_median_s": statistics.median(s) for name, s in samples.items()},
@@ -308,7 +308,12 @@ def measure_logging(s: ChildState) -> None:
     def make() -> Any:
         return s.torch.compile(s.model, **s.backend.compile_kwargs(s.options))
 
-    s.result.measure_logging = logging_pairs(s.model, s.inputs, make, s.job.pairs, s.job.measure_budget_s, s.sync)
+    def direct() -> float:  # seconds of TORCH_TRACE logging timed so far in this step
+        return s.trace_cost.by_step.get("measure logging", [0, 0.0])[1]
+
+    s.result.measure_logging = logging_pairs(
+        s.model, s.inputs, make, s.job.pairs, s.job.measure_budget_s, s.sync, direct
+    )
 
 
 def _asserts(s: ChildState) -> bool:

@@ -31,7 +31,7 @@ class RunRequest:
     measure_calls: int = 20
     measure_budget_s: float = 5.0
     measure: list[str] = field(default_factory=list)  # "asserts", "logging": A/B measurements
-    rounds: int = 40
+    rounds: int = 400
     pairs: int = 6
     repeat: int = 1
     argv: list[str] = field(default_factory=list)  # the command line, as given
@@ -59,7 +59,7 @@ class RunOptions:
     threads: int | None = None
     calls: int = 20
     measure: list[str] = field(default_factory=list)
-    rounds: int = 40
+    rounds: int = 400
     pairs: int = 6
     budget: float = 120.0
     repeat: int = 1

@@ -25,26 +25,58 @@ def machine_load() -> float | None:
         return None
 
 
+class Budget:
+    """A hard time budget for rounds of work: a round is started only when, at the pace of the rounds
+    so far, it ends within the budget (the first `floor` rounds always run: nothing is measured
+    without them). `ended_by` says what stopped the work: `budget`, `precision` or `rounds`."""
+
+    def __init__(self, seconds: float, floor: int = 2) -> None:
+        self.seconds, self.floor = seconds, floor
+        self.start = time.perf_counter()
+        self.longest = 0.0  # the longest round so far
+        self.ended_by = "rounds"
+
+    def round_done(self, began: float) -> None:
+        """Note how long the round that began at `began` took."""
+        self.longest = max(self.longest, time.perf_counter() - began)
+
+    def room_for(self, done: int) -> bool:
+        """True when another round fits (or fewer than `floor` rounds are done)."""
+        if done < self.floor or time.perf_counter() - self.start + self.longest <= self.seconds:
+            return True
+        self.ended_by = "budget"
+        return False
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the work began."""
+        return time.perf_counter() - self.start
+
+
 def interleaved(
     fns: dict[str, Callable[..., Any]],
     inputs: tuple,
     rounds: int,
     calls: int,
-    budget_s: float,
+    budget: Budget,
     sync: Callable[[], Any],
     warmup: int = 0,
+    precise: Callable[[dict[str, list[float]]], bool] | None = None,
 ) -> dict[str, list[float]]:
     """Seconds per call of each function, one sample per round (the mean of `calls` calls), in up to
-    `rounds` rounds that alternate the order; stops at an even round (at least 4) past `budget_s`."""
+    `rounds` rounds that alternate the order; stops before a round that would end past the budget, or
+    at an even round once `precise(samples)` says the samples are enough (`budget.ended_by` says which)."""
     for fn in fns.values():
         for _ in range(warmup):
             fn(*inputs)
         sync()
     samples: dict[str, list[float]] = {name: [] for name in fns}
     names = list(fns)
-    deadline = time.perf_counter() + budget_s
     calls = max(1, calls)
     for r in range(max(2, rounds)):
+        if not budget.room_for(r):
+            break
+        began = time.perf_counter()
         for name in names if r % 2 == 0 else reversed(names):
             fn = fns[name]
             sync()
@@ -53,9 +85,35 @@ def interleaved(
                 fn(*inputs)
             sync()
             samples[name].append((time.perf_counter() - t0) / calls)
-        if r % 2 == 1 and r >= 3 and time.perf_counter() > deadline:
+        budget.round_done(began)
+        if precise is not None and r % 2 == 1 and precise(samples):
+            budget.ended_by = "precision"
             break
     return samples
+
+
+MIN_ROUNDS = 10  # rounds before the precision check (a bootstrap interval of fewer is too coarse)
+PRECISION = (0.10, 0.005)  # enough: a 95% CI half-width within 10% of the delta or 0.5% of the forward
+
+
+def half_width_target(on: list[float], off: list[float]) -> tuple[float, float]:
+    """The CI half-width of the paired asserts delta (a quick bootstrap), and the target it must reach."""
+    import statistics
+
+    from ..analysis.ab import bootstrap_ci
+
+    diffs = [a - b for a, b in zip(on, off, strict=False)]
+    lo, hi = bootstrap_ci(diffs, resamples=400)
+    target = max(PRECISION[0] * abs(statistics.median(diffs)), PRECISION[1] * statistics.median(on))
+    return (hi - lo) / 2, target
+
+
+def precise_enough(samples: dict[str, list[float]]) -> bool:
+    """True once the asserts A/B's interval is as narrow as PRECISION asks (after MIN_ROUNDS rounds)."""
+    if len(samples["on"]) < MIN_ROUNDS:
+        return False
+    width, target = half_width_target(samples["on"], samples["off"])
+    return width <= target
 
 
 def assert_rounds(
@@ -72,7 +130,8 @@ def assert_rounds(
     import torch
 
     load_before = machine_load()
-    samples = interleaved({"on": on, "off": off}, inputs, rounds, calls, budget_s, sync, warmup)
+    budget = Budget(budget_s)
+    samples = interleaved({"on": on, "off": off}, inputs, rounds, calls, budget, sync, warmup, precise_enough)
     first = next((x for x in inputs if isinstance(x, torch.Tensor) and x.dim() > 0), None)
     return {
         "samples_on_s": samples["on"],
@@ -83,6 +142,8 @@ def assert_rounds(
         "calls_per_round": max(1, calls),
         "warmup": warmup,
         "budget_s": budget_s,
+        "elapsed_s": budget.elapsed_s,
+        "ended_by": budget.ended_by,
         "threads": torch.get_num_threads(),
         "batch_size": int(first.shape[0]) if first is not None else None,
     }
@@ -95,10 +156,12 @@ def logging_pairs(
     pairs: int,
     budget_s: float,
     sync: Callable[[], Any],
+    direct: Callable[[], float] = lambda: 0.0,
 ) -> dict[str, Any]:
     """Whole compiles (Dynamo reset, Inductor caches disabled so each does the same work) with the
     TORCH_TRACE handler attached and detached, alternating which goes first; seconds to the first
-    output of each. The traced compiles are marked `logging_on` in the trace."""
+    output of each, and of each traced compile the seconds `direct()` (the logging timed directly)
+    grew by. The traced compiles are marked `logging_on` in the trace."""
     import torch
     from torch._logging import _internal
 
@@ -106,8 +169,12 @@ def logging_pairs(
     if not handlers:
         return {"error": "TORCH_TRACE is not on in the child process", "samples_on_s": [], "samples_off_s": []}
     samples: dict[str, list[float]] = {"on": [], "off": []}
-    deadline = time.perf_counter() + budget_s
+    logged: list[float] = []
+    budget = Budget(budget_s, floor=1)
     for i in range(max(1, pairs)):
+        if not budget.room_for(i):
+            break
+        began = time.perf_counter()
         for variant in ("on", "off") if i % 2 == 0 else ("off", "on"):
             torch._dynamo.reset()
             _internal.structured_logging_overhead.clear()
@@ -120,14 +187,19 @@ def logging_pairs(
                 with torch._inductor.config.patch(force_disable_caches=True), torch.inference_mode():
                     fn = make()
                     sync()
-                    t0 = time.perf_counter()
+                    before, t0 = direct(), time.perf_counter()
                     fn(*inputs)
                     sync()
                     samples[variant].append(time.perf_counter() - t0)
+                    if variant == "on":
+                        logged.append(direct() - before)
             finally:
                 for h in handlers:
                     if h not in _internal.trace_log.handlers:
                         _internal.trace_log.addHandler(h)
-        if time.perf_counter() > deadline:
-            break
-    return {"samples_on_s": samples["on"], "samples_off_s": samples["off"], "pairs": len(samples["on"])}
+        budget.round_done(began)
+    return {
+        "samples_on_s": samples["on"], "samples_off_s": samples["off"], "pairs": len(samples["on"]),
+        "direct_on_s": logged,
+        "budget_s": budget_s, "elapsed_s": budget.elapsed_s, "ended_by": budget.ended_by,
+    }  # fmt: skip

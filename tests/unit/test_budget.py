@@ -1,0 +1,42 @@
+"""Measurements keep to their budget and say what ended them, and what budget would have sufficed."""
+
+from __future__ import annotations
+
+import time
+
+from compileprof.profiler.analysis.ab import paired
+from compileprof.profiler.analysis.measurements import how_it_ended
+from compileprof.profiler.render.run_view import ended_sentence
+from compileprof.profiler.run.timing import Budget, interleaved
+
+
+def test_a_round_that_would_end_past_the_budget_is_not_started():
+    budget = Budget(0.25)
+    samples = interleaved(
+        {"a": lambda: time.sleep(0.05), "b": lambda: time.sleep(0.05)}, (), 100, 1, budget, lambda: None
+    )
+    # each round takes about 0.1 s: two fit in 0.25 s, a third would end at about 0.3 s
+    assert len(samples["a"]) == 2 and budget.ended_by == "budget" and budget.elapsed_s < 0.3
+
+
+def test_the_first_rounds_always_run_and_precision_can_end_it_early():
+    budget = Budget(0.01)  # smaller than one round: the floor of two rounds still runs
+    samples = interleaved({"a": lambda: time.sleep(0.02)}, (), 100, 1, budget, lambda: None)
+    assert len(samples["a"]) == 2
+    budget = Budget(60)
+    samples = interleaved({"a": lambda: None}, (), 100, 1, budget, lambda: None, precise=lambda s: len(s["a"]) >= 6)
+    assert len(samples["a"]) == 6 and budget.ended_by == "precision"
+
+
+def test_a_budget_that_ended_it_says_what_budget_would_resolve_it():
+    on = [1.0, 1.3, 0.8, 1.2, 0.9, 1.1, 1.0, 1.2]
+    off = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    result = paired(on, off)
+    raw = {"ended_by": "budget", "budget_s": 20.0, "elapsed_s": 19.5}
+    m = {**how_it_ended(raw, result, target=0.01), "rounds": 8}
+    width = (result.ci95[1] - result.ci95[0]) / 2
+    assert not m["precise"] and m["budget_needed_s"] == 19.5 * (width / 0.01) ** 2
+    text = ended_sentence(m, "round")
+    assert text.startswith("The budget (20.00 s) ended it after 8 rounds (19.50 s); a 95% CI within +/-10.0 ms")
+    assert f"(--budget {int(m['budget_needed_s']) + 1})" in text
+    assert ended_sentence({"ended_by": None}, "round") is None  # an older manifest: nothing to say
