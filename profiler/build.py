@@ -82,7 +82,14 @@ def read_logs(logs: list[Path], source: str, jobs: int | None) -> Report:
 
 def _cache_run(label: str, report: Report) -> CacheRun:
     phases = dict(list(report.phases.items())[:CACHE_RUN_PHASES])
-    return CacheRun(label, report.summary.compiles, report.summary.compile_time_s, report.summary.cache, phases)
+    all_phases = report.phases
+    traced = {
+        "dynamo": all_phases.get("dynamo", 0.0),
+        "backend_compile": all_phases.get("backend_compile", 0.0),
+        "pieces": sum(v for k, v in all_phases.items() if k.endswith("_compile_piece")),
+    }
+    summary = report.summary
+    return CacheRun(label, summary.compiles, summary.compile_time_s, summary.cache, phases, traced)
 
 
 def cache_runs(run_dir: Path, manifest: RunManifest, primary: Report, jobs: int | None) -> list[CacheRun]:

@@ -10,6 +10,7 @@ from typing import Any
 from ..model.asserts import AssertCounts, GraphAsserts
 from ..model.compile import CompileInfo
 from ..model.pieces import PieceCompile
+from ..model.report import CacheRun, WallAccount
 from ..model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord, RunManifest
 from .ab import Paired, bootstrap_ci, paired
 from .noise import noise_warning
@@ -147,3 +148,18 @@ def direct_trace_cost(run: RunManifest | None, kinds: int = 3) -> list[tuple[str
     for kind, cell in list(by_kind.items())[:kinds]:
         rows.append((f"  of which {kind}", cell["seconds"], cell["calls"]))
     return rows
+
+
+def wall_accounts(run: RunManifest, cache_runs: Iterable[CacheRun]) -> list[WallAccount]:
+    """Per child with a trace and a timed compile step: that step's wall time split into what the
+    trace accounts for (its `dynamo` spans, else the compiles' own time; of it the backend and the
+    pieces) and what it does not."""
+    out = []
+    for r in cache_runs:
+        child = run.children.get(r.label)
+        step = (child.steps_s or {}).get("compile") if child is not None else None
+        if isinstance(step, (int, float)):
+            traced = r.traced.get("dynamo") or r.compile_time_s  # the outermost span, else the metrics' time
+            parts = {k: v for k, v in r.traced.items() if v and k != "dynamo"}
+            out.append(WallAccount(r.label, float(step), traced, parts))
+    return out

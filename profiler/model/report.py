@@ -163,6 +163,23 @@ class CacheRun:
     compile_time_s: float
     cache: dict[str, int]
     phases: dict[str, float]  # the largest span totals
+    traced: dict[str, float] = field(default_factory=dict)  # dynamo, backend_compile, pieces: seconds traced
+
+
+@dataclass(frozen=True, slots=True)
+class WallAccount:
+    """A child's compile step: its wall time, what the trace accounts for, and the rest (untraced)."""
+
+    label: str
+    step_s: float  # the compile step's wall time in the child
+    traced_s: float  # the compiles' own time (entire-frame compile) the trace shows
+    parts: dict[str, float]  # of it: dynamo, backend_compile, pieces (as traced)
+
+    @property
+    def untraced_s(self) -> float:
+        """Wall time of the step no compile accounts for: the first call's run, guard installation,
+        Python around the compile (never below 0)."""
+        return max(0.0, self.step_s - self.traced_s)
 
 
 @dataclass(slots=True)

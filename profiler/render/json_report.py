@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from .. import __version__
+from ..analysis.measurements import wall_accounts
 from ..model.compile import CompileInfo
 from ..model.report import Divergence, Measured, RankSkew, RankView, Report, RunFacts, Summary, Totals
 from .registry import RenderOptions
@@ -153,7 +154,12 @@ def run_to_dict(run: RunFacts) -> dict[str, Any]:
         }
         for r in run.cache_runs
     ]
-    return {**{k: manifest.get(k) for k in RUN_KEYS}, "cache_runs": cache_runs}
+    accounts = [
+        {"label": a.label, "compile_step_s": _r(a.step_s), "traced_s": _r(a.traced_s), "untraced_s": _r(a.untraced_s),
+         "traced_parts_s": {k: _r(v) for k, v in a.parts.items()}}
+        for a in wall_accounts(run.manifest, run.cache_runs)
+    ]  # fmt: skip
+    return {**{k: manifest.get(k) for k in RUN_KEYS}, "cache_runs": cache_runs, "wall_accounting": accounts}
 
 
 def measured_to_dict(m: Measured | None) -> dict[str, Any] | None:

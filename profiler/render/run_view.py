@@ -9,6 +9,7 @@ from typing import Any
 from rich.panel import Panel
 from rich.table import Table
 
+from ..analysis.measurements import wall_accounts
 from ..analysis.noise import noise_warning, speed_ratio, speed_words
 from ..model.report import CacheRun, RunFacts
 from ..model.run import ChildRecord, RunManifest
@@ -147,10 +148,26 @@ def _cache_table(cache_runs: list[CacheRun]) -> Table:
     return t
 
 
+def wall_sentences(facts: RunFacts) -> list[str]:
+    """Each child's compile step accounted for: traced (and its parts) plus untraced adds up to the wall."""
+    names = {"backend_compile": "of which backend", "pieces": "pieces"}
+    out = []
+    for a in wall_accounts(facts.manifest, facts.cache_runs):
+        parts = ", ".join(f"{names.get(k, k)} {fmt_s(v)}" for k, v in a.parts.items())
+        out.append(
+            f"{a.label}: compile step {fmt_s(a.step_s)} = compiles as traced {fmt_s(a.traced_s)}"
+            + (f" ({parts})" if parts else "")
+            + f" + untraced {fmt_s(a.untraced_s)} (the first call's run, guard installation, Python around the"
+            " compile)"
+        )
+    return out
+
+
 def run_parts(facts: RunFacts) -> list:
     """Rich renderables for the top of a run's console report."""
     run = facts.manifest
     out: list = [Panel(_facts(run), title="compileprof run", title_align="left"), _steps(run.children)]
+    out += [styled(line) for line in wall_sentences(facts)]
     primary = run.primary_child
     text, warn = check_sentence(primary.check if primary else None)
     out.append(styled(text, style="bold red" if warn else ""))
@@ -181,6 +198,7 @@ def run_markdown(facts: RunFacts) -> list[str]:
     for label, child in run.children.items():
         cells = [fmt_s((child.steps_s or {}).get(n)) for n in names]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt_s(child.wall_s)} | {child.status} |")
+    lines += ["", *(f"- {line}" for line in wall_sentences(facts))]
     if len(facts.cache_runs) > 1:
         lines += ["", "| compile | compiles | compile time | cache |", "|---|---|---|---|"]
         for r in facts.cache_runs:

@@ -292,3 +292,15 @@ def test_guards_shown_are_the_first_on_inputs_then_the_first_global_ones(tmp_pat
         "GLOBAL_STATE: ___check_global_state()",
         "DEFAULT_DEVICE: utils_device.CURRENT_DEVICE == None",
     ]
+
+
+def test_a_runs_compile_step_is_accounted_for_to_its_wall_time():
+    d = report_to_dict(build_report(FIXTURES / "run_mlp"))
+    accounts = {a["label"]: a for a in d["run"]["wall_accounting"]}
+    steps = {label: c["steps_s"]["compile"] for label, c in d["run"]["children"].items()}
+    for label, a in accounts.items():
+        # the parts add up to the wall: what the trace shows plus what it does not
+        assert a["compile_step_s"] == steps[label]
+        assert abs(a["traced_s"] + a["untraced_s"] - a["compile_step_s"]) < 1e-5 and a["untraced_s"] > 0
+        assert a["traced_parts_s"]["pieces"] <= a["traced_parts_s"]["backend_compile"] <= a["traced_s"]
+    assert set(accounts) == {"cold", "warm"}
