@@ -236,10 +236,19 @@ def ended_sentence(m: dict[str, Any], unit: str) -> str | None:
     else:
         return None
     needed = m.get("budget_needed_s")
-    if not m.get("precise") and needed:
+    if ended != "precision" and not m.get("precise") and needed:
         aim = fmt_s(m.get("target_half_width_s"))
-        said += f"; a 95% CI within +/-{aim} would need about {fmt_s(needed)} (--budget {math.ceil(needed)})"
+        said += f"; a 95% CI within +/-{aim} would need about {_long(needed)} (--budget {math.ceil(needed)})"
     return said + "."
+
+
+def _long(seconds: float) -> str:
+    """A budget for people: seconds, minutes or hours."""
+    if seconds >= 7200:
+        return f"{seconds / 3600:.0f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} min"
+    return fmt_s(seconds)
 
 
 def assert_sentences(a: dict[str, Any]) -> list[str]:
@@ -302,6 +311,8 @@ def logging_sentences(m: dict[str, Any]) -> list[str]:
     ended = ended_sentence(m, "pair")
     if ended:
         lines.append(ended)
+    if m.get("direct_s") is not None and not m["significant"]:
+        lines.append("Read the direct figure: it times the logging itself; the whole-compile A/B drowns it in noise.")
     if not m.get("enough_samples", True):
         more = "a larger --budget" if m.get("ended_by") == "budget" else "--pairs 6 or more"
         lines.append(f"Too few pairs ({m['pairs']}) to call the difference either way: run with {more}.")

@@ -40,3 +40,7 @@ def test_a_budget_that_ended_it_says_what_budget_would_resolve_it():
     assert text.startswith("The budget (20.00 s) ended it after 8 rounds (19.50 s); a 95% CI within +/-10.0 ms")
     assert f"(--budget {int(m['budget_needed_s']) + 1})" in text
     assert ended_sentence({"ended_by": None}, "round") is None  # an older manifest: nothing to say
+    far = {**m, "budget_needed_s": 45044.6}
+    assert "would need about 13 h (--budget 45045)" in ended_sentence(far, "round")
+    # ended by precision: nothing more is asked for, even if the final interval came out a little wider
+    assert ended_sentence({**m, "ended_by": "precision"}, "round").endswith("within +/-10.0 ms.")
