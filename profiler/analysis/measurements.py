@@ -112,6 +112,7 @@ def logging_measurement(raw: dict[str, Any], compiles: Iterable[CompileInfo]) ->
         **result.to_dict(),
         **how_it_ended(raw, result, LOGGING_PRECISION * result.median_off),
         **_direct(raw.get("direct_on_s")),
+        "noise": noise_warning([raw["samples_on_s"], raw["samples_off_s"]], raw.get("load"), raw.get("cpus")),
         "torch_reported_s": statistics.median(reported) if reported else None,
         "torch_trace_only_s": statistics.median([c.trace_only_s for c in traced]) if traced else None,
         "pairs": result.pairs,

@@ -54,7 +54,8 @@ _CHILD = {
         "threads": opt(int), "batch_size": opt(int),
         "outputs": opt(_CHECK), "device": opt(str),
     }),
-    "measure_logging": opt({**_SAMPLES, "pairs": opt(int), "error": opt(str), "direct_on_s": opt([NUM])}),
+    "measure_logging": opt({**_SAMPLES, "pairs": opt(int), "error": opt(str), "direct_on_s": opt([NUM]),
+                             "load": opt([opt(NUM)]), "cpus": opt(int)}),
     "trace_cost": opt({"by_step": each(_COST), "by_kind": each(each(_COST)), "by_compile": each(_COST)}),
 }  # fmt: skip
 MANIFEST_SHAPE = {

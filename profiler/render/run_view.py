@@ -311,6 +311,8 @@ def logging_sentences(m: dict[str, Any]) -> list[str]:
     ended = ended_sentence(m, "pair")
     if ended:
         lines.append(ended)
+    if m.get("noise"):
+        lines.append(m["noise"])
     if m.get("direct_s") is not None and not m["significant"]:
         lines.append("Read the direct figure: it times the logging itself; the whole-compile A/B drowns it in noise.")
     if not m.get("enough_samples", True):

@@ -170,6 +170,7 @@ def logging_pairs(
         return {"error": "TORCH_TRACE is not on in the child process", "samples_on_s": [], "samples_off_s": []}
     samples: dict[str, list[float]] = {"on": [], "off": []}
     logged: list[float] = []
+    load_before = machine_load()
     budget = Budget(budget_s, floor=1)
     for i in range(max(1, pairs)):
         if not budget.room_for(i):
@@ -200,6 +201,6 @@ def logging_pairs(
         budget.round_done(began)
     return {
         "samples_on_s": samples["on"], "samples_off_s": samples["off"], "pairs": len(samples["on"]),
-        "direct_on_s": logged,
+        "direct_on_s": logged, "load": [load_before, machine_load()], "cpus": os.cpu_count(),
         "budget_s": budget_s, "elapsed_s": budget.elapsed_s, "ended_by": budget.ended_by,
     }  # fmt: skip
