@@ -55,8 +55,9 @@ def _failure_message(outcome: ChildOutcome, run_dir: Path, backend: str) -> tupl
             EXIT_TIMEOUT,
         )
     error = (outcome.result.error if outcome.result else None) or {}
-    if error.get("type") == "PreflightError":  # an option this torch cannot honour: a usage error
-        return f"{error.get('message')} (checked before compiling; nothing was run)", EXIT_USAGE
+    if error.get("type") == "PreflightError":  # an option this torch or this budget cannot honour: a usage error
+        before = " (checked before compiling; nothing was run)" if step == "check options" else ""
+        return f"{error.get('message')}{before}", EXIT_USAGE
     cause = error.get("cause") if isinstance(error.get("cause"), dict) else None
     if cause:  # the wrapper's own message says little: name it, then what really went wrong
         what = f"{error.get('type')}, caused by {cause.get('type')}: {cause.get('message')}"
