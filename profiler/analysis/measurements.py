@@ -12,7 +12,7 @@ from ..model.compile import CompileInfo
 from ..model.pieces import PieceCompile
 from ..model.report import CacheRun, WallAccount
 from ..model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord, RunManifest
-from .ab import Paired, bootstrap_ci, paired
+from .ab import MIN_PAIRS, Paired, bootstrap_ci, paired
 from .noise import noise_warning
 
 
@@ -74,20 +74,22 @@ LOGGING_PRECISION = 0.01  # the logging A/B's aim: within 1% of a compile
 
 def how_it_ended(raw: dict[str, Any], result: Paired, target: float) -> dict[str, Any]:
     """What ended a measurement (`budget`, `precision`, `rounds`), its budget and time, whether its
-    interval reached `target` (a half-width), and if not the budget that would, at the same pace
-    (the half-width shrinks as one over the square root of the samples)."""
+    interval reached `target` (a half-width, with at least MIN_PAIRS samples), and if not the budget
+    that would, at the same pace (the half-width shrinks as one over the square root of the samples)."""
     width = (result.ci95[1] - result.ci95[0]) / 2
     elapsed = raw.get("elapsed_s")
+    precise = width <= target and result.enough  # too few samples: their interval means nothing yet
     needed = None
-    if width > target and target > 0 and isinstance(elapsed, (int, float)) and elapsed > 0:
-        needed = elapsed * (width / target) ** 2
+    if not precise and isinstance(elapsed, (int, float)) and elapsed > 0:
+        narrower = (width / target) ** 2 if 0 < target < width else 0.0
+        needed = elapsed * max(MIN_PAIRS / result.pairs, narrower)
     return {
         "ended_by": raw.get("ended_by"),
         "budget_s": raw.get("budget_s"),
         "elapsed_s": elapsed,
         "half_width_s": width,
         "target_half_width_s": target,
-        "precise": width <= target,
+        "precise": precise,
         "budget_needed_s": needed,
     }
 
@@ -162,5 +164,8 @@ def wall_accounts(run: RunManifest, cache_runs: Iterable[CacheRun]) -> list[Wall
         if isinstance(step, (int, float)):
             traced = r.traced.get("dynamo") or r.compile_time_s  # the outermost span, else the metrics' time
             parts = {k: v for k, v in r.traced.items() if v and k != "dynamo"}
-            out.append(WallAccount(r.label, float(step), traced, parts))
+            forward = child.forward if isinstance(child.forward, dict) else {}
+            run_s = forward.get("compiled_median_s")
+            run_s = float(run_s) if isinstance(run_s, (int, float)) else None
+            out.append(WallAccount(r.label, float(step), traced, parts, run_s))
     return out

@@ -174,6 +174,7 @@ class WallAccount:
     step_s: float  # the compile step's wall time in the child
     traced_s: float  # the compiles' own time (entire-frame compile) the trace shows
     parts: dict[str, float]  # of it: dynamo, backend_compile, pieces (as traced)
+    first_run_s: float | None = None  # of the untraced rest: the model's own run, as a median compiled call
 
     @property
     def untraced_s(self) -> float:

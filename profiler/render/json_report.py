@@ -156,7 +156,7 @@ def run_to_dict(run: RunFacts) -> dict[str, Any]:
     ]
     accounts = [
         {"label": a.label, "compile_step_s": _r(a.step_s), "traced_s": _r(a.traced_s), "untraced_s": _r(a.untraced_s),
-         "traced_parts_s": {k: _r(v) for k, v in a.parts.items()}}
+         "traced_parts_s": {k: _r(v) for k, v in a.parts.items()}, "first_run_s": _r(a.first_run_s)}
         for a in wall_accounts(run.manifest, run.cache_runs)
     ]  # fmt: skip
     return {**{k: manifest.get(k) for k in RUN_KEYS}, "cache_runs": cache_runs, "wall_accounting": accounts}

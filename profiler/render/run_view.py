@@ -157,8 +157,9 @@ def wall_sentences(facts: RunFacts) -> list[str]:
         out.append(
             f"{a.label}: compile step {fmt_s(a.step_s)} = compiles as traced {fmt_s(a.traced_s)}"
             + (f" ({parts})" if parts else "")
-            + f" + untraced {fmt_s(a.untraced_s)} (the first call's run, guard installation, Python around the"
-            " compile)"
+            + f" + untraced {fmt_s(a.untraced_s)} ("
+            + (f"the first call's run, about {fmt_s(a.first_run_s)} as a median call; " if a.first_run_s else "")
+            + "guard installation, Python around the compile)"
         )
     return out
 
