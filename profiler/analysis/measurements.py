@@ -3,6 +3,7 @@ delta with its 95% CI, and the assert counts and logging figures the trace holds
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable
 from typing import Any
@@ -91,6 +92,7 @@ def how_it_ended(raw: dict[str, Any], result: Paired, target: float) -> dict[str
         "target_half_width_s": target,
         "precise": precise,
         "budget_needed_s": needed,
+        "samples_needed": math.ceil(result.pairs * needed / elapsed) if needed else None,
     }
 
 

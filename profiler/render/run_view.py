@@ -236,10 +236,14 @@ def ended_sentence(m: dict[str, Any], unit: str) -> str | None:
         said = f"It ran the {n} asked for"
     else:
         return None
-    needed = m.get("budget_needed_s")
+    needed, samples = m.get("budget_needed_s"), m.get("samples_needed")
     if ended != "precision" and not m.get("precise") and needed:
         aim = fmt_s(m.get("target_half_width_s"))
-        said += f"; a 95% CI within +/-{aim} would need about {_long(needed)} (--budget {math.ceil(needed)})"
+        flags = f"--budget {math.ceil(needed)}"
+        if ended == "rounds" and samples:  # the count asked for ended it, not the budget
+            flags = f"--{'rounds' if unit == 'round' else 'pairs'} {samples} {flags}"
+        said += f"; a 95% CI within +/-{aim} would need about {_long(needed)}"
+        said += f", {count(samples, unit)} ({flags})" if samples else f" ({flags})"
     return said + "."
 
 
@@ -314,8 +318,6 @@ def logging_sentences(m: dict[str, Any]) -> list[str]:
         lines.append(ended)
     if m.get("noise"):
         lines.append(m["noise"])
-    if m.get("direct_s") is not None and not m["significant"]:
-        lines.append("Read the direct figure: it times the logging itself; the whole-compile A/B drowns it in noise.")
     if not m.get("enough_samples", True):
         more = "a larger --budget" if m.get("ended_by") == "budget" else "--pairs 6 or more"
         lines.append(f"Too few pairs ({m['pairs']}) to call the difference either way: run with {more}.")
@@ -323,8 +325,8 @@ def logging_sentences(m: dict[str, Any]) -> list[str]:
         lines.append("The difference is significant: the trace's cost is real at this noise level.")
     else:
         lines.append(
-            "The difference is below what the noise can resolve here (the CI covers 0): read torch's counter and the "
-            "trace-only spans as the cost, and run more --pairs to resolve it."
+            "The difference is below what the noise can resolve here (the CI covers 0): read the direct figure, "
+            "torch's counter and the trace-only spans as the cost."
         )
     return lines
 

@@ -38,9 +38,12 @@ def test_a_budget_that_ended_it_says_what_budget_would_resolve_it():
     assert not m["precise"] and m["budget_needed_s"] == 19.5 * (width / 0.01) ** 2
     text = ended_sentence(m, "round")
     assert text.startswith("The budget (20.00 s) ended it after 8 rounds (19.50 s); a 95% CI within +/-10.0 ms")
-    assert f"(--budget {int(m['budget_needed_s']) + 1})" in text
+    assert f", {m['samples_needed']} rounds (--budget {int(m['budget_needed_s']) + 1})" in text
+    by_rounds = ended_sentence({**m, "ended_by": "rounds"}, "round")
+    assert by_rounds.startswith("It ran the 8 rounds asked for")
+    assert f"(--rounds {m['samples_needed']} --budget" in by_rounds
     assert ended_sentence({"ended_by": None}, "round") is None  # an older manifest: nothing to say
     far = {**m, "budget_needed_s": 45044.6}
-    assert "would need about 13 h (--budget 45045)" in ended_sentence(far, "round")
+    assert "would need about 13 h, " in ended_sentence(far, "round")
     # ended by precision: nothing more is asked for, even if the final interval came out a little wider
     assert ended_sentence({**m, "ended_by": "precision"}, "round").endswith("within +/-10.0 ms.")
