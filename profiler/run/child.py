@@ -14,6 +14,7 @@ import copy
 import json
 import os
 import platform
+import signal
 import statistics
 import sys
 import time
@@ -382,7 +383,10 @@ def run(job: ChildJob) -> int:
 
 
 def main() -> None:
-    """Entry point: read the job file named on the command line."""
+    """Entry point: read the job file named on the command line. Ctrl-C (the parent's polite stop) is
+    made a KeyboardInterrupt even when this process was started with SIGINT ignored, as a shell does
+    for a command run in the background: the child then unwinds and writes its result."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(run(ChildJob.read(Path(sys.argv[1]))))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import textwrap
 import time
 
@@ -236,8 +237,15 @@ def test_warm_cache_reports_the_warm_child(tmp_path, inductor_cache):
     assert report["run"]["children"]["fill"]["forward"] is None  # the fill child is not measured
 
 
-def test_ctrl_c_ends_the_child(factory_file, tmp_path):
-    # GIVEN a run whose factory never returns
+@pytest.mark.parametrize("ignored", [False, True])
+def test_ctrl_c_ends_the_child(factory_file, tmp_path, ignored):
+    # GIVEN a run whose factory never returns, started normally, or with SIGINT ignored (as a shell
+    # starts a command in the background: the child inherits that)
+    if ignored:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        request_cleanup = lambda: signal.signal(signal.SIGINT, previous)  # noqa: E731
+    else:
+        request_cleanup = lambda: None  # noqa: E731
     pidfile = tmp_path / "pid"
     req = build_request(RunOptions(f"{factory_file}:hang", model_args=[f"pidfile={pidfile}"]))
     req.out = prepare_run_dir(tmp_path / "run", force=False)
@@ -250,7 +258,10 @@ def test_ctrl_c_ends_the_child(factory_file, tmp_path):
             raise KeyboardInterrupt  # what Ctrl-C raises in the parent while it waits
 
     # WHEN the parent is interrupted while the child works
-    manifest, outcomes = execute(req, interrupt_when_building)
+    try:
+        manifest, outcomes = execute(req, interrupt_when_building)
+    finally:
+        request_cleanup()
     # THEN the child was asked to stop and is gone (reaped), not left running
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):
