@@ -7,7 +7,7 @@ import os
 import shlex
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from compileprof.profiler.files import refuse_inputs
@@ -102,6 +102,20 @@ def check_command(
 
 
 @user_errors
+def explain_caches(a: Path, b: Path) -> Any:
+    """B's cache misses explained against A (None when the logs cannot be read again, e.g. a pipe)."""
+    from compileprof.profiler.analysis.cache_explain import explain, within
+    from compileprof.profiler.errors import CompileprofError
+    from compileprof.profiler.fold.cache_keys import read_lookups
+    from compileprof.profiler.render.cache_view import CacheReport
+
+    try:
+        la, lb = read_lookups(a), read_lookups(b)
+    except (CompileprofError, OSError):
+        return None
+    return CacheReport(str(a), str(b), len(la), len(lb), sum(x.state == "hit" for x in lb), explain(la, lb), within(lb))
+
+
 def diff_command(
     a: Path = typer.Argument(..., help="Run directory, trace file or trace directory A."),
     b: Path = typer.Argument(..., help="Run directory, trace file or trace directory B."),
@@ -119,5 +133,5 @@ def diff_command(
     ma, fpa, ra = gather([a], jobs)
     mb, fpb, rb = gather([b], jobs)
     refuse_inputs(out, _inputs([a, b], ra + rb))
-    doc = DiffResult(str(a), str(b), diff_rows(ma, mb), fpa, fpb, (ra[0], rb[0]))
+    doc = DiffResult(str(a), str(b), diff_rows(ma, mb), fpa, fpb, (ra[0], rb[0]), explain_caches(a, b))
     emit(chosen, doc, RenderOptions(width=stdout_width(out)), out, force)

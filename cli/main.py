@@ -12,6 +12,7 @@ from compileprof.profiler import __version__
 from compileprof.profiler.errors import EXIT_USAGE
 from typer.core import TyperGroup
 
+from .cache import explain_cache_command
 from .common import STDOUT, fail
 from .gate import check_command, diff_command
 from .models import models_command
@@ -60,6 +61,7 @@ app.command("report")(report_command)
 app.command("models")(models_command)
 app.command("check")(check_command)
 app.command("diff")(diff_command)
+app.command("explain-cache")(explain_cache_command)
 
 
 def _version(value: bool) -> None:

@@ -168,6 +168,27 @@ def run_command(
     _finish(req.out, outcomes, quiet, view, backend, shown)
 
 
+def _explain_warm_misses(run_dir: Path, outcomes: list[ChildOutcome], to_stderr: bool) -> None:
+    """With a warm child that still missed the cache: why, against the child that filled the cache."""
+    labels = [o.label for o in outcomes if o.ok]
+    warm = next((x for x in labels if x.startswith("warm")), None)
+    filled = next((x for x in labels if not x.startswith("warm")), None)
+    if warm is None or filled is None:
+        return
+    from compileprof.profiler.render.gate_view import cache_summary
+    from compileprof.profiler.render.terminal import SafeConsole, styled
+
+    from .gate import explain_caches
+
+    found = explain_caches(run_dir / filled / "trace", run_dir / warm / "trace")
+    lines = cache_summary(found)
+    if lines:
+        lines[0] = f"The {warm} child missed the cache: why, against the {filled} child that filled it:"
+        console = SafeConsole(stderr=to_stderr, soft_wrap=True)
+        for line in lines:
+            console.print(styled(line))
+
+
 def _child_line(outcome: ChildOutcome) -> None:
     """`--quiet`: one plain line on stderr per finished child, so a CI log shows the run advancing."""
     import sys
@@ -195,6 +216,7 @@ def _finish(
         _write_reports(report, run_dir, view.limit or len(report.compiles))
         if not quiet:
             emit(shown, report, view, None, False)
+            _explain_warm_misses(run_dir, outcomes, shown.name != "console")
     last = outcomes[-1]
     if not last.ok:
         message, code = _failure_message(last, run_dir, backend)

@@ -21,6 +21,7 @@ class DiffResult:
     fingerprint_a: dict[str, Any]
     fingerprint_b: dict[str, Any]
     reports: tuple[Report, Report] | None = None  # the first report of A and of B (for pictures)
+    cache: Any = None  # B's cache misses explained against A (render.cache_view.CacheReport), when read
 
     @property
     def differing(self) -> list[str]:

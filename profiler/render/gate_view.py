@@ -222,9 +222,23 @@ class DiffConsole:
                 fa, fb = doc.fingerprint_a, doc.fingerprint_b
                 differ = ", ".join(f"{k} {fa[k]} vs {fb[k]}" for k in doc.differing)
                 console.print(Text.assemble(styled("note:", "yellow"), styled(f" environments differ: {differ}")))
+            for line in cache_summary(doc.cache):
+                console.print(styled(line))
         finally:
             text.flush()
             text.detach()
+
+
+def cache_summary(cache: Any, shown: int = 5) -> list[str]:
+    """A diff's short cache section: B's misses against A, one line per cause (see explain-cache)."""
+    if cache is None or not cache.against_a:
+        return []
+    from ..analysis.cache_explain import groups
+    from .cache_view import cause_line
+
+    found = groups(cache.against_a)
+    more = [f"  ... {len(found) - shown} more causes: compileprof explain-cache A B"] if len(found) > shown else []
+    return ["Cache misses of B, against A:", *("  " + cause_line(g) for _, g in found[:shown]), *more]
 
 
 class DiffJson:
@@ -233,7 +247,12 @@ class DiffJson:
     def write(self, doc: DiffResult, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the diff as JSON."""
         fingerprint = {"a": doc.fingerprint_a, "b": doc.fingerprint_b}
-        _dump({"schema_version": 1, "a": doc.a, "b": doc.b, "fingerprint": fingerprint, "metrics": doc.rows}, out)
+        body = {"schema_version": 1, "a": doc.a, "b": doc.b, "fingerprint": fingerprint, "metrics": doc.rows}
+        if doc.cache is not None:
+            from .cache_view import to_dict
+
+            body["cache_explain"] = to_dict(doc.cache)
+        _dump(body, out)
 
 
 class DiffMarkdown:

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Protocol
 
 from ..errors import EXIT_USAGE, CompileprofError
 
-REPORT, CHECK, DIFF = "report", "check", "diff"
+REPORT, CHECK, DIFF, CACHE = "report", "check", "diff", "cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,9 @@ _RENDERERS = [
     Renderer(DIFF, "json", (".json",), "gate_view:DiffJson"),
     Renderer(DIFF, "markdown", (".md", ".markdown"), "gate_view:DiffMarkdown"),
     Renderer(DIFF, "html", (".html", ".htm"), "html_report:DiffHtml"),
+    Renderer(CACHE, "console", (".txt",), "cache_view:CacheConsole"),
+    Renderer(CACHE, "json", (".json",), "cache_view:CacheJson"),
+    Renderer(CACHE, "markdown", (".md", ".markdown"), "cache_view:CacheMarkdown"),
 ]
 
 

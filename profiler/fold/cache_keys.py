@@ -1,0 +1,59 @@
+"""Read the compile-cache lookups of logs: each FX graph and AOT autograd cache artifact's key and
+key components (`[hash] name: value`), in log order."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..model.cache_keys import Lookup
+from ..trace.discover import find_logs
+from ..trace.reader import TraceReader
+
+CACHES = {"fx_graph_cache_": "fx", "aotautograd_cache_": "aot", "autograd_cache_": "aot"}
+MAX_LOOKUPS = 5000  # lookups kept per set of logs (each holds its components' hashes and values)
+MAX_VALUE = 4000  # characters of a component's value kept (for the diff of a long one)
+_COMPONENT = re.compile(r"\[(\w+)\] ([^:\n]+): (.*)", re.S)
+
+
+def _components(raw: object) -> dict[str, tuple[str, str]]:
+    """`[hash] name: value` strings as {name: (hash, value)} (others are skipped)."""
+    out: dict[str, tuple[str, str]] = {}
+    for item in raw if isinstance(raw, list) else []:
+        m = _COMPONENT.match(item) if isinstance(item, str) else None
+        if m:
+            out[m.group(2).strip()] = (m.group(1), m.group(3)[:MAX_VALUE])
+    return out
+
+
+def _lookup(rec: Any, where: str) -> Lookup | None:
+    """The lookup an artifact record holds, or None when it is not a cache artifact with a JSON body."""
+    name = rec.meta.get("name") if isinstance(rec.meta, dict) else None
+    if not isinstance(name, str):
+        return None
+    cache = next((c for prefix, c in CACHES.items() if name.startswith(prefix)), None)
+    state = name.rsplit("_", 1)[-1]
+    if cache is None or state not in ("hit", "miss", "bypass"):
+        return None
+    try:
+        body = orjson.loads(rec.text())
+    except orjson.JSONDecodeError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    key = body.get("key") if isinstance(body.get("key"), str) else None
+    return Lookup(cache, state, rec.compile_id, rec.rank, key, _components(body.get("components")), where)
+
+
+def read_lookups(path: str | Path) -> list[Lookup]:
+    """Every cache lookup the logs under `path` (a log, a trace directory or a run directory) record,
+    in log order (at most MAX_LOOKUPS)."""
+    out: list[Lookup] = []
+    for log in find_logs(Path(path)):
+        for i, rec in enumerate(r for r in TraceReader(log) if r.kind == "artifact"):
+            found = _lookup(rec, f"{Path(log).name}#{i}")
+            if found is not None and len(out) < MAX_LOOKUPS:
+                out.append(found)
+    return out

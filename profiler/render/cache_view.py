@@ -1,0 +1,94 @@
+"""`compileprof explain-cache`: why each compile-cache lookup of B missed, as text, JSON or Markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import orjson
+
+from ..analysis.cache_explain import change_text, groups
+from ..model.cache_keys import Explanation
+from .registry import RenderOptions
+
+SHOWN = 20  # groups of misses shown in text (all are in JSON)
+
+
+@dataclass(slots=True)
+class CacheReport:
+    """The document: A and B, their lookups, B's misses explained against A and within B."""
+
+    a: str
+    b: str
+    lookups_a: int
+    lookups_b: int
+    hits_b: int
+    against_a: list[Explanation]
+    within_b: list[Explanation]
+
+
+def cause_line(group: list[Explanation]) -> str:
+    """The head of a group of misses: how many, of which graphs, and what they matched."""
+    first = group[0]
+    ids = ", ".join(sorted({f"{e.miss.cache} {e.miss.compile_id}" for e in group}))
+    if not first.counterpart:
+        return f"{len(group)} miss(es) ({ids}): nothing in A to compare with"
+    if not first.changes:
+        same = first.counterpart.key == first.miss.key
+        why = "the same key as A's: the entry was not in B's cache (another cache directory, or A never wrote it)"
+        return f"{len(group)} miss(es) ({ids}): " + (why if same else "no component differs from A's")
+    words = "; ".join(sorted({c.name for c in first.changes}))
+    rest = "everything else equal"
+    return f"{len(group)} miss(es) ({ids}) because {words} differ(s) from {first.how}; {rest}"
+
+
+def lines(doc: CacheReport) -> list[str]:
+    """The report as lines of text (Markdown-friendly)."""
+    counts = f"lookups: A {doc.lookups_a}, B {doc.lookups_b} ({doc.hits_b} hits, {len(doc.against_a)} misses)"
+    out = [f"compileprof explain-cache: A = {doc.a}, B = {doc.b}", counts]
+    if not doc.against_a:
+        out.append("B missed nothing: every lookup hit (or logged none).")
+    for _, group in groups(doc.against_a)[:SHOWN]:
+        out.append("")
+        out.append(cause_line(group))
+        out += ["  " + change_text(c).replace("\n", "\n  ") for c in group[0].changes[:10]]
+    if doc.within_b:
+        out += ["", "Within B: misses whose key equals an earlier lookup of B but for a few components:"]
+        for e in doc.within_b[:SHOWN]:
+            head = f"{e.miss.cache} {e.miss.compile_id} vs earlier {e.counterpart.compile_id if e.counterpart else '?'}"
+            out.append(f"- {head}: " + "; ".join(change_text(c).replace("\n", " ") for c in e.changes))
+    return out
+
+
+def to_dict(doc: CacheReport) -> dict[str, Any]:
+    """The JSON form (`cache_explain`)."""
+    return {
+        "a": doc.a, "b": doc.b, "lookups_a": doc.lookups_a, "lookups_b": doc.lookups_b, "hits_b": doc.hits_b,
+        "misses": [e.to_dict() for e in doc.against_a],
+        "groups": [{"cause": list(cause), "misses": len(g)} for cause, g in groups(doc.against_a)],
+        "within_b": [e.to_dict() for e in doc.within_b],
+    }  # fmt: skip
+
+
+class CacheConsole:
+    """Plain text."""
+
+    def write(self, doc: CacheReport, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the explanation."""
+        out.write(("\n".join(lines(doc)) + "\n").encode("utf-8", "replace"))
+
+
+class CacheJson:
+    """JSON."""
+
+    def write(self, doc: CacheReport, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the explanation as JSON."""
+        out.write(orjson.dumps(to_dict(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+
+
+class CacheMarkdown:
+    """Markdown."""
+
+    def write(self, doc: CacheReport, out: BinaryIO, opts: RenderOptions) -> None:
+        """Write the explanation as Markdown (a code block)."""
+        out.write(("```\n" + "\n".join(lines(doc)) + "\n```\n").encode("utf-8", "replace"))

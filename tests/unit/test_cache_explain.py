@@ -1,0 +1,75 @@
+"""Why a cache lookup missed, on hand-built key components: changed, added, removed, reordered,
+unstable; grouped; within one run."""
+
+from __future__ import annotations
+
+from compileprof.profiler.analysis.cache_explain import change_text, diff_components, explain, groups, within
+from compileprof.profiler.fold.cache_keys import _components
+from compileprof.profiler.model.cache_keys import Lookup
+
+
+def lookup(cid: str, state: str, comps: dict[str, str], cache: str = "fx") -> Lookup:
+    parts = [f"[{'h' + str(abs(hash(v)) % 10**8)}] {n}: {v}" for n, v in comps.items()]
+    return Lookup(cache, state, cid, None, "k" + str(abs(hash(tuple(parts))) % 10**8), _components(parts))
+
+
+BASE = {"gm": "def forward(x):\n    return x + 1\n", "example_inputs[0]": "shape=[2, 16]",
+        "inductor_config[size_asserts]": "True", "torch_version": "2.13"}  # fmt: skip
+
+
+def test_changed_added_removed_and_reordered_components():
+    a = lookup("0/0", "hit", BASE)
+    reordered = dict(reversed(list(BASE.items())))
+    assert diff_components(a, lookup("0/0", "miss", reordered)) == []  # order is not a difference
+    b = {**BASE, "inductor_config[size_asserts]": "False", "custom_pass": "MyPass"}
+    del b["torch_version"]
+    changes = {(c.name, c.kind, c.a, c.b) for c in diff_components(a, lookup("0/0", "miss", b))}
+    assert changes == {
+        ("inductor_config[size_asserts]", "changed", "True", "False"),
+        ("custom_pass", "added", None, "MyPass"),
+        ("torch_version", "removed", "2.13", None),
+    }
+
+
+def test_each_miss_is_matched_to_the_same_compile_and_grouped_by_cause():
+    a = [lookup("0/0", "miss", BASE), lookup("1/0", "miss", {**BASE, "gm": "def g(): pass"})]
+    b = [lookup(c.compile_id, "miss", {**BASE, **({"gm": "def g(): pass"} if c.compile_id == "1/0" else {}),
+                                       "inductor_config[size_asserts]": "False"}) for c in a]  # fmt: skip
+    out = explain(a, b)
+    assert [e.how for e in out] == ["same compile in A", "same compile in A"]
+    ((cause, group),) = groups(out)
+    assert cause == ("changed:inductor_config[size_asserts]",) and len(group) == 2
+    assert change_text(group[0].changes[0]) == "`inductor_config[size_asserts]`: True -> False"
+
+
+def test_a_graph_no_compile_of_a_matches_finds_the_closest():
+    a = [lookup("5/0", "miss", {**BASE, "gm": "other"}), lookup("6/0", "miss", BASE)]
+    (e,) = explain(a, [lookup("9/0", "miss", {**BASE, "example_inputs[0]": "shape=[4, 16]"})])
+    assert e.how == "closest graph in A" and e.counterpart.compile_id == "6/0"
+    assert [c.name for c in e.changes] == ["example_inputs[0]"]
+
+
+def test_a_long_value_is_shown_as_a_diff_and_an_address_is_called_unstable():
+    a = lookup("0/0", "hit", {**BASE, "gm": "def f(x):\n" + "    y = x\n" * 20 + "    return y\n"})
+    b = lookup("0/0", "miss", {**BASE, "gm": "def f(x):\n" + "    y = x\n" * 20 + "    return y * 2\n"})
+    (c,) = diff_components(a, b)
+    text = change_text(c)
+    assert text.startswith("`gm` differs:") and "-    return y" in text and "+    return y * 2" in text
+    a2 = lookup("0/0", "hit", {**BASE, "fx_kwargs[fn]": "<function f at 0x7f7005a67880>"})
+    b2 = lookup("0/0", "miss", {**BASE, "fx_kwargs[fn]": "<function f at 0x7f11aa0c1d30>"})
+    (u,) = diff_components(a2, b2)
+    assert u.unstable == "a memory address" and "cache-key bug worth reporting upstream" in change_text(u)
+
+
+def test_within_one_run_a_recompile_for_a_new_size_is_named():
+    first = lookup("0/0", "miss", BASE)
+    second = lookup("0/1", "miss", {**BASE, "example_inputs[0]": "shape=[4, 16]"})
+    (e,) = within([first, second])
+    assert e.counterpart is first and [(c.name, c.a, c.b) for c in e.changes] == [
+        ("example_inputs[0]", "shape=[2, 16]", "shape=[4, 16]")
+    ]
+
+
+def test_components_that_are_not_components_are_skipped():
+    assert _components(["[abc] name: value", "garbage", 5, None, "[x]"]) == {"name": ("abc", "value")}
+    assert _components("not a list") == {}
