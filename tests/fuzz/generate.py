@@ -31,7 +31,7 @@ from compileprof.profiler.gate.baseline import baseline_layers, baseline_metrics
 from compileprof.profiler.gate.compare import CheckOutcome, compare
 from compileprof.profiler.gate.diff import DiffResult, diff_rows
 from compileprof.profiler.gate.metrics import report_metrics
-from compileprof.profiler.render.registry import CHECK, DIFF, REPORT, RenderOptions, formats, renderer
+from compileprof.profiler.render.registry import CACHE, CHECK, DIFF, REPORT, RenderOptions, formats, renderer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 STAMP = "V1122 02:10:24.560000 2241 torch/_dynamo/utils.py:2350] "
@@ -221,6 +221,19 @@ def render_all(report: Any, console: bool = True, gate_console: bool = True) -> 
         renderer(DIFF, fmt).write(doc, io.BytesIO(), opts)
 
 
+def explain_all(path: Path) -> None:
+    """explain-cache of the log against itself and against an empty set, in every format."""
+    from compileprof.profiler.analysis.cache_explain import explain, within
+    from compileprof.profiler.fold.cache_keys import read_lookups
+    from compileprof.profiler.render.cache_view import CacheReport
+
+    lookups = read_lookups(path)
+    for a in (lookups, [], lookups[::-1]):
+        doc = CacheReport("a", "b", len(a), len(lookups), 0, explain(a, lookups), within(lookups))
+        for fmt in formats(CACHE):
+            renderer(CACHE, fmt).write(doc, io.BytesIO(), RenderOptions())
+
+
 def _attempt(outcome: Outcome, what: str, fn: Callable[[], None]) -> None:
     outcome.inputs += 1
     try:
@@ -261,7 +274,7 @@ def fuzz_logs(rng: random.Random, seeds: list[list[Rec]], work: Path, n: int, ou
         _attempt(
             outcome,
             f"log #{i} ({size} bytes)",
-            lambda p=path, c=console, g=gate: render_all(build_report(p, jobs=1), c, g),
+            lambda p=path, c=console, g=gate: (render_all(build_report(p, jobs=1), c, g), explain_all(p)),
         )
         if outcome.crashes and outcome.crashes[-1].startswith(f"log #{i} "):
             keep = work / f"crash_{i}{'' if path.is_file() else '_dir'}"
