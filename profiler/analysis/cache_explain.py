@@ -110,11 +110,28 @@ def change_text(c: Change, lines: int = 12) -> str:
     flag = f" (differs by {c.unstable} only: unstable across processes, a cache-key bug worth reporting upstream)"
     if len(a) <= SHORT and len(b) <= SHORT and "\n" not in a + b:
         return f"`{c.name}`: {a} -> {b}" + (flag if c.unstable else "")
+    fields = _field_changes(a, b)
+    if fields:  # one long line (a repr): only the fields that differ
+        return f"`{c.name}`: " + "; ".join(f"{x} -> {y}" for x, y in fields) + (flag if c.unstable else "")
     diff = list(difflib.unified_diff(a.splitlines(), b.splitlines(), "A", "B", lineterm="", n=1))[2:]
     body = "\n".join("    " + x for x in diff[:lines]) + (
         f"\n    ... {len(diff) - lines} more lines" if len(diff) > lines else ""
     )
     return f"`{c.name}` differs{flag if c.unstable else ''}:\n{body}"
+
+
+_FIELD = re.compile(r",\s*(?![^()\[\]]*[)\]])")  # a comma outside brackets
+
+
+def _field_changes(a: str, b: str, most: int = 4) -> list[tuple[str, str]]:
+    """The differing `name=value` fields of two one-line reprs with the same fields (else [])."""
+    if "\n" in a + b:
+        return []
+    fa, fb = _FIELD.split(a), _FIELD.split(b)
+    if len(fa) != len(fb) or len(fa) < 2:
+        return []
+    pairs = [(x.strip(), y.strip()) for x, y in zip(fa, fb, strict=True) if x != y]
+    return pairs if 0 < len(pairs) <= most else []
 
 
 def _short(value: str | None) -> str:

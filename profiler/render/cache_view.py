@@ -33,13 +33,18 @@ def cause_line(group: list[Explanation]) -> str:
     ids = ", ".join(sorted({f"{e.miss.cache} {e.miss.compile_id}" for e in group}))
     if not first.counterpart:
         return f"{len(group)} miss(es) ({ids}): nothing in A to compare with"
+    head = f"{len(group)} {'miss' if len(group) == 1 else 'misses'} ({ids})"
     if not first.changes:
-        same = first.counterpart.key == first.miss.key
-        why = "the same key as A's: the entry was not in B's cache (another cache directory, or A never wrote it)"
-        return f"{len(group)} miss(es) ({ids}): " + (why if same else "no component differs from A's")
-    words = "; ".join(sorted({c.name for c in first.changes}))
-    rest = "everything else equal"
-    return f"{len(group)} miss(es) ({ids}) because {words} differ(s) from {first.how}; {rest}"
+        if first.counterpart.key == first.miss.key:
+            why = "the same key as A's: the entry was not in B's cache (another cache directory, or A never wrote it)"
+        elif not first.miss.components and not first.counterpart.components:
+            why = "a different key from A's, and torch logs no components for this cache's key to say why"
+        else:
+            why = "a different key from A's, although no logged component differs"
+        return f"{head}: {why}"
+    names = sorted({f"`{c.name}`" for c in first.changes})
+    verb = "differs" if len(names) == 1 else "differ"
+    return f"{head} because {', '.join(names)} {verb} from the {first.how}; everything else equal"
 
 
 def lines(doc: CacheReport) -> list[str]:

@@ -73,3 +73,11 @@ def test_within_one_run_a_recompile_for_a_new_size_is_named():
 def test_components_that_are_not_components_are_skipped():
     assert _components(["[abc] name: value", "garbage", 5, None, "[x]"]) == {"name": ("abc", "value")}
     assert _components("not a list") == {}
+
+
+def test_a_long_one_line_repr_shows_only_the_fields_that_differ():
+    meta = "TensorMetadata(dtype=torch.float32, shape=torch.Size([{}, 16]), stride=(16, 1), device=device(type='cpu'))"
+    a = lookup("0/0", "hit", {**BASE, "example_inputs[0]": meta.format(2) + " " * 100})
+    b = lookup("0/0", "miss", {**BASE, "example_inputs[0]": meta.format(3) + " " * 100})
+    (c,) = diff_components(a, b)
+    assert change_text(c) == "`example_inputs[0]`: shape=torch.Size([2, 16]) -> shape=torch.Size([3, 16])"
