@@ -310,31 +310,39 @@ def compile_boundary(path: str | Path, near: int, window: int = 8 << 20) -> int 
     return base + found if found is not None else None
 
 
-def _dynamo_begin(buf: bytes) -> int | None:
-    """Where in `buf` the first record holding a `dynamo` B chromium event starts (not at 0)."""
+def _first(buf: bytes, needle: bytes, start_of: Callable[[int], int | None]) -> int | None:
+    """The record start `start_of` gives for the first occurrence of `needle` it accepts, else None."""
     pos = 0
     while True:
-        hit = buf.find(_DYNAMO_BEGIN, pos)
+        hit = buf.find(needle, pos)
         if hit < 0:
             return None
         pos = hit + 1
+        start = start_of(hit)
+        if start is not None:
+            return start
+
+
+def _dynamo_begin(buf: bytes) -> int | None:
+    """Where in `buf` the first record holding a `dynamo` B chromium event starts (not at 0)."""
+
+    def start_of(hit: int) -> int | None:
         start = _record_start(buf, hit)  # the header line of the record holding this payload
         if start == 0:
-            continue
+            return None
         header_end = buf.find(b"\n", start)
         block_end = _PAYLOAD.match(buf, header_end + 1).end()
-        if b'"chromium_event"' in buf[start:header_end] and b'"ph": "B"' in buf[hit:block_end]:
-            return start
+        ok = b'"chromium_event"' in buf[start:header_end] and b'"ph": "B"' in buf[hit:block_end]
+        return start if ok else None
+
+    return _first(buf, _DYNAMO_BEGIN, start_of)
 
 
 def _export_begin(buf: bytes) -> int | None:
     """Where in `buf` the first `export` record line starts (not at 0)."""
-    pos = 0
-    while True:
-        hit = buf.find(_EXPORT_BEGIN, pos)
-        if hit < 0:
-            return None
-        pos = hit + 1
+
+    def start_of(hit: int) -> int | None:
         start = buf.rfind(b"\n", 0, hit) + 1
-        if start > 0 and buf[start] != 9 and _GLOG.search(buf, start, hit + 3):
-            return start
+        return start if start > 0 and buf[start] != 9 and _GLOG.search(buf, start, hit + 3) else None
+
+    return _first(buf, _EXPORT_BEGIN, start_of)
