@@ -55,6 +55,7 @@ _CHILD = {
         "outputs": opt(_CHECK), "device": opt(str),
     }),
     "measure_logging": opt({**_SAMPLES, "pairs": opt(int), "error": opt(str), "direct_on_s": opt([NUM]),
+                             "too_small_s": opt(NUM),
                              "load": opt([opt(NUM)]), "cpus": opt(int)}),
     "trace_cost": opt({"by_step": each(_COST), "by_kind": each(each(_COST)), "by_compile": each(_COST)}),
 }  # fmt: skip

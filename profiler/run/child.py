@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import platform
 import signal
@@ -292,6 +293,7 @@ def measure_asserts(s: ChildState) -> None:
     m["outputs"] = compare(s.outputs[0], s.output_off, s.tolerance)
     m["device"] = s.result.device
     s.result.measure_asserts = m
+    _refuse_small_budget(m, "--measure asserts", "6 rounds")
 
 
 def measure_forward(s: ChildState) -> None:
@@ -317,6 +319,18 @@ def measure_logging(s: ChildState) -> None:
     s.result.measure_logging = logging_pairs(
         s.model, s.inputs, make, s.job.pairs, s.job.measure_budget_s, s.sync, direct
     )
+    _refuse_small_budget(s.result.measure_logging, "--measure logging", "2 pairs of compiles")
+
+
+def _refuse_small_budget(m: dict[str, Any], what: str, least: str) -> None:
+    """A budget that cannot hold the fewest samples a measurement is worth: a usage error naming the
+    budget needed at the pace measured (what was measured stays in the result)."""
+    needed = m.get("too_small_s")
+    if needed:
+        raise PreflightError(
+            f"{what}: --budget {m.get('budget_s'):g} s cannot hold {least} at the pace measured here; "
+            f"give --budget {math.ceil(needed)} or more"
+        )
 
 
 def _asserts(s: ChildState) -> bool:

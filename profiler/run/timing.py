@@ -28,13 +28,16 @@ def machine_load() -> float | None:
 class Budget:
     """A hard time budget for rounds of work: a round is started only when, at the pace of the rounds
     so far, it ends within the budget (the first `floor` rounds always run: nothing is measured
-    without them). `ended_by` says what stopped the work: `budget`, `precision` or `rounds`."""
+    without them). `ended_by` says what stopped the work: `budget`, `precision` or `rounds`; and
+    `needed_s`, set when at that pace the budget cannot hold `need` rounds (the fewest a measurement
+    is worth), what it would take: the work then stops at once."""
 
-    def __init__(self, seconds: float, floor: int = 2) -> None:
-        self.seconds, self.floor = seconds, floor
+    def __init__(self, seconds: float, floor: int = 2, need: int = 0) -> None:
+        self.seconds, self.floor, self.need = seconds, floor, need
         self.start = time.perf_counter()
         self.longest = 0.0  # the longest round so far
         self.ended_by = "rounds"
+        self.needed_s: float | None = None
 
     def round_done(self, began: float) -> None:
         """Note how long the round that began at `began` took."""
@@ -42,7 +45,13 @@ class Budget:
 
     def room_for(self, done: int) -> bool:
         """True when another round fits (or fewer than `floor` rounds are done)."""
-        if done < self.floor or time.perf_counter() - self.start + self.longest <= self.seconds:
+        if done < self.floor:
+            return True
+        elapsed = time.perf_counter() - self.start
+        if done < self.need and elapsed + (self.need - done) * self.longest > self.seconds:
+            self.ended_by, self.needed_s = "budget", elapsed + (self.need - done) * self.longest
+            return False
+        if elapsed + self.longest <= self.seconds:
             return True
         self.ended_by = "budget"
         return False
@@ -130,7 +139,7 @@ def assert_rounds(
     import torch
 
     load_before = machine_load()
-    budget = Budget(budget_s)
+    budget = Budget(budget_s, need=6)
     samples = interleaved({"on": on, "off": off}, inputs, rounds, calls, budget, sync, warmup, precise_enough)
     first = next((x for x in inputs if isinstance(x, torch.Tensor) and x.dim() > 0), None)
     return {
@@ -144,6 +153,7 @@ def assert_rounds(
         "budget_s": budget_s,
         "elapsed_s": budget.elapsed_s,
         "ended_by": budget.ended_by,
+        "too_small_s": budget.needed_s,
         "threads": torch.get_num_threads(),
         "batch_size": int(first.shape[0]) if first is not None else None,
     }
@@ -171,7 +181,7 @@ def logging_pairs(
     samples: dict[str, list[float]] = {"on": [], "off": []}
     logged: list[float] = []
     load_before = machine_load()
-    budget = Budget(budget_s, floor=1)
+    budget = Budget(budget_s, floor=1, need=2)
     for i in range(max(1, pairs)):
         if not budget.room_for(i):
             break
@@ -203,4 +213,5 @@ def logging_pairs(
         "samples_on_s": samples["on"], "samples_off_s": samples["off"], "pairs": len(samples["on"]),
         "direct_on_s": logged, "load": [load_before, machine_load()], "cpus": os.cpu_count(),
         "budget_s": budget_s, "elapsed_s": budget.elapsed_s, "ended_by": budget.ended_by,
+        "too_small_s": budget.needed_s,
     }  # fmt: skip

@@ -19,6 +19,15 @@ def test_a_round_that_would_end_past_the_budget_is_not_started():
     assert len(samples["a"]) == 2 and budget.ended_by == "budget" and budget.elapsed_s < 0.3
 
 
+def test_a_budget_that_cannot_hold_the_rounds_needed_stops_at_once_and_says_what_it_would_take():
+    budget = Budget(0.25, need=6)
+    nap = lambda: time.sleep(0.05)  # noqa: E731
+    samples = interleaved({"a": nap, "b": nap}, (), 100, 1, budget, lambda: None)
+    # two rounds (the floor) show a pace of 0.1 s a round: six need about 0.6 s, more than 0.25 s
+    assert len(samples["a"]) == 2 and budget.ended_by == "budget"
+    assert 0.55 < budget.needed_s < 0.8
+
+
 def test_the_first_rounds_always_run_and_precision_can_end_it_early():
     budget = Budget(0.01)  # smaller than one round: the floor of two rounds still runs
     samples = interleaved({"a": lambda: time.sleep(0.02)}, (), 100, 1, budget, lambda: None)
