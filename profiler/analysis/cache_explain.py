@@ -53,6 +53,9 @@ def _counterpart(miss: Lookup, index: int, pool: list[Lookup]) -> tuple[Lookup |
     """The lookup of A the miss should have matched: the same compile's (its same occurrence), else
     the lookup of the same cache sharing the most component hashes."""
     same = [x for x in pool if x.cache == miss.cache and x.compile_id == miss.compile_id and x.rank == miss.rank]
+    piece = [x for x in same if x.piece == miss.piece] if miss.piece else []
+    if piece:  # a piecewise backend: the same piece and size of the same compile
+        return piece[min(index, len(piece) - 1)], "same compile and piece in A"
     if index < len(same):
         return same[index], "same compile in A"
     candidates = [x for x in pool if x.cache == miss.cache]
@@ -76,18 +79,19 @@ def explain(a: list[Lookup], b: list[Lookup]) -> list[Explanation]:
 
 
 def within(lookups: list[Lookup]) -> list[Explanation]:
-    """Misses in one run whose components equal an earlier lookup's in all but a few (a recompile for
-    a new size, a changed option between two compiles of the same graph)."""
+    """Misses in one run whose components equal an earlier lookup's (of the same piece, for a piecewise
+    backend) in all but one or two (a recompile for a new size, an option changed between two compiles
+    of the same graph)."""
     out = []
     for i, miss in enumerate(lookups):
         if miss.state != "miss" or not miss.components:
             continue
-        earlier = [x for x in lookups[:i] if x.cache == miss.cache and x.components]
+        earlier = [x for x in lookups[:i] if x.cache == miss.cache and x.components and x.piece == miss.piece]
         if not earlier:
             continue
         best = max(earlier, key=lambda x: _overlap(x, miss))
         changes = diff_components(best, miss)
-        if 0 < len(changes) <= 3:
+        if 0 < len(changes) <= 2:
             out.append(Explanation(miss, best, "earlier in the same run", changes))
     return out
 

@@ -47,13 +47,32 @@ def _lookup(rec: Any, where: str) -> Lookup | None:
     return Lookup(cache, state, rec.compile_id, rec.rank, key, _components(body.get("components")), where)
 
 
+def _piece(rec: Any) -> str | None:
+    """`piece 1, size 4` (or `sizes 1..`) from a piecewise backend's compile-start artifact."""
+    try:
+        meta = orjson.loads(rec.text())
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(meta, dict) or type(meta.get("piecewise_index")) is not int:
+        return None
+    start, end = meta.get("compile_range_start"), meta.get("compile_range_end")
+    size = f"size {start}" if meta.get("is_single_size") else f"sizes {start if start is not None else ''}..{end or ''}"
+    return f"piece {meta['piecewise_index']}, {size}"
+
+
 def read_lookups(path: str | Path) -> list[Lookup]:
     """Every cache lookup the logs under `path` (a log, a trace directory or a run directory) record,
-    in log order (at most MAX_LOOKUPS)."""
+    in log order (at most MAX_LOOKUPS), each with the piece a piecewise backend was compiling."""
     out: list[Lookup] = []
     for log in find_logs(Path(path)):
+        piece: str | None = None
         for i, rec in enumerate(r for r in TraceReader(log) if r.kind == "artifact"):
+            name = rec.meta.get("name") if isinstance(rec.meta, dict) else None
+            if isinstance(name, str) and name.endswith("_piecewise_compile_start"):
+                piece = _piece(rec)
+                continue
             found = _lookup(rec, f"{Path(log).name}#{i}")
             if found is not None and len(out) < MAX_LOOKUPS:
+                found.piece = piece
                 out.append(found)
     return out

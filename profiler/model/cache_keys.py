@@ -17,6 +17,12 @@ class Lookup:
     key: str | None
     components: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (hash, value)
     where: str = ""  # the log and its order there
+    piece: str | None = None  # the piece of a piecewise backend it compiled (`piece 1, sizes 1..`)
+
+    @property
+    def label(self) -> str:
+        """`fx 0/0` or `fx 0/0 piece 1, size 4`."""
+        return f"{self.cache} {self.compile_id}" + (f" {self.piece}" if self.piece else "")
 
 
 @dataclass(slots=True)
@@ -53,6 +59,7 @@ class Explanation:
         other = self.counterpart
         return {
             "cache": self.miss.cache, "compile_id": self.miss.compile_id, "rank": self.miss.rank,
+            "piece": self.miss.piece,
             "key": self.miss.key, "matched": self.how, "counterpart_compile_id": other.compile_id if other else None,
             "counterpart_state": other.state if other else None, "same_key": bool(other and other.key == self.miss.key),
             "changes": [c.to_dict() for c in self.changes],

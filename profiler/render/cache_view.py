@@ -30,7 +30,8 @@ class CacheReport:
 def cause_line(group: list[Explanation]) -> str:
     """The head of a group of misses: how many, of which graphs, and what they matched."""
     first = group[0]
-    ids = ", ".join(sorted({f"{e.miss.cache} {e.miss.compile_id}" for e in group}))
+    labels = sorted({e.miss.label for e in group})
+    ids = "; ".join(labels[:3]) + (f"; and {len(labels) - 3} more" if len(labels) > 3 else "")
     if not first.counterpart:
         return f"{len(group)} miss(es) ({ids}): nothing in A to compare with"
     head = f"{len(group)} {'miss' if len(group) == 1 else 'misses'} ({ids})"
@@ -60,7 +61,7 @@ def lines(doc: CacheReport) -> list[str]:
     if doc.within_b:
         out += ["", "Within B: misses whose key equals an earlier lookup of B but for a few components:"]
         for e in doc.within_b[:SHOWN]:
-            head = f"{e.miss.cache} {e.miss.compile_id} vs earlier {e.counterpart.compile_id if e.counterpart else '?'}"
+            head = f"{e.miss.label} vs earlier {e.counterpart.label if e.counterpart else '?'}"
             out.append(f"- {head}: " + "; ".join(change_text(c).replace("\n", " ") for c in e.changes))
     return out
 

@@ -81,3 +81,18 @@ def test_a_long_one_line_repr_shows_only_the_fields_that_differ():
     b = lookup("0/0", "miss", {**BASE, "example_inputs[0]": meta.format(3) + " " * 100})
     (c,) = diff_components(a, b)
     assert change_text(c) == "`example_inputs[0]`: shape=torch.Size([2, 16]) -> shape=torch.Size([3, 16])"
+
+
+def test_a_piecewise_miss_is_matched_to_the_same_piece_and_named_by_it():
+    a = []
+    for i in range(3):
+        x = lookup("0/0", "miss", {**BASE, "gm": f"piece {i}"})
+        x.piece = f"piece {i}, sizes 1.."
+        a.append(x)
+    b = lookup("0/0", "miss", {**BASE, "gm": "piece 2", "inductor_config[size_asserts]": "False"})
+    b.piece = "piece 2, sizes 1.."
+    (e,) = explain(a, [b])
+    assert e.counterpart is a[2] and e.how == "same compile and piece in A"
+    assert [c.name for c in e.changes] == ["inductor_config[size_asserts]"]
+    assert e.miss.label == "fx 0/0 piece 2, sizes 1.." and e.to_dict()["piece"] == "piece 2, sizes 1.."
+    assert within(a) == []  # different pieces are different graphs, not recompiles
