@@ -159,6 +159,40 @@ def assert_rounds(
     }
 
 
+def _one_compile(
+    traced: bool,
+    inputs: tuple,
+    make: Callable[[], Callable[..., Any]],
+    sync: Callable[[], Any],
+    direct: Callable[[], float],
+    handlers: list[Any],
+) -> tuple[float, float]:
+    """One whole compile (Dynamo reset, Inductor caches disabled) with the trace handlers attached or
+    detached: seconds to its first output, and the seconds `direct()` grew by meanwhile."""
+    import torch
+    from torch._logging import _internal
+
+    torch._dynamo.reset()
+    _internal.structured_logging_overhead.clear()
+    if traced:
+        mark_variant(LOGGING_ON)
+    else:
+        for h in handlers:
+            _internal.trace_log.removeHandler(h)
+    try:
+        with torch._inductor.config.patch(force_disable_caches=True), torch.inference_mode():
+            fn = make()
+            sync()
+            before, t0 = direct(), time.perf_counter()
+            fn(*inputs)
+            sync()
+            return time.perf_counter() - t0, direct() - before
+    finally:
+        for h in handlers:
+            if h not in _internal.trace_log.handlers:
+                _internal.trace_log.addHandler(h)
+
+
 def logging_pairs(
     model: Any,
     inputs: tuple,
@@ -168,11 +202,10 @@ def logging_pairs(
     sync: Callable[[], Any],
     direct: Callable[[], float] = lambda: 0.0,
 ) -> dict[str, Any]:
-    """Whole compiles (Dynamo reset, Inductor caches disabled so each does the same work) with the
-    TORCH_TRACE handler attached and detached, alternating which goes first; seconds to the first
-    output of each, and of each traced compile the seconds `direct()` (the logging timed directly)
-    grew by. The traced compiles are marked `logging_on` in the trace."""
-    import torch
+    """Whole compiles with the TORCH_TRACE handler attached and detached (see `_one_compile`),
+    alternating which goes first; seconds to the first output of each, and of each traced compile the
+    seconds `direct()` (the logging timed directly) grew by. The traced compiles are marked
+    `logging_on` in the trace."""
     from torch._logging import _internal
 
     handlers = list(_internal.trace_log.handlers)
@@ -187,27 +220,10 @@ def logging_pairs(
             break
         began = time.perf_counter()
         for variant in ("on", "off") if i % 2 == 0 else ("off", "on"):
-            torch._dynamo.reset()
-            _internal.structured_logging_overhead.clear()
+            seconds, logging_s = _one_compile(variant == "on", inputs, make, sync, direct, handlers)
+            samples[variant].append(seconds)
             if variant == "on":
-                mark_variant(LOGGING_ON)
-            else:
-                for h in handlers:
-                    _internal.trace_log.removeHandler(h)
-            try:
-                with torch._inductor.config.patch(force_disable_caches=True), torch.inference_mode():
-                    fn = make()
-                    sync()
-                    before, t0 = direct(), time.perf_counter()
-                    fn(*inputs)
-                    sync()
-                    samples[variant].append(time.perf_counter() - t0)
-                    if variant == "on":
-                        logged.append(direct() - before)
-            finally:
-                for h in handlers:
-                    if h not in _internal.trace_log.handlers:
-                        _internal.trace_log.addHandler(h)
+                logged.append(logging_s)
         budget.round_done(began)
     return {
         "samples_on_s": samples["on"], "samples_off_s": samples["off"], "pairs": len(samples["on"]),

@@ -235,13 +235,9 @@ class TraceReader:
             return None
         get = obj.get
         rank = get("rank")
-        if rank is not None and (type(rank) is not int or not 0 <= rank <= 1 << 24):
-            rank = self.values.int(rank, "rank", hi=1 << 24)
         if rank is not None:
-            if self.rank is None:
-                self.rank = rank
-            elif rank != self.rank:
-                stats.other_rank += 1
+            keep, rank = self._rank(rank)
+            if not keep:
                 return None
         stats.records += 1
         expected = get("has_payload")
@@ -260,6 +256,19 @@ class TraceReader:
             attempt = self.values.int(attempt, "attempt", hi=1 << 16)
         start = m.start()
         return Record(kind, meta, self._compile_id(get), attempt, rank, block, header[start + 6 : start + 21])
+
+    def _rank(self, rank: object) -> tuple[bool, int | None]:
+        """A record's rank, read (a bad one counted, then None); False when it is another rank than the
+        file's first (counted: the record is skipped)."""
+        if type(rank) is not int or not 0 <= rank <= 1 << 24:
+            rank = self.values.int(rank, "rank", hi=1 << 24)
+        if rank is not None:
+            if self.rank is None:
+                self.rank = rank
+            elif rank != self.rank:
+                self.stats.other_rank += 1
+                return False, rank
+        return True, rank
 
     def _compile_id(self, get: Callable[[str], object]) -> str | None:
         """The envelope's compile id as torch prints it. Ids of plain integers are remembered (most
