@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from compileprof.profiler.build import build_report
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, event, record_line, run_cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -155,3 +155,27 @@ def test_flame_rectangles_are_the_phase_tree_and_dark_mode_follows_the_viewer(br
     assert page.locator("#flame rect.flame-rect").count() == drawn_nodes(data["flame"], width)
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(20, 23, 29)" and errors == []  # the dark palette's --bg
+
+
+def test_ranks_whose_clocks_are_days_apart_are_each_drawn_from_their_own_start(browser, tmp_path):
+    # GIVEN two rank logs of one compile each (1 s long), recorded 30 days apart
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for rank, t0 in ((0, 1.0e15), (1, 1.0e15 + 30 * 86400e6)):
+        metrics = {"co_name": "f", "entire_frame_compile_time_s": 1.0}
+        (logs / f"dedicated_log_torch_trace_rank_{rank}.log").write_text(
+            event("dynamo", "B", t0) + event("dynamo", "E", t0 + 1e6)
+            + record_line("compilation_metrics", metrics, frame_id=0, frame_compile_id=0)
+        )  # fmt: skip
+    html = tmp_path / "r.html"
+    assert run_cli("report", str(logs), "-o", str(html)).exit_code == 0
+    page, errors = open_page(browser, html)
+    # THEN the page says so and both compiles are drawn wide, not as dots 30 days apart
+    assert "clocks are 30 days apart" in page.locator("#timeline").inner_text()
+    widths = [
+        float(w)
+        for w in page.locator("#timeline rect[data-name^='compile ']").evaluate_all(
+            "rs => rs.map(r => r.getAttribute('width'))"
+        )
+    ]
+    assert len(widths) == 2 and min(widths) > 500 and errors == []

@@ -23,6 +23,8 @@
   function secs(s) {
     if (s === null || s === undefined) return "-";
     const a = Math.abs(s);
+    if (a >= 172800) return (s / 86400).toFixed(0) + " days";
+    if (a >= 7200) return (s / 3600).toFixed(1) + " h";
     return a >= 1 ? s.toFixed(2) + " s" : a >= 1e-3 ? (s * 1e3).toFixed(1) + " ms" : (s * 1e6).toFixed(0) + " us";
   }
   function pct(x) { return x === null || x === undefined ? "-" : (x * 100).toFixed(1) + "%"; }
@@ -105,9 +107,18 @@
     if (!comps.length) { into.appendChild(el("p", { class: "note", text: "No compile in these logs has timed spans." })); return; }
     for (const x of comps) x.end = x.start + Math.max(x.c.compile_time_s || 0, ...x.c.phases.map((p) => (p.start_s - x.start) + p.total_s));
     const bg = (d.background_spans || []).map((b) => ({ ...b, end: b.start_s + b.duration_s }));
+    const lanes = [...new Set([...comps.map((x) => x.c.rank), ...bg.map((b) => b.rank)])].sort((a, b) => (a ?? -1) - (b ?? -1));
+    // Logs whose clocks are far apart (ranks of different jobs, days apart) would be dots on one axis:
+    // then each rank is drawn from its own first event, and the page says so.
+    const span = (r) => { const xs = [...comps.filter((k) => k.c.rank === r).flatMap((k) => [k.start, k.end]), ...bg.filter((b) => b.rank === r).flatMap((b) => [b.start_s, b.end])]; return [Math.min(...xs), Math.max(...xs)]; };
+    const spans = new Map(lanes.map((r) => [r, span(r)]));
+    const all = [Math.min(...[...spans.values()].map((v) => v[0])), Math.max(...[...spans.values()].map((v) => v[1]))];
+    const own = lanes.length > 1 && all[1] - all[0] > 10 * Math.max(...[...spans.values()].map((v) => v[1] - v[0]), 1e-6);
+    const shift = (r) => (own ? spans.get(r)[0] - all[0] : 0);
+    for (const k of comps) { k.offset = shift(k.c.rank); k.start -= k.offset; k.end -= k.offset; }
+    for (const b of bg) { const o = shift(b.rank); b.start_s -= o; b.end -= o; }
     const t0 = Math.min(...comps.map((x) => x.start), ...bg.map((b) => b.start_s));
     const t1 = Math.max(...comps.map((x) => x.end), ...bg.map((b) => b.end));
-    const lanes = [...new Set([...comps.map((x) => x.c.rank), ...bg.map((b) => b.rank)])].sort((a, b) => (a ?? -1) - (b ?? -1));
     const ROW = 16, DEPTH = 6, LANE = ROW * (DEPTH + 2) + 18;
     let v0 = t0, v1 = t1 > t0 ? t1 : t0 + 1e-3;
     const bar = el("div", { class: "toolbar" }, [
@@ -118,6 +129,7 @@
     ]);
     const box = el("div", { class: "chart", tabindex: "0", "aria-label": "timeline; arrow keys pan, + and - zoom" });
     into.appendChild(bar); into.appendChild(box);
+    if (own) into.appendChild(el("p", { class: "note", "data-role": "own-clocks", text: `The logs' clocks are ${secs(all[1] - all[0])} apart, far more than any rank's own work: each rank is drawn from its own first event.` }));
     into.appendChild(el("p", { class: "note", text: "Each compile on the log's clock, its phases below it (a phase called several times is drawn from its first call, its total as width); the lowest row of a rank: spans of no compile (background threads, kernel compile workers). Grey: untraced time between compiles. Wheel or buttons zoom, drag pans." }));
     function zoom(f, at) {
       const mid = at === undefined ? (v0 + v1) / 2 : at, half = (v1 - v0) * f / 2;
@@ -136,7 +148,7 @@
           if (prev !== null && k.start > prev) gap(s, x(prev), x(k.start), y0 + 16, prev, k.start);
           prev = Math.max(prev ?? k.end, k.end);
           rect(s, x(k.start), x(k.end), y0 + 16, `compile ${k.c.compile_id} ${k.c.co_name || ""}`, k.start - t0, k.end - k.start, null, k.c.compile_id, "compile");
-          if (x(k.end) - x(k.start) >= 2) phases(s, k.c.phases, k.start, 1, y0 + 16, k.c.compile_id, x);  // zoom in to see a narrow one's
+          if (x(k.end) - x(k.start) >= 2) phases(s, k.c.phases, k.start, 1, y0 + 16, k.c.compile_id, x, k.offset);  // zoom in to see a narrow one's
         }
         const yb = y0 + 16 + (DEPTH + 1) * ROW;
         for (const b of bg.filter((b) => b.rank === rank)) {
@@ -146,14 +158,14 @@
       box.textContent = ""; box.appendChild(s);
       document.getElementById("range").textContent = `showing ${secs(v0 - t0)} to ${secs(v1 - t0)} of ${secs(t1 - t0)}`;
     }
-    function phases(s, list, parentStart, depth, y0, cid, x) {
+    function phases(s, list, parentStart, depth, y0, cid, x, offset) {
       if (depth > DEPTH) return;
       let cursor = parentStart;
       for (const p of list) {
-        const start = p.start_s !== null ? p.start_s : cursor;
+        const start = p.start_s !== null ? p.start_s - offset : cursor;
         if (x(start + p.total_s) - x(start) >= 0.5) {  // narrower than half a pixel: drawn when zoomed in
           rect(s, x(start), x(start + p.total_s), y0 + depth * ROW, p.name, start - t0, p.total_s, p.self_s, cid, p.name, p.count);
-          phases(s, p.children, start, depth + 1, y0, cid, x);
+          phases(s, p.children, start, depth + 1, y0, cid, x, offset);
         }
         cursor = start + p.total_s;
       }
