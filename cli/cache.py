@@ -19,14 +19,11 @@ def explain_cache_command(
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
 ) -> None:
     """For every graph B compiled that missed the cache: which key components differ from A's, and how."""
-    from compileprof.profiler.analysis.cache_explain import explain, within
+    from compileprof.profiler.build import build_cache_report
     from compileprof.profiler.files import refuse_inputs
-    from compileprof.profiler.fold.cache_keys import read_lookups
-    from compileprof.profiler.render.cache_view import CacheReport
 
     chosen = choose(CACHE, fmt, out)
     refuse_overwrite(out, force)
     refuse_inputs(out, [a, b])
-    la, lb = read_lookups(a), read_lookups(b)
-    doc = CacheReport(str(a), str(b), len(la), len(lb), sum(x.state == "hit" for x in lb), explain(la, lb), within(lb))
+    doc = build_cache_report(a, b)
     emit(chosen, doc, RenderOptions(width=stdout_width(out)), out, force)

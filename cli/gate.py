@@ -7,7 +7,7 @@ import os
 import shlex
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from compileprof.profiler.files import refuse_inputs
@@ -15,6 +15,7 @@ from compileprof.profiler.render.registry import CHECK, DIFF, RenderOptions, cho
 
 if TYPE_CHECKING:
     from compileprof.profiler.gate.compare import CheckOutcome
+    from compileprof.profiler.model.cache_keys import CacheReport
     from rich.console import Console
 
 from .common import emit, refuse_overwrite, stdout_width, user_errors
@@ -101,21 +102,18 @@ def check_command(
     raise typer.Exit(outcome.exit_code)
 
 
-@user_errors
-def explain_caches(a: Path, b: Path) -> Any:
+def explain_caches(a: Path, b: Path) -> CacheReport | None:
     """B's cache misses explained against A (None when the logs cannot be read again, e.g. a pipe)."""
-    from compileprof.profiler.analysis.cache_explain import explain, within
+    from compileprof.profiler.build import build_cache_report
     from compileprof.profiler.errors import CompileprofError
-    from compileprof.profiler.fold.cache_keys import read_lookups
-    from compileprof.profiler.render.cache_view import CacheReport
 
     try:
-        la, lb = read_lookups(a), read_lookups(b)
+        return build_cache_report(a, b)
     except (CompileprofError, OSError):
         return None
-    return CacheReport(str(a), str(b), len(la), len(lb), sum(x.state == "hit" for x in lb), explain(la, lb), within(lb))
 
 
+@user_errors
 def diff_command(
     a: Path = typer.Argument(..., help="Run directory, trace file or trace directory A."),
     b: Path = typer.Argument(..., help="Run directory, trace file or trace directory B."),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .analysis.combine import combine
 from .errors import CompileprofError
 from .fold.parallel import fold_files, resolve_ranks
+from .model.cache_keys import CacheReport
 from .model.report import CacheRun, Report, RunFacts
 from .model.rows import Chain
 from .trace.discover import Found, discover, find_logs
@@ -106,3 +107,13 @@ def cache_runs(run_dir: Path, manifest: RunManifest, primary: Report, jobs: int 
             continue
         runs.append(_cache_run(label, other))
     return runs
+
+
+def build_cache_report(a: str | Path, b: str | Path) -> CacheReport:
+    """B's compile-cache misses explained against A, and within B (`compileprof explain-cache`)."""
+    from .analysis.cache_explain import explain, within  # not on `report`'s start-up path
+    from .fold.cache_keys import read_lookups
+
+    la, lb = read_lookups(a), read_lookups(b)
+    hits = sum(x.state == "hit" for x in lb)
+    return CacheReport(str(a), str(b), len(la), len(lb), hits, explain(la, lb), within(lb))

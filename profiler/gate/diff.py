@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .metrics import Metric
 
 if TYPE_CHECKING:
+    from ..model.cache_keys import CacheReport
     from ..model.report import Report
 
 
@@ -21,7 +22,7 @@ class DiffResult:
     fingerprint_a: dict[str, Any]
     fingerprint_b: dict[str, Any]
     reports: tuple[Report, Report] | None = None  # the first report of A and of B (for pictures)
-    cache: Any = None  # B's cache misses explained against A (render.cache_view.CacheReport), when read
+    cache: CacheReport | None = None  # B's cache misses explained against A, when the logs could be read again
 
     @property
     def differing(self) -> list[str]:

@@ -64,3 +64,16 @@ class Explanation:
             "counterpart_state": other.state if other else None, "same_key": bool(other and other.key == self.miss.key),
             "changes": [c.to_dict() for c in self.changes],
         }  # fmt: skip
+
+
+@dataclass(slots=True)
+class CacheReport:
+    """The document: A and B, their lookups, B's misses explained against A and within B."""
+
+    a: str
+    b: str
+    lookups_a: int
+    lookups_b: int
+    hits_b: int
+    against_a: list[Explanation]
+    within_b: list[Explanation]

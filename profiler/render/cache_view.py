@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import orjson
 
 from ..analysis.cache_explain import change_text, groups
-from ..model.cache_keys import Explanation
+from ..model.cache_keys import CacheReport, Explanation
 from .registry import RenderOptions
 
 SHOWN = 20  # groups of misses shown in text (all are in JSON)
-
-
-@dataclass(slots=True)
-class CacheReport:
-    """The document: A and B, their lookups, B's misses explained against A and within B."""
-
-    a: str
-    b: str
-    lookups_a: int
-    lookups_b: int
-    hits_b: int
-    against_a: list[Explanation]
-    within_b: list[Explanation]
 
 
 def cause_line(group: list[Explanation]) -> str:

@@ -225,7 +225,7 @@ def explain_all(path: Path) -> None:
     """explain-cache of the log against itself and against an empty set, in every format."""
     from compileprof.profiler.analysis.cache_explain import explain, within
     from compileprof.profiler.fold.cache_keys import read_lookups
-    from compileprof.profiler.render.cache_view import CacheReport
+    from compileprof.profiler.model.cache_keys import CacheReport
 
     lookups = read_lookups(path)
     for a in (lookups, [], lookups[::-1]):

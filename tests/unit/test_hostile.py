@@ -303,3 +303,13 @@ def test_an_output_that_is_a_device_or_a_fifo_is_written_to_not_replaced(tmp_pat
     assert proc.returncode == 0, proc.stderr
     assert json.loads(reader.communicate(timeout=60)[0])["totals"]["compiles"] == 1
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+@pytest.mark.parametrize("command", ["diff", "explain-cache"])
+def test_comparing_with_a_missing_path_is_one_line_exit_4(command, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "compileprof", command, str(tmp_path / "missing"), str(FIXTURES / "mlp.log")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 4 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "no such file or directory" in proc.stderr
