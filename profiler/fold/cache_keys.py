@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 
 from ..model.cache_keys import Lookup
+from ..model.compile import CACHE_EVENTS
 from ..trace.discover import find_logs
 from ..trace.reader import TraceReader
 
-CACHES = {"fx_graph_cache_": "fx", "aotautograd_cache_": "aot", "autograd_cache_": "aot"}
 MAX_LOOKUPS = 5000  # lookups kept per set of logs (each holds its components' hashes and values)
 MAX_VALUE = 4000  # characters of a component's value kept (for the diff of a long one)
 _COMPONENT = re.compile(r"\[(\w+)\] ([^:\n]+): (.*)", re.S)
@@ -32,12 +32,9 @@ def _components(raw: object) -> dict[str, tuple[str, str]]:
 def _lookup(rec: Any, where: str) -> Lookup | None:
     """The lookup an artifact record holds, or None when it is not a cache artifact with a JSON body."""
     name = rec.meta.get("name") if isinstance(rec.meta, dict) else None
-    if not isinstance(name, str):
+    if name not in CACHE_EVENTS:  # the cache artifacts the report counts
         return None
-    cache = next((c for prefix, c in CACHES.items() if name.startswith(prefix)), None)
-    state = name.rsplit("_", 1)[-1]
-    if cache is None or state not in ("hit", "miss", "bypass"):
-        return None
+    cache, state = ("fx" if name.startswith("fx_graph_cache_") else "aot"), name.rsplit("_", 1)[-1]
     try:
         body = orjson.loads(rec.text())
     except orjson.JSONDecodeError:
