@@ -71,3 +71,12 @@ def paired(on: Sequence[float], off: Sequence[float], seed: int = 0) -> Paired:
         pairs=len(diffs),
         enough=len(diffs) >= MIN_PAIRS,
     )
+
+
+ASSERT_PRECISION = (0.10, 0.005)  # the asserts A/B's aimed 95% CI half-width: 10% of the delta, or 0.5% of the forward
+
+
+def assert_target(delta: float, median_on: float) -> float:
+    """The CI half-width the asserts A/B aims at (ASSERT_PRECISION): the child samples until it is
+    reached, and the report says whether it was."""
+    return max(ASSERT_PRECISION[0] * abs(delta), ASSERT_PRECISION[1] * median_on)

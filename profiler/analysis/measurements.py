@@ -13,7 +13,7 @@ from ..model.compile import CompileInfo
 from ..model.pieces import PieceCompile
 from ..model.report import CacheRun, WallAccount
 from ..model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord, RunManifest
-from .ab import MIN_PAIRS, Paired, bootstrap_ci, paired
+from .ab import MIN_PAIRS, Paired, assert_target, bootstrap_ci, paired
 from .noise import noise_warning
 
 
@@ -47,7 +47,7 @@ def assert_measurement(
     result = paired(raw["samples_on_s"], raw["samples_off_s"])
     executed = asserts_per_call(graphs, pieces, raw.get("batch_size"))
     outputs = raw.get("outputs") or {}
-    target = max(ASSERT_PRECISION[0] * abs(result.delta), ASSERT_PRECISION[1] * result.median_on)
+    target = assert_target(result.delta, result.median_on)
     return {
         **result.to_dict(),
         **how_it_ended(raw, result, target),
@@ -69,7 +69,6 @@ def assert_measurement(
     }
 
 
-ASSERT_PRECISION = (0.10, 0.005)  # the asserts A/B's aim: 95% CI half-width within 10% of the delta or 0.5% of forward
 LOGGING_PRECISION = 0.01  # the logging A/B's aim: within 1% of a compile
 
 

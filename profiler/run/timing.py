@@ -102,23 +102,21 @@ def interleaved(
 
 
 MIN_ROUNDS = 10  # rounds before the precision check (a bootstrap interval of fewer is too coarse)
-PRECISION = (0.10, 0.005)  # enough: a 95% CI half-width within 10% of the delta or 0.5% of the forward
 
 
 def half_width_target(on: list[float], off: list[float]) -> tuple[float, float]:
     """The CI half-width of the paired asserts delta (a quick bootstrap), and the target it must reach."""
     import statistics
 
-    from ..analysis.ab import bootstrap_ci
+    from ..analysis.ab import assert_target, bootstrap_ci
 
     diffs = [a - b for a, b in zip(on, off, strict=False)]
     lo, hi = bootstrap_ci(diffs, resamples=400)
-    target = max(PRECISION[0] * abs(statistics.median(diffs)), PRECISION[1] * statistics.median(on))
-    return (hi - lo) / 2, target
+    return (hi - lo) / 2, assert_target(statistics.median(diffs), statistics.median(on))
 
 
 def precise_enough(samples: dict[str, list[float]]) -> bool:
-    """True once the asserts A/B's interval is as narrow as PRECISION asks (after MIN_ROUNDS rounds)."""
+    """True once the asserts A/B's interval is as narrow as `assert_target` asks (after MIN_ROUNDS rounds)."""
     if len(samples["on"]) < MIN_ROUNDS:
         return False
     width, target = half_width_target(samples["on"], samples["off"])
