@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import platform
 import signal
 import statistics
@@ -131,17 +130,16 @@ def compare(expected: Any, actual: Any, dtype_tol: float) -> dict[str, Any]:
 
 def time_calls(fns: dict[str, Any], inputs: tuple, calls: int, budget_s: float, sync: Any) -> dict[str, Any]:
     """Median and minimum seconds per call of each function, called one at a time in alternating order."""
-    from .timing import Budget, interleaved, machine_load
+    from .timing import Budget, interleaved
 
-    load_before = machine_load()
-    samples = interleaved(fns, inputs, rounds=calls, calls=1, budget=Budget(budget_s, floor=4), sync=sync)
+    budget = Budget(budget_s, floor=4)
+    samples = interleaved(fns, inputs, rounds=calls, calls=1, budget=budget, sync=sync)
     return {
         "calls": len(next(iter(samples.values()))),
         **{f"{name}_median_s": statistics.median(s) for name, s in samples.items()},
         **{f"{name}_min_s": min(s) for name, s in samples.items()},
         **{f"{name}_samples_s": s for name, s in samples.items()},
-        "load": [load_before, machine_load()],
-        "cpus": os.cpu_count(),
+        **budget.load(),
     }
 
 

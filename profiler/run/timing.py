@@ -38,6 +38,7 @@ class Budget:
         self.longest = 0.0  # the longest round so far
         self.ended_by = "rounds"
         self.needed_s: float | None = None
+        self.load_before = machine_load()
 
     def round_done(self, began: float) -> None:
         """Note how long the round that began at `began` took."""
@@ -60,6 +61,17 @@ class Budget:
     def elapsed_s(self) -> float:
         """Seconds since the work began."""
         return time.perf_counter() - self.start
+
+    def load(self) -> dict[str, Any]:
+        """The machine's load average when the work began and now, and its CPU count."""
+        return {"load": [self.load_before, machine_load()], "cpus": os.cpu_count()}
+
+    def summary(self) -> dict[str, Any]:
+        """How the work kept to its budget (the result file's keys), and the load around it."""
+        return {
+            "budget_s": self.seconds, "elapsed_s": self.elapsed_s, "ended_by": self.ended_by,
+            "too_small_s": self.needed_s, **self.load(),
+        }  # fmt: skip
 
 
 def interleaved(
@@ -136,22 +148,16 @@ def assert_rounds(
     """The asserts A/B: `interleaved` samples of the on and off variants, and how they were taken."""
     import torch
 
-    load_before = machine_load()
     budget = Budget(budget_s, need=6)
     samples = interleaved({"on": on, "off": off}, inputs, rounds, calls, budget, sync, warmup, precise_enough)
     first = next((x for x in inputs if isinstance(x, torch.Tensor) and x.dim() > 0), None)
     return {
         "samples_on_s": samples["on"],
         "samples_off_s": samples["off"],
-        "load": [load_before, machine_load()],
-        "cpus": os.cpu_count(),
         "rounds": len(samples["on"]),
         "calls_per_round": max(1, calls),
         "warmup": warmup,
-        "budget_s": budget_s,
-        "elapsed_s": budget.elapsed_s,
-        "ended_by": budget.ended_by,
-        "too_small_s": budget.needed_s,
+        **budget.summary(),
         "threads": torch.get_num_threads(),
         "batch_size": int(first.shape[0]) if first is not None else None,
     }
@@ -211,7 +217,6 @@ def logging_pairs(
         return {"error": "TORCH_TRACE is not on in the child process", "samples_on_s": [], "samples_off_s": []}
     samples: dict[str, list[float]] = {"on": [], "off": []}
     logged: list[float] = []
-    load_before = machine_load()
     budget = Budget(budget_s, floor=1, need=2)
     for i in range(max(1, pairs)):
         if not budget.room_for(i):
@@ -225,7 +230,5 @@ def logging_pairs(
         budget.round_done(began)
     return {
         "samples_on_s": samples["on"], "samples_off_s": samples["off"], "pairs": len(samples["on"]),
-        "direct_on_s": logged, "load": [load_before, machine_load()], "cpus": os.cpu_count(),
-        "budget_s": budget_s, "elapsed_s": budget.elapsed_s, "ended_by": budget.ended_by,
-        "too_small_s": budget.needed_s,
+        "direct_on_s": logged, **budget.summary(),
     }  # fmt: skip
