@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_NO_DATA, EXIT_USAGE, CompileprofError
+from compileprof.profiler.errors import EXIT_INTERRUPTED, EXIT_NO_DATA, EXIT_USAGE, EXIT_WRITE, CompileprofError
 
 if TYPE_CHECKING:
     from compileprof.profiler.render.registry import Renderer, RenderOptions
@@ -46,6 +46,10 @@ def user_errors(fn: F) -> F:
             quiet_stdout()  # stdout went away (`| head`): stop quietly, as Unix tools do
             sys.exit(EXIT_BROKEN_PIPE)
         except OSError as err:
+            from compileprof.profiler.files import WRITE_ERRNOS, write_error
+
+            if err.errno in WRITE_ERRNOS:  # a full disk, a read-only mount: an output, not an input
+                raise fail(write_error(err.filename or "an output", err).message, EXIT_WRITE) from None
             where = f"{err.filename}: " if err.filename else ""
             raise fail(f"{where}{err.strerror or err}", EXIT_NO_DATA) from None
         except KeyboardInterrupt:
@@ -60,6 +64,37 @@ def quiet_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def cap_jobs(jobs: int | None) -> int | None:
+    """`--jobs` capped at the CPUs this process may use, with a note on stderr when it was (more
+    processes than CPUs only slow the reading; the work's own parts and files cap it further)."""
+    if jobs is None:
+        return None
+    from compileprof.profiler.fold.parallel import usable_cpus
+
+    cpus = usable_cpus()
+    if jobs > cpus:
+        note(f"--jobs {jobs}: this machine lets compileprof use {cpus} CPUs; reading with {cpus} processes")
+        return cpus
+    return jobs
+
+
+def jobs_option() -> Any:
+    """The `--jobs/-j` option every reading command takes (capped by `cap_jobs`)."""
+    return typer.Option(
+        None, "--jobs", "-j", min=1, callback=cap_jobs,
+        help="Processes reading logs in parallel (default and most: the CPUs this process may use).",
+    )  # fmt: skip
+
+
+def note(message: str) -> None:
+    """Print `compileprof: note: message` to stderr (one line; hostile text printed as text)."""
+    from compileprof.profiler.render.terminal import SafeConsole, styled
+    from rich.text import Text
+
+    line = Text.assemble(styled("compileprof: note:", "yellow"), styled(" " + " ".join(message.split("\n"))))
+    SafeConsole(stderr=True, soft_wrap=True).print(line)
 
 
 def refuse_overwrite(out: Path | None, force: bool) -> None:
@@ -80,14 +115,20 @@ def emit(renderer: Renderer, doc: Any, opts: RenderOptions, out: Path | None, fo
     refuse_overwrite(out, force)
     if out is None and STDOUT["closed"]:
         raise CompileprofError("standard output is closed; write the report to a file with -o FILE", EXIT_USAGE)
-    if out is None:
+    from compileprof.profiler.files import write_atomic, write_error
+
+    if out is not None:
+        write_atomic(out, lambda fh: renderer.write(doc, fh, opts))
+        return
+    try:
         sys.stdout.flush()
         renderer.write(doc, sys.stdout.buffer, opts)
         sys.stdout.buffer.flush()
-        return
-    from compileprof.profiler.files import write_atomic
-
-    write_atomic(out, lambda fh: renderer.write(doc, fh, opts))
+    except OSError as err:  # stdout is a full disk (`> /dev/full`) or a file on a read-only mount
+        if isinstance(err, BrokenPipeError) or err.filename is not None:
+            raise  # a closed pipe; or an input that could not be read while rendering
+        quiet_stdout()
+        raise write_error("standard output", err) from None
 
 
 def _words(param: Any, value: Any) -> list[str]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from compileprof.profiler.model.cache_keys import CacheReport
     from rich.console import Console
 
-from .common import emit, refuse_overwrite, stdout_width, user_errors
+from .common import emit, jobs_option, refuse_overwrite, stdout_width, user_errors
 
 
 class FailOn(str, Enum):
@@ -56,10 +56,15 @@ def _step_summary(outcome: CheckOutcome) -> None:
     """Append the check as Markdown to GitHub's step summary, when there is one."""
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
+        from compileprof.profiler.files import write_error
+
         buf = io.BytesIO()
         renderer(CHECK, "markdown").write(outcome, buf, RenderOptions())
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(buf.getvalue().decode() + "\n")
+        try:
+            with open(summary, "a", encoding="utf-8") as fh:  # appended: other steps write there too
+                fh.write(buf.getvalue().decode() + "\n")
+        except OSError as err:
+            raise write_error(f"GITHUB_STEP_SUMMARY ({summary})", err) from None
 
 
 @user_errors
@@ -71,7 +76,7 @@ def check_command(
     fmt: str | None = typer.Option(None, "--format", "-f", help=f"{', '.join(formats(CHECK))} (default console)."),
     junit_xml: Path | None = typer.Option(None, "--junit-xml", help="Also write JUnit XML here."),
     force: bool = typer.Option(False, "--force", help="Overwrite --junit-xml if it exists."),
-    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Processes reading logs in parallel."),
+    jobs: int | None = jobs_option(),
 ) -> None:
     """Compare a run (or traces) with a baseline: counts exactly, times when significant."""
     from compileprof.profiler.gate.baseline import baseline_layers, baseline_metrics, pyproject_layer, read_baseline
@@ -120,7 +125,7 @@ def diff_command(
     fmt: str | None = typer.Option(None, "--format", "-f", help=f"{', '.join(formats(DIFF))} (default console)."),
     out: Path | None = typer.Option(None, "--output", "-o", help="Write the diff to FILE (format from its extension)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
-    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Processes reading logs in parallel."),
+    jobs: int | None = jobs_option(),
 ) -> None:
     """Two runs or traces side by side: counts, asserts, cache misses, per-phase and per-piece times."""
     from compileprof.profiler.gate.diff import DiffResult, diff_rows

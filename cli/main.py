@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -77,8 +78,15 @@ def _root(
     """compileprof: profile torch.compile."""
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM stops a command the way Ctrl-C does: temporary files are removed, a run asks its child
+    to stop and keeps its directory (exit 130)."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminated)
     if sys.stdout is None:  # started with stdout closed (`>&-`): say so where output was asked for
         STDOUT["closed"] = True
         sys.stdout = open(os.devnull, "w")

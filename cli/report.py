@@ -9,7 +9,7 @@ import typer
 from compileprof.profiler.errors import EXIT_DAMAGED, EXIT_NO_DATA
 from compileprof.profiler.render.registry import REPORT, RenderOptions, choose, formats
 
-from .common import emit, fail, refuse_overwrite, stdout_width, user_errors
+from .common import emit, fail, jobs_option, refuse_overwrite, stdout_width, user_errors
 
 
 @user_errors
@@ -27,9 +27,7 @@ def report_command(
     limit: int = typer.Option(25, "--limit", min=0, help="Compile rows shown (0: all)."),
     trees: int = typer.Option(3, "--trees", min=0, help="Phase trees shown (the slowest compiles)."),
     depth: int = typer.Option(6, "--depth", min=1, help="Depth of the phase trees."),
-    jobs: int | None = typer.Option(
-        None, "--jobs", "-j", min=1, help="Processes reading logs in parallel (default: CPUs)."
-    ),
+    jobs: int | None = jobs_option(),
 ) -> None:
     """Break down compile time, TORCH_TRACE logging overhead and runtime asserts from TORCH_TRACE logs."""
     from compileprof.profiler.build import build_report  # imported by the command that needs it: fast start-up

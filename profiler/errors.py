@@ -10,6 +10,7 @@ EXIT_NO_DATA = 4  # nothing could be measured or parsed: missing path, not a tra
 EXIT_DAMAGED = 5  # report --strict: the log was read, but damage was counted
 EXIT_RUN_FAILED = 6  # run: the child failed (factory raised, compile failed, crashed)
 EXIT_TIMEOUT = 7  # run: the child ran past --timeout and was stopped
+EXIT_WRITE = 8  # an output could not be written (full disk, read-only, no permission, a lock not had in time)
 EXIT_INTERRUPTED = 130  # interrupted (Ctrl-C); a run keeps its directory, manifest status "interrupted"
 
 

@@ -10,18 +10,32 @@ from pathlib import Path
 from ..model.rows import Default, ResolveFiles
 from ..model.trace import RuntimeCost, TraceReport
 from ..trace.reader import compile_boundary
+from ..trace.values import MAX_RANK
 from .log import GRAPH_BREAK, fold_range
 from .spans import MAX_BACKGROUND
 from .sums import merge_span_totals, merge_sums
 
 _RANK_IN_NAME = re.compile(r"rank_(\d+)")
 PARALLEL_MIN_BYTES = 64 << 20  # below this, one process is faster than splitting
+MIN_PART_BYTES = 8 << 20  # a log is cut into parts of at least this size
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def rank_in_name(path: str) -> int | None:
-    """`rank_N` in a log's file name (torch names rank logs so), else None."""
+    """`rank_N` in a log's file name (torch names rank logs so), else None; a number past MAX_RANK
+    (the bound on a record's rank) names no rank."""
     m = _RANK_IN_NAME.search(Path(path).name)
-    return int(m.group(1)) if m else None
+    if m is None or len(m.group(1)) > len(str(MAX_RANK)):
+        return None
+    rank = int(m.group(1))
+    return rank if rank <= MAX_RANK else None
 
 
 def set_rank(report: TraceReport, rank: int | None, source: str | None, force: bool = False) -> None:
@@ -152,7 +166,9 @@ def _files_resolve_alike(parts: list[TraceReport]) -> bool:
 def fold_file(path: str | Path, jobs: int | None = None, min_bytes: int = PARALLEL_MIN_BYTES) -> TraceReport:
     """Read one log and build its report; a log of at least `min_bytes` is split at compile
     boundaries and its parts are read in parallel processes (`jobs`, default: the CPU count)."""
-    workers = jobs or os.cpu_count() or 1
+    workers = jobs or usable_cpus()
+    if Path(path).is_file():  # no more parts than the log has room for (`-j` a billion is 1 part per 8 MB)
+        workers = min(workers, max(1, os.path.getsize(path) // min(MIN_PART_BYTES, min_bytes)))
     if workers > 1 and Path(path).is_file() and os.path.getsize(path) >= min_bytes:
         whole = _split_read(path, workers)
         if whole is not None:
@@ -168,7 +184,7 @@ def fold_files(paths: list[Path], jobs: int | None = None) -> list[TraceReport]:
     """Fold several logs, in parallel processes when there is more than one."""
     if len(paths) <= 1:
         return [fold_file(p, jobs=jobs) for p in paths]
-    workers = min(len(paths), jobs or os.cpu_count() or 1)
+    workers = min(len(paths), jobs or usable_cpus())
     if workers <= 1:
         return [fold_file(p, jobs=1) for p in paths]
     from concurrent.futures import ProcessPoolExecutor

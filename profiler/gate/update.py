@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..files import locked
 from .baseline import baseline_layers, baseline_metrics, pyproject_layer, read_baseline, write_baseline
 from .compare import moved_past_third, tolerance_for
 from .metrics import Metric
@@ -49,12 +50,14 @@ def update_baseline(
     path: Path, metrics: dict[str, Metric], fp: dict[str, Any], source: str
 ) -> list[BaselineChange] | None:
     """Write the baseline at `path` from `metrics`; None when it was new, else the changes of a refresh
-    (the old file's tolerances are kept)."""
-    old = read_baseline(path) if path.exists() else None
-    if old is None:
-        write_baseline(path, metrics, fp, None, source)
-        return None
-    layers = [pyproject_layer()[0], *baseline_layers(old)]
-    kept, made = refreshed(baseline_metrics(old), metrics, layers)
-    write_baseline(path, kept, fp, old, source)
-    return made
+    (the old file's tolerances are kept). The read and the write hold a lock: a second update of the
+    same baseline waits, then refreshes what the first wrote (neither is lost)."""
+    with locked(path, what="baseline"):
+        old = read_baseline(path) if path.exists() else None
+        if old is None:
+            write_baseline(path, metrics, fp, None, source)
+            return None
+        layers = [pyproject_layer()[0], *baseline_layers(old)]
+        kept, made = refreshed(baseline_metrics(old), metrics, layers)
+        write_baseline(path, kept, fp, old, source)
+        return made

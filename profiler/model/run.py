@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import EXIT_NO_DATA, CompileprofError
 from ..files import write_atomic
+from ..unicode import sanitized
 from .shape import ANY, NUM, each, opt, problem
 
 MANIFEST = "manifest.json"
@@ -23,7 +24,9 @@ KIND = "compileprof-run"
 COLD, WARM, FILL = "cold", "warm", "fill"
 CACHE_MODES = (COLD, WARM, "both")
 # What a run writes into its directory; `--force` replaces only these (and the repeat directories).
-OWNED = (MANIFEST, "report.json", "report.md", COLD, WARM, FILL)
+REPORTS = ("report.json", "report.md", "report.html")
+OWNED = (MANIFEST, *REPORTS, COLD, WARM, FILL)
+CHILD_FILES = ("job.json", "progress.jsonl", "result.json", "stdout.txt", "stderr.txt")  # a child folder's
 _REPEAT = re.compile(rf"^({COLD}|{WARM})(\d+)$")
 
 # Trace markers of A/B measurements: an artifact named VARIANT_MARK tags the compiles after it.
@@ -243,5 +246,6 @@ def _finite(value: Any) -> Any:
 
 def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
     """Write manifest.json."""
-    text = json.dumps(_finite(manifest.to_dict()), indent=2, default=str, allow_nan=False) + "\n"
+    doc = sanitized(_finite(manifest.to_dict()))  # a factory's path that is not UTF-8: U+FFFD, valid Unicode
+    text = json.dumps(doc, indent=2, default=str, allow_nan=False, ensure_ascii=False) + "\n"
     write_atomic(Path(run_dir) / MANIFEST, lambda fh: fh.write(text.encode()))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, BinaryIO
 
 import orjson
 
 from ..analysis.cache_explain import change_text, groups
 from ..model.cache_keys import CacheReport, Explanation
+from ..unicode import dumps
 from .registry import RenderOptions
+from .text import clean
 
 SHOWN = 20  # groups of misses shown in text (all are in JSON)
 
@@ -66,8 +69,8 @@ class CacheConsole:
     """Plain text."""
 
     def write(self, doc: CacheReport, out: BinaryIO, opts: RenderOptions) -> None:
-        """Write the explanation."""
-        out.write(("\n".join(lines(doc)) + "\n").encode("utf-8", "replace"))
+        """Write the explanation (control characters from the logs removed: it goes to a terminal)."""
+        out.write((clean("\n".join(lines(doc))) + "\n").encode("utf-8", "replace"))
 
 
 class CacheJson:
@@ -75,12 +78,15 @@ class CacheJson:
 
     def write(self, doc: CacheReport, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the explanation as JSON."""
-        out.write(orjson.dumps(to_dict(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        out.write(dumps(to_dict(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
 
 
 class CacheMarkdown:
     """Markdown."""
 
     def write(self, doc: CacheReport, out: BinaryIO, opts: RenderOptions) -> None:
-        """Write the explanation as Markdown (a code block)."""
-        out.write(("```\n" + "\n".join(lines(doc)) + "\n```\n").encode("utf-8", "replace"))
+        """Write the explanation as Markdown: a fenced code block, its fence longer than any run of
+        backticks in the text (which comes from the logs), so nothing inside can close it."""
+        body = clean("\n".join(lines(doc)))
+        fence = "`" * max(3, 1 + max((len(m) for m in re.findall("`+", body)), default=0))
+        out.write(f"{fence}text\n{body}\n{fence}\n".encode("utf-8", "replace"))

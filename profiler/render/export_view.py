@@ -8,6 +8,7 @@ from rich.table import Table
 
 from ..model.export import ExportInfo
 from ..model.report import Report
+from .md import code, esc
 from .terminal import styled
 from .text import count
 
@@ -78,8 +79,8 @@ def export_markdown(report: Report) -> list[str]:
     """Markdown: the same rows, one list per log."""
     lines: list[str] = []
     for trace, e in report.exports:
-        lines += [f"### torch.export ({Path(trace.path).name}): {export_headline(e)}", ""]
-        lines += [f"- **{what}**: {value}" for what, value in _lines(e)] + [""]
+        lines += [f"### torch.export ({code(Path(trace.path).name)}): {export_headline(e)}", ""]
+        lines += [f"- **{what}**: {esc(value)}" for what, value in _lines(e)] + [""]
     if _holds_nothing(report):
-        lines += [f"_{no_compiles(report)}_", ""]
+        lines += [f"_{esc(no_compiles(report))}_", ""]
     return lines

@@ -14,6 +14,9 @@ from ..gate.compare import IMPROVEMENT, MISSING, REGRESSION, CheckOutcome, GateR
 from ..gate.diff import DiffResult
 from ..gate.metrics import COUNT
 from ..gate.update import BaselineChange
+from ..unicode import dumps, xml_text
+from .md import code, esc
+from .md import table as md_table
 from .registry import RenderOptions
 from .terminal import console_on, styled
 from .text import clean, count, fmt_s
@@ -80,27 +83,28 @@ def summary_line(result: GateResult) -> str:
 
 
 def gate_markdown(result: GateResult, update_command: str) -> str:
-    """A Markdown summary (GitHub step summary)."""
+    """A Markdown summary (GitHub step summary); metric names and notes escaped."""
     lines = [f"## compileprof check: {status_word(result)}", "", summary_line(result), ""]
-    lines += [f"> {n}" for n in result.notes]
-    lines += ["", "| status | metric | baseline | current | change | tolerance |", "|---|---|---|---|---|---|"]
+    lines += [f"> {esc(n)}" for n in result.notes]
     order = {REGRESSION: 0, MISSING: 1, IMPROVEMENT: 2}
-    for v in sorted(result.verdicts, key=lambda v: (order.get(v.status, 3), v.name)):
-        lines.append(
-            f"| {v.status}{'' if v.gated else ' (advisory)'} | `{v.name}` | {fmt_value(v.kind, v.baseline)} | "
-            f"{fmt_value(v.kind, v.current)} | {fmt_change(v.kind, v.change, v.rel_change)} | {fmt_tolerance(v)} |"
-        )
-    lines += ["", f"Update the baseline: `{update_command}`", ""]
+    rows = [
+        [f"{v.status}{'' if v.gated else ' (advisory)'}", code(v.name), fmt_value(v.kind, v.baseline),
+         fmt_value(v.kind, v.current), fmt_change(v.kind, v.change, v.rel_change), fmt_tolerance(v)]
+        for v in sorted(result.verdicts, key=lambda v: (order.get(v.status, 3), v.name))
+    ]  # fmt: skip
+    lines += ["", *md_table(["status", "metric", "baseline", "current", "change", "tolerance"], rows)]
+    lines += [f"Update the baseline: {code(update_command)}", ""]
     return "\n".join(lines)
 
 
 def gate_junit(result: GateResult) -> bytes:
-    """JUnit XML: one test case per metric; gated regressions, missing metrics and improvements fail."""
+    """JUnit XML: one test case per metric; gated regressions, missing metrics and improvements fail.
+    Every string is cut to the characters XML 1.0 allows, so the document always parses."""
     suite = ET.Element("testsuite", name="compileprof check", tests=str(len(result.verdicts)))
     failures = skipped = 0
     for v in result.verdicts:
-        case = ET.SubElement(suite, "testcase", classname=f"compileprof.{v.kind}", name=v.name)
-        text = (
+        case = ET.SubElement(suite, "testcase", classname=f"compileprof.{v.kind}", name=xml_text(v.name))
+        text = xml_text(
             f"{v.status}: {fmt_value(v.kind, v.baseline)} -> {fmt_value(v.kind, v.current)} "
             f"({fmt_change(v.kind, v.change, v.rel_change)}), tolerance {fmt_tolerance(v)}. {v.note}".strip()
         )
@@ -112,6 +116,8 @@ def gate_junit(result: GateResult) -> bytes:
             ET.SubElement(case, "skipped", message=text)
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
+    if result.notes:  # the environment's differences (a torch version is log text)
+        ET.SubElement(suite, "system-out").text = xml_text("\n".join(result.notes))
     return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
 
 
@@ -130,14 +136,14 @@ def gate_json(result: GateResult, exit_code: int) -> dict[str, Any]:
 
 
 def diff_markdown(rows: list[dict[str, Any]], a: str, b: str) -> str:
-    """The diff as a Markdown table."""
-    lines = [f"## compileprof diff: `{a}` vs `{b}`", "", "| metric | A | B | change |", "|---|---|---|---|"]
-    for r in rows:
-        lines.append(
-            f"| `{r['name']}` | {fmt_value(r['kind'], r['a'])} | {fmt_value(r['kind'], r['b'])} | "
-            f"{fmt_change(r['kind'], r['change'], r['rel_change'])} |"
-        )
-    return "\n".join([*lines, ""])
+    """The diff as a Markdown table (paths and metric names escaped)."""
+    cells = [
+        [code(r["name"]), fmt_value(r["kind"], r["a"]), fmt_value(r["kind"], r["b"]),
+         fmt_change(r["kind"], r["change"], r["rel_change"])]
+        for r in rows
+    ]  # fmt: skip
+    head = f"## compileprof diff: {code(a)} vs {code(b)}"
+    return "\n".join([head, "", *md_table(["metric", "A", "B", "change"], cells)])
 
 
 def change_line(c: BaselineChange) -> str:
@@ -155,7 +161,7 @@ def change_line(c: BaselineChange) -> str:
 
 
 def _dump(doc: dict[str, Any], out: BinaryIO) -> None:
-    out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    out.write(dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
 
 
 class CheckConsole:

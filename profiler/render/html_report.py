@@ -19,8 +19,10 @@ import orjson
 
 from .. import __version__
 from ..model.report import Report
+from ..unicode import dumps
 from .json_report import compile_to_dict, report_to_dict
 from .registry import RenderOptions
+from .text import clean
 
 MAX_COMPILES = 2000  # compiles drawn on the timeline and listed (the rest are counted)
 MAX_NODES = 4000  # nodes of the merged flame tree (smaller subtrees beyond are folded into "other")
@@ -123,16 +125,32 @@ def page_data(report: Report, command: str | None = None) -> dict[str, Any]:
     return data
 
 
+# JSON inside <script>: `<` could open `<!--` or `</script` (the HTML parser's script-data states
+# would swallow the page's own script), `>` and `&` are escaped too, and U+2028/9 are line breaks
+# to older JavaScript. Each is written as a JSON escape, which reads back as the same string.
+_SCRIPT_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
+                   ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))  # fmt: skip
+
+
+def script_json(payload: bytes) -> bytes:
+    """JSON bytes made safe to embed in a `<script>` element: no character that HTML's parser reads
+    there (`<`, `>`, `&`) nor a JavaScript line separator is left as itself (JSON has them only
+    inside strings, where the escape means the same character)."""
+    for raw, escaped in _SCRIPT_ESCAPES:
+        payload = payload.replace(raw, escaped)
+    return payload
+
+
 def document(kind: str, title: str, data: dict[str, Any]) -> bytes:
-    """The whole page: styles, script and data inline (the data as JSON, `</` escaped)."""
+    """The whole page: styles, script and data inline (the data as JSON, see `script_json`)."""
     assets = resources.files(__package__) / "assets"
     style = (assets / "report.css").read_text(encoding="utf-8")
     script = (assets / "report.js").read_text(encoding="utf-8")
-    payload = orjson.dumps({"kind": kind, **data}, option=orjson.OPT_NON_STR_KEYS).replace(b"</", b"<\\/")
+    payload = script_json(dumps({"kind": kind, **data}, option=orjson.OPT_NON_STR_KEYS))
     head = (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{style}</style></head>\n"
+        f"<title>{html.escape(clean(title))}</title><style>{style}</style></head>\n"
         f'<body><main id="app"><noscript>This report draws with JavaScript.</noscript></main>\n'
         f'<script type="application/json" id="data">'
     ).encode()

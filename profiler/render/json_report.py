@@ -12,6 +12,7 @@ from .. import __version__
 from ..analysis.measurements import wall_accounts
 from ..model.compile import CompileInfo
 from ..model.report import Divergence, Measured, RankSkew, RankView, Report, RunFacts, Summary, Totals
+from ..unicode import dumps
 from .registry import RenderOptions
 from .text import clean
 
@@ -242,15 +243,15 @@ def write_json(report: Report, out: BinaryIO) -> None:
     written on its own (a compile's phase tree copied from its stored JSON), so no copy of the whole
     report is built in memory however many compiles there are.
     """
-    doc = orjson.dumps(report_to_dict(report, streamed=True), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    head, rest = doc.split(orjson.dumps(_COMPILES), 1)
-    middle, tail = rest.split(orjson.dumps(_GRAPHS), 1)
+    doc = dumps(report_to_dict(report, streamed=True), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    head, rest = doc.split(dumps(_COMPILES), 1)
+    middle, tail = rest.split(dumps(_GRAPHS), 1)
     out.write(head)
-    compiles = (orjson.dumps(compile_to_dict(c, with_phases=False))[:-1] + b',"phases":' + c.phases_json() + b"}"
+    compiles = (dumps(compile_to_dict(c, with_phases=False))[:-1] + b',"phases":' + c.phases_json() + b"}"
                 for c in report.compiles)  # fmt: skip
     _rows(out, compiles, b"\n    ")
     out.write(middle)
-    _rows(out, (orjson.dumps(g.to_dict()) for g in report.graphs), b"\n      ")
+    _rows(out, (dumps(g.to_dict()) for g in report.graphs), b"\n      ")
     out.write(tail)
 
 

@@ -7,6 +7,7 @@ from typing import BinaryIO
 from ..analysis.measurements import direct_trace_cost
 from ..model.report import Report
 from .export_view import export_markdown
+from .md import Md, code, esc, table
 from .registry import RenderOptions
 from .run_view import measurement_markdown, run_markdown
 from .text import (
@@ -26,17 +27,6 @@ from .text import (
 )
 
 PHASE_ROWS = 12
-
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """A GitHub-flavoured Markdown table (pipes and newlines in cells escaped), then a blank line."""
-
-    def esc(cell: str) -> str:
-        return cell.replace("|", "\\|").replace("\n", " ")
-
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
-    return [*out, ""]
 
 
 def _share(part: float, total: float) -> str:
@@ -61,7 +51,10 @@ def _summary(report: Report) -> list[str]:
                 "structured logging overhead",
                 f"{fmt_s(s.structured_logging_overhead_s)} ({_share(s.structured_logging_overhead_s, total)})",
             ],
-            ["`*_torch_trace_only` spans", f"{fmt_s(s.torch_trace_only_s)} ({_share(s.torch_trace_only_s, total)})"],
+            [
+                Md("`*_torch_trace_only` spans"),
+                f"{fmt_s(s.torch_trace_only_s)} ({_share(s.torch_trace_only_s, total)})",
+            ],
             *[[label.strip(), f"{fmt_s(sec)} ({_share(sec, total)}, {calls} calls)"] for label, sec, calls in direct],
             [
                 "runtime asserts",
@@ -85,7 +78,7 @@ def _compiles(report: Report, limit: int) -> list[str]:
         [
             c.compile_id or "?",
             str(c.rank) if c.rank is not None else "-",
-            c.co_name or "?",
+            code(c.co_name or "?"),
             fmt_s(c.compile_time_s),
             fmt_s(c.backend_compile_time_s),
             fmt_s(c.inductor_compile_time_s),
@@ -110,7 +103,7 @@ def _pieces(report: Report, limit: int) -> list[str]:
     if split is not None:
         lines += [
             f"{count(split.pieces, 'piece')}, {split.compiled_pieces} compiled, {split.splitting_pieces} eager at "
-            f"{', '.join(split.splitting_ops or []) or 'splitting ops not stated'}.",
+            f"{esc(', '.join(split.splitting_ops or []) or 'splitting ops not stated')}.",
             "",
         ]
     multi = report.several_logs
@@ -119,7 +112,7 @@ def _pieces(report: Report, limit: int) -> list[str]:
             p.compile_id or "-",
             *([rank_cell(p.rank)] if multi else []),
             str(p.piecewise_index),
-            p.submod_name or "-",
+            code(p.submod_name or "-"),
             piece_range(p),
             fmt_s(p.compile_time_s),
             str(p.ops) if p.ops is not None else "-",
@@ -140,13 +133,14 @@ def _phases_and_reasons(report: Report) -> list[str]:
         views = report.rank_views
         header = ["span", *(f"rank {rank_cell(v.trace.rank)}" for v in views), "sum over ranks"]
         rows = [
-            [n, *(fmt_s(v.totals.phases.get(n)) for v in views), fmt_s(value)]
+            [code(n), *(fmt_s(v.totals.phases.get(n)) for v in views), fmt_s(value)]
             for n, value in list(report.phases.items())[:PHASE_ROWS]
         ]
         lines += ["### Phase totals by rank", "", *table(header, rows)]
     elif report.phases:
         rows = [
-            [n, fmt_s(v), fmt_pct(v / total) if total else "-"] for n, v in list(report.phases.items())[:PHASE_ROWS]
+            [code(n), fmt_s(v), fmt_pct(v / total) if total else "-"]
+            for n, v in list(report.phases.items())[:PHASE_ROWS]
         ]
         lines += ["### Phase totals", "", *table(["span", "total", "share"], rows)]
     if s.recompiles or s.failures:
@@ -163,7 +157,7 @@ def _phases_and_reasons(report: Report) -> list[str]:
 def _runtime(report: Report) -> list[str]:
     """Run-time costs of compiled code by compile (compilation_metrics_runtime, runtime spans)."""
     rows = [
-        [cid, rank_cell(rank), what, fmt_s(seconds), str(n)]
+        [cid, rank_cell(rank), code(what), fmt_s(seconds), str(n)]
         for rank, cid, cost in report.runtime
         for what, seconds, n in cost.items()
     ]
@@ -199,21 +193,24 @@ def _ranks_and_asserts(report: Report, limit: int) -> list[str]:
     lines += _divergence(report)
     if report.graphs:
         multi, aoti = report.several_logs, report.asserts.aoti_checks > 0
+        name_at = 2 if multi else 1  # the generated file's name: an identifier, shown as code
         rows = [graph_cells(g, multi, aoti) for g in report.graphs[:limit]]
+        rows = [[*r[:name_at], code(r[name_at]), *r[name_at + 1 :]] for r in rows]
         lines += ["### Runtime asserts per graph", "", *table(graph_header(multi, aoti), rows)]
     return lines
 
 
 def render_markdown(report: Report, limit: int = 25) -> str:
     """The report as GitHub-flavoured Markdown (at most `limit` rows per table)."""
-    lines = [f"## compileprof report: `{report.source}`", ""]
+    lines = [f"## compileprof report: {code(report.source)}", ""]
     if report.run:
         lines += run_markdown(report.run)
     if report.measurements:
         lines += measurement_markdown(report.measurements)
     lines += _summary(report)
     if report.spends:
-        lines += ["### Where compile time goes", ""] + [f"- {spend_sentence(sp)}" for sp in report.spends[:3]] + [""]
+        spends = [f"- {spend_sentence(sp, code)}" for sp in report.spends[:3]]
+        lines += ["### Where compile time goes", "", *spends, ""]
     lines += export_markdown(report)
     lines += _compiles(report, limit)
     lines += _pieces(report, limit)

@@ -24,6 +24,7 @@ from ..model.report import Report
 from ..trace.reader import TraceReader
 from ..trace.records import Record
 from ..trace.values import Values
+from ..unicode import dumps
 from .registry import RenderOptions
 
 COMPILES_TID = 1  # the track of every compile's spans; background threads get 2, 3, ...
@@ -38,7 +39,7 @@ class _Array:
 
     def add(self, item: dict[str, Any]) -> None:
         """Write one element."""
-        self.out.write(self.sep + orjson.dumps(item))
+        self.out.write(self.sep + dumps(item))
         self.sep = b",\n"
 
     def close(self) -> None:

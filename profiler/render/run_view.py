@@ -13,6 +13,8 @@ from ..analysis.measurements import wall_accounts
 from ..analysis.noise import noise_warning, speed_ratio, speed_words
 from ..model.report import CacheRun, RunFacts
 from ..model.run import ChildRecord, RunManifest
+from .md import esc
+from .md import table as md_table
 from .terminal import styled
 from .text import cache_label, count, fmt_s
 
@@ -181,29 +183,30 @@ def run_parts(facts: RunFacts) -> list:
 
 
 def run_markdown(facts: RunFacts) -> list[str]:
-    """Markdown lines for the top of a run's report."""
+    """Markdown lines for the top of a run's report (every string of the manifest escaped)."""
     run = facts.manifest
     primary = run.primary_child
+    versions = ", ".join(f"{k} {v}" for k, v in (run.versions or {}).items() if v)
     lines = [
-        f"- model: {model_line(run)}",
-        f"- backend: {backend_line(run)}; device: {run.device_name or run.device}, "
-        f"{count(run.threads or '?', 'thread')}; cache: {run.cache}; status: **{run.status}**",
-        "- versions: " + ", ".join(f"{k} {v}" for k, v in (run.versions or {}).items() if v),
-        f"- {check_sentence(primary.check if primary else None)[0]}",
+        f"- model: {esc(model_line(run))}",
+        f"- backend: {esc(backend_line(run))}; device: {esc(run.device_name or run.device)}, "
+        f"{count(run.threads or '?', 'thread')}; cache: {esc(run.cache)}; status: **{esc(run.status)}**",
+        f"- versions: {esc(versions)}",
+        f"- {esc(check_sentence(primary.check if primary else None)[0])}",
     ]
     fwd = forward_sentence(primary.forward if primary else None, run.threads)
     if fwd:
-        lines.append(f"- {fwd}")
+        lines.append(f"- {esc(fwd)}")
     names = step_names(run.children)
-    lines += ["", "| process | " + " | ".join(names) + " | child total | status |", "|---" * (len(names) + 3) + "|"]
-    for label, child in run.children.items():
-        cells = [fmt_s((child.steps_s or {}).get(n)) for n in names]
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt_s(child.wall_s)} | {child.status} |")
-    lines += ["", *(f"- {line}" for line in wall_sentences(facts))]
+    rows = [
+        [label, *(fmt_s((child.steps_s or {}).get(n)) for n in names), fmt_s(child.wall_s), child.status]
+        for label, child in run.children.items()
+    ]
+    lines += ["", *md_table(["process", *names, "child total", "status"], rows)]
+    lines += [f"- {esc(line)}" for line in wall_sentences(facts)]
     if len(facts.cache_runs) > 1:
-        lines += ["", "| compile | compiles | compile time | cache |", "|---|---|---|---|"]
-        for r in facts.cache_runs:
-            lines.append(f"| {r.label} | {r.compiles} | {fmt_s(r.compile_time_s)} | {_cache_cells(r.cache)} |")
+        rows = [[r.label, str(r.compiles), fmt_s(r.compile_time_s), _cache_cells(r.cache)] for r in facts.cache_runs]
+        lines += ["", *md_table(["compile", "compiles", "compile time", "cache"], rows)]
     return [*lines, ""]
 
 
@@ -353,12 +356,10 @@ def measurement_markdown(m: dict[str, Any]) -> list[str]:
     """Markdown lines for the `measurements` of a run."""
     lines: list[str] = []
     if m.get("asserts"):
-        lines += ["### Runtime asserts: measured cost", "", *[f"- {x}" for x in assert_sentences(m["asserts"])], ""]
+        lines += ["### Runtime asserts: measured cost", "", *[f"- {esc(x)}" for x in assert_sentences(m["asserts"])]]
+        lines.append("")
     if m.get("logging"):
-        lines += [
-            "### TORCH_TRACE logging: measured cost",
-            "",
-            *[f"- {x}" for x in logging_sentences(m["logging"])],
-            "",
-        ]
+        said = [f"- {esc(x)}" for x in logging_sentences(m["logging"])]
+        lines += ["### TORCH_TRACE logging: measured cost", "", *said]
+        lines.append("")
     return lines

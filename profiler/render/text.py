@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from ..analysis.divergence import rank_list  # noqa: F401  (re-exported for renderers)
@@ -10,6 +11,7 @@ from ..model.asserts import AssertCounts, GraphAsserts
 from ..model.compile import cache_label
 from ..model.pieces import PieceCompile
 from ..model.report import Spend, Summary
+from ..unicode import valid_unicode
 
 # What a span name means, for sentences a user can act on.
 PHASE_MEANING = {
@@ -43,9 +45,7 @@ def clean(text: object) -> str:
     """A string from a log, a path, a factory or an exception, made safe to print: control characters
     (terminal escapes, window titles, clear screen) removed, undecodable bytes of a file name shown
     as U+FFFD. Markup is never read from it (the console does not parse markup)."""
-    s = text if isinstance(text, str) else str(text)
-    if not s.isascii():
-        s = s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    s = valid_unicode(text if isinstance(text, str) else str(text))
     return _CONTROL.sub("", s)
 
 
@@ -84,10 +84,12 @@ def fmt_pct(share: float | None) -> str:
     return f"{share * 100:.1f}%" if share < 0.1 else f"{share * 100:.0f}%"
 
 
-def spend_sentence(spend: Spend) -> str:
-    """One plain sentence about where time goes."""
+def spend_sentence(spend: Spend, quote: Callable[[str], str] | None = None) -> str:
+    """One plain sentence about where time goes; the span's name as `quote` writes it (in backticks
+    unless told: Markdown passes its code span, which is safe for any name)."""
     meaning = PHASE_MEANING.get(spend.name)
-    what = f"{meaning} (`{spend.name}`)" if meaning else f"`{spend.name}`"
+    name = quote(spend.name) if quote else f"`{spend.name}`"
+    what = f"{meaning} ({name})" if meaning else name
     share = f", {fmt_pct(spend.share)} of all compile time" if spend.share is not None else ""
     return f"{what}: {fmt_s(spend.self_s)} of its own time{share}"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string
-from .values import Values
+from .values import MAX_RANK, Values
 
 CHUNK_SIZE = 4 << 20
 MAX_RECORD_BYTES = 32 << 20  # one record (its line and payload) larger than this is counted and skipped
@@ -260,8 +260,8 @@ class TraceReader:
     def _rank(self, rank: object) -> tuple[bool, int | None]:
         """A record's rank, read (a bad one counted, then None); False when it is another rank than the
         file's first (counted: the record is skipped)."""
-        if type(rank) is not int or not 0 <= rank <= 1 << 24:
-            rank = self.values.int(rank, "rank", hi=1 << 24)
+        if type(rank) is not int or not 0 <= rank <= MAX_RANK:
+            rank = self.values.int(rank, "rank", hi=MAX_RANK)
         if rank is not None:
             if self.rank is None:
                 self.rank = rank

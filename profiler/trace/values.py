@@ -14,6 +14,7 @@ from typing import Any
 from .records import ParseStats
 
 MAX_INT = 2**53  # integers JSON readers agree on
+MAX_RANK = 1 << 24  # the largest rank read, from a record or a file name
 MAX_SECONDS = 1e7  # about 115 days: no compile phase takes longer
 MAX_TEXT = 100_000  # characters kept of one text value (a failure reason, a graph-break reason)
 

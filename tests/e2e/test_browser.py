@@ -36,13 +36,14 @@ def browser():
 
 
 def open_page(browser, path: Path, width: int = 1280, scheme: str = "light"):
-    """The page from disk, offline, with every console error and page error collected."""
+    """The page from disk, offline, with every console error, page error and dialog collected."""
     context = browser.new_context(viewport={"width": width, "height": 900}, offline=True, color_scheme=scheme)
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))  # a script that was not ours
     page.goto(path.resolve().as_uri())
     page.wait_for_selector("rect.flame-rect")
     return page, errors
@@ -179,3 +180,25 @@ def test_ranks_whose_clocks_are_days_apart_are_each_drawn_from_their_own_start(b
         )
     ]
     assert len(widths) == 2 and min(widths) > 500 and errors == []
+
+
+def test_a_page_of_hostile_strings_draws_every_section_and_shows_them_as_text(browser, tmp_path):
+    # GIVEN a log whose names, reasons, guards and file names would end the data script, open an HTML
+    # comment in it, or inject an image with a script (see tests/unit/test_publish.py)
+    from fuzz.hostile import NAMES, hostile_log
+
+    log = hostile_log(tmp_path / "dedicated_log_torch_trace_x.log")
+    for name, args in (("r.html", ["report", str(log)]), ("d.html", ["diff", str(log), str(log)])):
+        html = tmp_path / name
+        assert run_cli(*args, "-o", str(html)).exit_code == 0
+        page, errors = open_page(browser, html)
+        # THEN the page drew (its flame chart and tables), no script of the log's ran, no image loaded
+        assert page.locator("#flame rect.flame-rect").count() > 3
+        assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
+        page.mouse.move(5, 5)
+        page.wait_for_timeout(100)
+        assert errors == []
+        if name == "r.html":
+            assert page.locator("#compiles tbody tr").count() == len(NAMES)
+            text = page.locator("main").inner_text()
+            assert "<!--<script>alert(1)</script>" in text and "<img src=x onerror=alert(3)>" in text

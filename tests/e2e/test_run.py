@@ -14,6 +14,7 @@ from compileprof.profiler.run.request import RunOptions, build_request
 from compileprof.profiler.run.rundir import prepare_run_dir
 from compileprof.profiler.run.runner import execute
 from conftest import run_cli, run_quiet
+from fuzz.validity import check_html, check_markdown
 
 
 def _report(run_dir):
@@ -274,3 +275,18 @@ def test_ctrl_c_ends_the_child(factory_file, tmp_path, ignored):
     assert written["status"] == "interrupted" and written["children"]["cold"]["status"] == "interrupted"
     assert written["children"]["cold"]["error"]["type"] == "KeyboardInterrupt"  # it unwound, so its files are whole
     assert written["children"]["cold"]["failed_step"] == "build model"
+
+
+def test_a_factory_file_whose_name_is_not_utf8_runs_and_reports(tmp_path, inductor_cache):
+    # GIVEN a factory in a file whose name holds a byte that is not UTF-8
+    odd = tmp_path / os.fsdecode(b"mod\xffels.py")
+    odd.write_text(FACTORIES)
+    out = tmp_path / "run"
+    result = run_quiet(out, inductor_cache, f"{odd}:build", "--backend", "aot_eager")
+    # THEN the run ends well and every file it wrote is valid UTF-8, the name shown with U+FFFD
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_bytes().decode("utf-8"))
+    report = json.loads((out / "report.json").read_bytes().decode("utf-8"))
+    assert "mod\ufffdels.py" in manifest["model"]["label"] and "mod\ufffdels.py" in report["run"]["model"]["label"]
+    check_html((out / "report.html").read_bytes())
+    check_markdown((out / "report.md").read_text(encoding="utf-8"))

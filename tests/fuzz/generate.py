@@ -17,6 +17,7 @@ import copy
 import hashlib
 import io
 import json
+import os
 import random
 import shutil
 import traceback
@@ -33,6 +34,9 @@ from compileprof.profiler.gate.diff import DiffResult, diff_rows
 from compileprof.profiler.gate.metrics import report_metrics
 from compileprof.profiler.render.registry import CACHE, CHECK, DIFF, REPORT, RenderOptions, formats, renderer
 
+from .hostile import NAMES
+from .validity import Unsafe, check_output
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 STAMP = "V1122 02:10:24.560000 2241 torch/_dynamo/utils.py:2350] "
 
@@ -40,8 +44,16 @@ HOSTILE: list[Any] = [
     None, True, False, 0, -1, 1.5, -2.5, 1e308, -1e308, 2**53 + 1, 2**63, 2**64 - 1, -(2**63), 10**30,
     "", "0", "1", "x", "None", "[/]", "[red]x", "[/usr/x.py:3]", "[bold", "\x1b[2J\x1b[H", "\x1b]0;pwned\x07",
     "a\nb\r\nc", "\t", "\u202eevil", "😀" * 3, "x" * 5000, [], [1], [[1]], ["a.py", [1]], {}, {"a": 1},
-    {"str": ["a.py", [1]]}, {"name": None, "ph": 5},
+    {"str": ["a.py", [1]]}, {"name": None, "ph": 5}, *NAMES,
 ]  # fmt: skip
+MARKUP = [*NAMES, "<b>x</b>", "`", "``` ", "|", "]]>", "<![CDATA[x]]>", "\x00", "\x0b\x0c", "\ufffe\uffff",
+          "&#x3c;script&#x3e;", "\\", "*x* _y_ ~z~", "# heading", "> quote", "- item", "javascript:alert(1)",
+          "\u200b\u2060\ufeff"]  # fmt: skip
+# Log file names: plain, and hostile (markup, a bidirectional override, a newline, bytes that are not UTF-8).
+FILE_NAMES = [b"dedicated_log_torch_trace_fuzz.log", b"dedicated_log_torch_trace_<!--<script>.log",
+              b"dedicated_log_torch_trace_\xff\xfe.log", b"dedicated_log_torch_trace_a\nb|`c`.log",
+              b"dedicated_log_torch_trace_\xe2\x80\xaeevil.log",
+              b"dedicated_log_torch_trace_[red]x&amp;.log"]  # fmt: skip
 CONSOLE_EVERY = 4  # inputs per rich console report (JSON and Markdown: every input)
 GATE_CONSOLE_EVERY = 20
 ENVELOPE = ("rank", "frame_id", "frame_compile_id", "attempt", "compiled_autograd_id", "has_payload", "stack")
@@ -169,12 +181,43 @@ def unbalance(rng: random.Random, recs: list[Rec]) -> None:
             recs.insert(rng.randrange(len(recs)), recs.pop(i))
 
 
+def _markup(rng: random.Random, value: Any) -> Any:
+    """`value` with some of its strings (keys too) replaced by markup and control characters."""
+    if isinstance(value, str):
+        return rng.choice(MARKUP) + value if rng.random() < 0.3 else value
+    if isinstance(value, dict):
+        return {_markup(rng, k): _markup(rng, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_markup(rng, v) for v in value]
+    return value
+
+
+def markup_everywhere(rng: random.Random, recs: list[Rec]) -> None:
+    """Markup and control characters put into the strings of many records: metadata, JSON payloads
+    (span names, cache keys, reasons) and text payloads (generated code, graphs, guards)."""
+    for r in rng.sample(recs, min(len(recs), rng.randrange(1, 30))):
+        kind = r.kind()
+        r.obj[kind] = _markup(rng, r.obj[kind])
+        if r.payload is None:
+            continue
+        try:
+            r.payload = json.dumps(_markup(rng, json.loads(r.payload)), allow_nan=True)
+        except ValueError:
+            lines = r.payload.split("\n")
+            i = rng.randrange(len(lines))
+            lines[i] = rng.choice(MARKUP) + lines[i]
+            r.payload = "\n".join(lines)
+        r.obj.pop("has_payload", None)
+
+
 MUTATIONS: list[Callable[[random.Random, list[Rec]], None]] = [
     set_field,
     set_field,
     replace_meta,
     deep_spans,
     unbalance,
+    markup_everywhere,
+    markup_everywhere,
 ]
 
 
@@ -202,23 +245,32 @@ class Outcome:
     refused: int = 0  # inputs the tool refused with its own one-line error
 
 
+def _render(doc_kind: str, fmt: str, doc: Any, opts: RenderOptions) -> None:
+    """Render one document in one format and check the output is valid and safe for that format."""
+    out = io.BytesIO()
+    renderer(doc_kind, fmt).write(doc, out, opts)
+    check_output(fmt, out.getvalue())
+
+
 def render_all(report: Any, console: bool = True, gate_console: bool = True) -> None:
     """Every report format, the gate's metrics of the report, and a check and diff of it against itself
-    (the rich consoles, ten times slower than the rest, only when asked)."""
+    (the rich consoles, ten times slower than the rest, only when asked); every output checked for
+    its format (HTML parses with its scripts intact, JUnit parses, JSON and Perfetto load, Markdown
+    renders no HTML, link or image, the console holds no control character)."""
     opts = RenderOptions(limit=5, width=100)
 
     def wanted(fmt: str, asked: bool) -> bool:
         return fmt != "console" or asked
 
     for fmt in (f for f in formats(REPORT) if wanted(f, console)):
-        renderer(REPORT, fmt).write(report, io.BytesIO(), opts)
+        _render(REPORT, fmt, report, opts)
     metrics = report_metrics(report)
-    result = compare(metrics, metrics, [], {}, {}, fail_on_time=True)
+    result = compare(metrics, metrics, [], {"torch": "2.12\x01<b>"}, {}, fail_on_time=True)
     for fmt in (f for f in formats(CHECK) if wanted(f, gate_console)):
-        renderer(CHECK, fmt).write(CheckOutcome(result, "compileprof check x"), io.BytesIO(), opts)
+        _render(CHECK, fmt, CheckOutcome(result, "compileprof check x"), opts)
     for fmt in (f for f in formats(DIFF) if wanted(f, gate_console)):
-        doc = DiffResult("a", "b", diff_rows(metrics, metrics), {}, {}, (report, report))
-        renderer(DIFF, fmt).write(doc, io.BytesIO(), opts)
+        doc = DiffResult(report.source, "b", diff_rows(metrics, metrics), {}, {}, (report, report))
+        _render(DIFF, fmt, doc, opts)
 
 
 def explain_all(path: Path) -> None:
@@ -229,9 +281,9 @@ def explain_all(path: Path) -> None:
 
     lookups = read_lookups(path)
     for a in (lookups, [], lookups[::-1]):
-        doc = CacheReport("a", "b", len(a), len(lookups), 0, explain(a, lookups), within(lookups))
+        doc = CacheReport(str(path), "b", len(a), len(lookups), 0, explain(a, lookups), within(lookups))
         for fmt in formats(CACHE):
-            renderer(CACHE, fmt).write(doc, io.BytesIO(), RenderOptions())
+            _render(CACHE, fmt, doc, RenderOptions())
 
 
 def _attempt(outcome: Outcome, what: str, fn: Callable[[], None]) -> None:
@@ -240,6 +292,8 @@ def _attempt(outcome: Outcome, what: str, fn: Callable[[], None]) -> None:
         fn()
     except CompileprofError:
         outcome.refused += 1
+    except Unsafe as err:
+        outcome.crashes.append(f"{what}\nunsafe output: {err}\n{traceback.format_exc(limit=-6)}")
     except Exception:
         outcome.crashes.append(f"{what}\n{traceback.format_exc(limit=-6)}")
 
@@ -255,19 +309,28 @@ def _mutated_log(rng: random.Random, seeds: list[list[Rec]]) -> bytes:
     return damage_bytes(rng, data) if rng.random() < 0.15 else data
 
 
+def _log_name(rng: random.Random) -> str:
+    """A log's file name: plain four times in five, else hostile (markup, a newline, bytes that are not UTF-8)."""
+    return os.fsdecode(rng.choice(FILE_NAMES) if rng.random() < 0.2 else FILE_NAMES[0])
+
+
 def fuzz_logs(rng: random.Random, seeds: list[list[Rec]], work: Path, n: int, outcome: Outcome) -> None:
     """`n` mutated logs through the report, every renderer and the gate; one in five is a directory of
-    two or three mutated rank logs (the multi-rank views: ranks, divergence)."""
+    two or three mutated rank logs (the multi-rank views: ranks, divergence). One in five logs has a
+    hostile file name."""
     ranks = work / "ranks"
     for i in range(n):
         shutil.rmtree(ranks, ignore_errors=True)
+        for old in work.glob("dedicated_log_torch_trace_*"):
+            old.unlink()
         if rng.random() < 0.2:
             ranks.mkdir()
             for r in range(rng.randrange(2, 4)):
-                (ranks / f"dedicated_log_torch_trace_rank_{r}.log").write_bytes(_mutated_log(rng, seeds))
+                name = _log_name(rng).replace("trace_", f"trace_rank_{r}_", 1)
+                (ranks / name).write_bytes(_mutated_log(rng, seeds))
             path, size = ranks, sum(f.stat().st_size for f in ranks.iterdir())
         else:
-            path = work / "dedicated_log_torch_trace_fuzz.log"
+            path = work / _log_name(rng)
             path.write_bytes(_mutated_log(rng, seeds))
             size = path.stat().st_size
         console, gate = i % CONSOLE_EVERY == 0, i % GATE_CONSOLE_EVERY == 0
@@ -288,7 +351,7 @@ def _mutate_json(rng: random.Random, doc: Any, depth: int = 0) -> Any:
         if rng.random() < 0.6 and isinstance(doc[key], (dict, list)) and doc[key]:
             doc[key] = _mutate_json(rng, doc[key], depth + 1)
         else:
-            doc[key] = copy.deepcopy(rng.choice([*HOSTILE, float("nan"), float("inf")]))
+            doc[key] = copy.deepcopy(rng.choice([*HOSTILE, float("nan"), float("inf"), "\udcff\ud800 lone surrogates"]))
         return doc
     if isinstance(doc, list) and doc:
         i = rng.randrange(len(doc))

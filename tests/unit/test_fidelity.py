@@ -145,7 +145,7 @@ def test_an_export_that_succeeds_shows_its_program_guards_and_specializations():
     assert e["specialization_list"] == ["s27 (L['x'].size()[1]) = 16: range_refined_to_singleton"]
     assert (e["symbols"], e["unbacked_symbols"], e["data_dependent_errors"]) == (2, 0, 0)
     assert "torch.export     1 export: 1 succeeded, 0 failed" in console and "6 nodes (6 torch ops)" in console
-    assert "### torch.export (export_ok.log): 1 export: 1 succeeded, 0 failed" in md
+    assert "### torch.export (`export_ok.log`): 1 export: 1 succeeded, 0 failed" in md
 
 
 def test_an_export_that_fails_on_a_data_dependent_branch_says_where():
@@ -162,7 +162,7 @@ def test_a_log_without_compiles_or_exports_says_what_it_holds(tmp_path):
     log = tmp_path / "plain.log"
     log.write_text(record_line("describe_tensor", {"id": 0, "ndim": 2}) + record_line("str", ["/a.py", 0]))
     _, console, md = _views(log)
-    assert "No compiles in 1 log (records: describe_tensor 1, str 1)" in console and "TORCH_DTRACE" in md
+    assert "No compiles in 1 log (records: describe_tensor 1, str 1)" in console and "TORCH\\_DTRACE=\\<dir\\>" in md
 
 
 def _runtime_log(tmp_path):
@@ -193,7 +193,7 @@ def test_runtime_records_and_spans_belong_to_their_compile(tmp_path):
     plain = report_to_dict(build_report(FIXTURES / "mlp.log"))
     assert d["totals"]["compile_time_s"] == plain["totals"]["compile_time_s"]
     assert "Run-time costs of compiled code" in console and "span CachingAutotuner.benchmark_all_configs" in console
-    assert "| 0/0 | - | metric runtime_triton_autotune_time | 250.0 ms | 1 |" in md
+    assert "| 0/0 | - | `metric runtime_triton_autotune_time` | 250.0 ms | 1 |" in md
 
 
 def test_an_aot_inductor_compile_owns_its_spans():
@@ -206,9 +206,9 @@ def test_an_aot_inductor_compile_owns_its_spans():
     assert "compile_fx_aot" not in {s["name"] for s in d["unattributed_spans"]}
     assert d["totals"]["phases"]["AotCodeCompiler.compile"] == pytest.approx(23.48, abs=0.01)
     assert "└── compile_fx_aot  40.08 s total" in console
-    assert "| compile time | 40.07 s |" in md and "| compile_fx_aot | 40.08 s | 100% |" in md
+    assert "| compile time | 40.07 s |" in md and "| `compile_fx_aot` | 40.08 s | 100% |" in md
     assert "| compile | graph | size | align | scalar | nan | aoti |" in md
-    assert "| ? | inductor_aot_wrapper_code.cpp | 0 | 0 | 0 | 0 | 6 |" in md
+    assert "| ? | `inductor_aot_wrapper_code.cpp` | 0 | 0 | 0 | 0 | 6 |" in md
 
 
 def test_a_runtime_record_naming_no_compile_is_kept_under_a_question_mark(tmp_path):
@@ -221,4 +221,4 @@ def test_a_runtime_record_naming_no_compile_is_kept_under_a_question_mark(tmp_pa
         {"compile_id": "?", "rank": None, "records": 1, "metrics_s": {"runtime_cudagraphify_time": 1.5}, "spans": []}
     ]
     assert "metric runtime_cudagraphify_time" in console
-    assert "| ? | - | metric runtime_cudagraphify_time | 1.50 s |" in md
+    assert "| ? | - | `metric runtime_cudagraphify_time` | 1.50 s |" in md
