@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from .analysis.combine import combine
 from .errors import CompileprofError
-from .fold.parallel import fold_files, resolve_ranks
+from .fold.parallel import fold_files
 from .model.cache_keys import CacheReport
 from .model.report import CacheRun, Report, RunFacts
 from .model.rows import Chain
@@ -16,6 +16,7 @@ from .trace.discover import Found, discover, find_logs
 
 if TYPE_CHECKING:
     from .model.run import RunManifest
+    from .model.trace import TraceReport
 
 CACHE_RUN_PHASES = 8  # span totals kept per child in a run's cold/warm comparison
 
@@ -75,10 +76,21 @@ def read_logs(logs: list[Path], source: str, jobs: int | None) -> Report:
         raise CompileprofError(
             f"{t.path}: not a TORCH_TRACE log (none of its {t.parse.lines} lines is a glog-prefixed JSON record)"
         )
-    conflicts = resolve_ranks(traces)
-    report = combine(source, traces)
-    report.rank_conflicts = conflicts
-    return report
+    name_logs(traces, Path(source))
+    return combine(source, traces)
+
+
+def name_logs(traces: list[TraceReport], root: Path) -> None:
+    """Name each log by its path relative to what was asked for (its file name when that was the file),
+    with its process id when its file holds several processes."""
+    base = root if root.is_dir() else None
+    for t in traces:
+        path = Path(t.path)
+        try:
+            name = str(path.relative_to(base)) if base is not None else path.name
+        except ValueError:
+            name = str(path)
+        t.name = name + (f" (pid {t.pid})" if t.processes > 1 else "")
 
 
 def _cache_run(label: str, report: Report) -> CacheRun:

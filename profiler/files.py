@@ -144,9 +144,9 @@ def _alive(pid: int) -> bool:
 @contextlib.contextmanager
 def locked(path: Path, wait_s: float | None = None, what: str = "file") -> Iterator[None]:
     """Hold an exclusive lock on `path`'s directory while the block runs: a second process updating
-    the same file waits for the first (up to `wait_s`, default LOCK_WAIT_S), then reads what the first wrote. Locking the
-    directory leaves no lock file behind. Raises `CompileprofError` (exit `EXIT_WRITE`) when the
-    lock is not had in time."""
+    the same file waits for the first (up to `wait_s`, default LOCK_WAIT_S), then reads what the
+    first wrote. Locking the directory leaves no lock file behind. Raises `CompileprofError` (exit
+    `EXIT_WRITE`) when the lock is not had in time."""
     import fcntl
 
     wait_s = LOCK_WAIT_S if wait_s is None else wait_s

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,17 @@ def record_line(kind: str, meta: object, payload: str | None = None, prefix: str
     if payload is not None:
         text += "".join(f"\n\t{line}" for line in payload.split("\n"))
     return text + "\n"
+
+
+_GLOG_PID = re.compile(rb"([VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +)\d+ ")
+
+
+def one_process(*logs: bytes | str, pid: int = 2241) -> bytes:
+    """Logs (or records) joined as if one process had written them all: every glog prefix's process id
+    set to `pid` (the one `record_line` writes). Fixtures come from different processes, and a file
+    holding several processes is read as several streams."""
+    data = b"".join(x.encode() if isinstance(x, str) else x for x in logs)
+    return _GLOG_PID.sub(rb"\g<1>%d " % pid, data)
 
 
 def event(name: str, ph: str, ts_us: float, compile_id: str | None = "0/0", **extra: object) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from ..fold.parallel import resolve_ranks
 from ..fold.sums import merge_span_totals, merge_sums
-from ..model.report import Measured, RankView, Report
+from ..model.report import JobView, Measured, RankView, Report
 from ..model.rows import Chain
 from ..model.trace import TraceReport
 from .divergence import divergence
+from .jobs import group_jobs
 from .summary import rank_skew, summarize_compiles, top_spends
 from .totals import assert_totals, totals_of
 
@@ -27,10 +29,34 @@ def measured(report: Report) -> Measured | None:
     return Measured(variants, total, len(report.measure_graphs)) if variants else None
 
 
+def job_view(name: str, views: list[RankView], conflicts: list[str]) -> JobView:
+    """One job's figures from its logs' views (its ranks compared with each other only)."""
+    traces = [v.trace for v in views]
+    if len(views) == 1:
+        totals, summary = views[0].totals, views[0].summary
+    else:
+        compiles = Chain(t.compiles for t in traces)
+        totals = totals_of(compiles, [t.trace_only for t in traces], [t.phase_total for t in traces])
+        summary = summarize_compiles(compiles, totals.trace_only)
+    return JobView(name, views, totals, summary, rank_skew(views), divergence(views), conflicts)
+
+
+def jobs_of(traces: list[TraceReport]) -> tuple[list[list[TraceReport]], list[str], list[str]]:
+    """The logs grouped into jobs (see `jobs.group_jobs`), each job's ranks resolved within it, the
+    jobs' names and the notes on ranks that had to be chosen."""
+    groups = group_jobs(traces)
+    notes = [resolve_ranks(g.traces) for g in groups]
+    return [g.traces for g in groups], [g.name for g in groups], notes
+
+
 def combine(source: str, traces: list[TraceReport]) -> Report:
     """Build the combined report of several per-log reports (one pass over each log's rows for its
-    own figures; one more over all of them when there are several logs)."""
+    own figures; one more over all of them when there are several logs). The logs are grouped into
+    jobs: the rank views compare ranks of one job; a report of several jobs has them job by job."""
+    groups, names, notes = jobs_of(traces)
+    traces = [t for g in groups for t in g]  # job by job
     report = Report(source=source, traces=traces)
+    report.rank_conflicts = [n for job_notes in notes for n in job_notes]
     report.compiles = Chain(t.compiles for t in traces)
     report.graphs = Chain(t.graphs for t in traces)
     report.measure_compiles = Chain(t.measure_compiles for t in traces)
@@ -49,6 +75,8 @@ def combine(source: str, traces: list[TraceReport]) -> Report:
     report.unattributed = merge_span_totals([t.unattributed for t in traces])
     self_time = merge_sums([t.phase_self for t in traces])
     report.spends = top_spends({name: v / 1e9 for name, v in self_time.items()}, report.summary.compile_time_s)
-    report.skew = rank_skew(report.rank_views)
-    report.divergence = divergence(report.rank_views)
+    views = iter(report.rank_views)
+    report.jobs = [job_view(name, [next(views) for _ in g], n) for name, g, n in zip(names, groups, notes, strict=True)]
+    if len(report.jobs) == 1:
+        report.skew, report.divergence = report.jobs[0].skew, report.jobs[0].divergence
     return report

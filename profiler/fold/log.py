@@ -8,21 +8,29 @@ sealed (summed and compressed) once the next compile's metrics arrive and none o
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
-from ..model.compile import CACHE_EVENTS, CompileInfo
+from ..model.compile import CACHE_EVENTS, BackwardInfo, CompileInfo
 from ..model.run import MEASUREMENT_VARIANTS, VARIANT_MARK
+from ..model.spans import ns
 from ..model.trace import RuntimeCost, TraceReport
 from ..trace.reader import TraceReader
-from ..trace.records import Record
+from ..trace.records import ParseStats, Record
 from ..trace.values import MAX_SECONDS
 from .asserts import graph_asserts
 from .export import ExportTracker
-from .metrics_record import caches_disabled, compile_from_metrics, resolve_span_fallbacks
+from .metrics_record import (
+    backward_from_metrics,
+    caches_disabled,
+    compile_from_metrics,
+    metrics_cache,
+    resolve_span_fallbacks,
+)
 from .pieces import COMPILE_SPAN, PieceTracker
 from .spans import AOT, PhaseBuilder
 from .sums import add_phase_sums
@@ -91,10 +99,13 @@ def _json(rec: Record, default: object = None) -> object:
 class LogFold:
     """The state of folding one log: feed it records in order, then `finish`."""
 
-    def __init__(self, path: str | Path, stats_source: TraceReader) -> None:
-        self.report = TraceReport(path=str(path), rank=None, torch_version=None, parse=stats_source.stats)
+    def __init__(self, path: str | Path, stats_source: TraceReader, pid: int = 0, first: bool = True) -> None:
+        """The fold of process `pid`'s records of the file `path` (the file's parse counters go to the
+        report of its first process only: `first`)."""
+        stats = stats_source.stats if first else ParseStats()
+        self.report = TraceReport(path=str(path), rank=None, torch_version=None, parse=stats, pid=pid)
         self.values = stats_source.values
-        self.strings = stats_source.strings  # the file's interned file names
+        self.strings = stats_source.strings(pid)  # the file names this process interned
         self.spans = PhaseBuilder(self.values)
         self.pieces = PieceTracker(self.values)
         self.export = ExportTracker(self.values, self.strings)
@@ -102,10 +113,13 @@ class LogFold:
         self.unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
         self.waiting: list[CompileInfo] = []  # compiles in log order, kept until they and all before are sealed
         self.variant: str | None = None  # A/B measurements mark which variant the next compiles belong to
+        self.first_start: float | None = None  # the earliest and latest compile start the metrics state
+        self.last_start: float | None = None
         self.trace_only = (self.spans.trace_only, {})  # the model's `*_torch_trace_only` spans, the measurements'
         self.kinds: dict[str, Callable[[Record], None]] = {
             "chromium_event": self.chromium_event,
             "compilation_metrics": self.compilation_metrics,
+            "bwd_compilation_metrics": self.backward_metrics,
             "compilation_metrics_runtime": self.runtime_metrics,
             "bwd_compilation_metrics_runtime": self.runtime_metrics,
             "artifact": self.artifact,
@@ -177,6 +191,7 @@ class LogFold:
             key = AOT  # an AOTInductor compile's metrics: its spans were kept under compile_fx_aot
         info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, self.spans.claim(key), self.values)
         info.variant = self.variant
+        self.first_start, self.last_start = widen(self.first_start, self.last_start, info.start_s)
         self.unsealed.append((key, info))
         self._attach_pending(info, rec.compile_id)
         info.cache_disabled = caches_disabled(rec.meta, info.cache)
@@ -189,6 +204,43 @@ class LogFold:
                     self.report.versions[name] = text.split()[0]  # "3.11.7 (main, ...)" -> "3.11.7"
         self.waiting.append(info)
         self._flush()
+
+    def backward_metrics(self, rec: Record) -> None:
+        """`bwd_compilation_metrics`: the backward AOT autograd compiled lazily on the first
+        `.backward()`, after its forward's metrics. Its spans (rooted at `entire_backward_compile`) and
+        cache lookups carry the forward's compile id; they are sealed now and the backward is counted
+        in the compile it belongs to, whenever it comes (see `_attach_backward`)."""
+        if not isinstance(rec.meta, dict):
+            return
+        key = self._compile_of(rec)
+        tree = self.spans.claim(key)
+        bwd = backward_from_metrics(rec.meta, tree, self.values)
+        seen = self.pending.pop(key, None)
+        instants = cache_from_instants(tree.instants)
+        bwd.cache = _cache(seen.cache if seen else {}, instants, metrics_cache(rec.meta, self.values))
+        for node in tree.root.walk() if not self.measuring else ():  # the phases are the model's compile's
+            if node is not tree.root and node.count:
+                self.report.phase_total[node.name] = self.report.phase_total.get(node.name, 0) + ns(node.total_s)
+                self.report.phase_self[node.name] = self.report.phase_self.get(node.name, 0) + ns(node.self_s)
+        bwd.trace_only_s = sum(n.total_s for n in tree.root.walk() if n.name.endswith("_torch_trace_only"))
+        if tree.roots:
+            bwd.phases_blob = zlib.compress(orjson.dumps([n.to_dict() for n in tree.roots]), 1)
+        self.spans.release(key, tree)
+        self._attach_backward(key, bwd)
+
+    def _attach_backward(self, key: str | None, bwd: BackwardInfo) -> None:
+        """Give a backward to the latest compile of its id: directly while that compile is still held
+        here, by its row's position once it was handed to the report (attached as rows are read), or,
+        when this part of the log holds no such compile, to whoever joins the parts (`orphans`)."""
+        for info in reversed(self.waiting):
+            if info.compile_id == key:
+                info.attach_backward(bwd)
+                return
+        index = self.report.compile_index.get(key)
+        if index is not None:
+            self.report.compiles.late.by_index[index] = bwd
+        else:
+            self.report.orphan_backwards.append((key, bwd))
 
     def runtime_metrics(self, rec: Record) -> None:
         """`compilation_metrics_runtime`: what a compile's code cost when it ran (runtime autotuning,
@@ -403,8 +455,11 @@ class LogFold:
         while done < len(self.waiting) and self.waiting[done].tree is None:
             done += 1
         for info in self.waiting[:done]:
-            measured = info.variant in MEASUREMENT_VARIANTS
-            (self.report.measure_compiles if measured else self.report.compiles).append(info)
+            if info.variant in MEASUREMENT_VARIANTS:
+                self.report.measure_compiles.append(info)
+                continue
+            self.report.compile_index[info.compile_id] = len(self.report.compiles)  # a late backward's row
+            self.report.compiles.append(info)
         del self.waiting[:done]
 
     def _seal(self, info: CompileInfo, key: str | None) -> None:
@@ -417,6 +472,14 @@ class LogFold:
             add_phase_sums(info, self.report.phase_total, self.report.phase_self)
         info.seal()
         self.spans.release(key, tree)
+
+    def _time_window(self) -> None:
+        """The report's first and last time: its events' (the log's clock), and its compiles' starts."""
+        report, spans = self.report, self.spans
+        first = spans.first_us / 1e6 if spans.first_us is not None else None
+        last = spans.last_us / 1e6 if spans.last_us is not None else None
+        first, last = widen(*widen(first, last, self.first_start), self.last_start)
+        report.first_s, report.last_s = first, last
 
     def idle(self) -> bool:
         """True when nothing read so far waits for a later record: no open span, no compile waiting
@@ -454,21 +517,56 @@ class LogFold:
         report.background = self.spans.background
         report.trace_only = self.trace_only[False]
         report.stray_begin, report.stray_end = self.spans.stray_begin, self.spans.stray_end
+        self._time_window()
         report.args_only_spans = self.spans.args_ids
         for cid, spans in self.spans.runtime().items():
             report.runtime.setdefault(cid, RuntimeCost()).spans = spans
         return report
 
 
-def fold_range(path: str | Path, start: int = 0, end: int | None = None) -> TraceReport:
-    """Fold the records of `path` (or of its bytes `[start, end)`) into a report.
+def widen(first: float | None, last: float | None, at: float | None) -> tuple[float | None, float | None]:
+    """The window [first, last] widened to hold `at` (None: no time known)."""
+    if at is None:
+        return first, last
+    return (at if first is None or at < first else first), (at if last is None or at > last else last)
 
-    Never raises on damaged content; counts it instead. The rank is the records' (see `parallel`
-    for the file-name fallback).
+
+def backward_only(key: str | None, bwd: BackwardInfo) -> CompileInfo:
+    """A compile row for a backward whose forward is not in the log: only the backward's figures."""
+    info = CompileInfo(key, None, None, None, None, None, None, None, bwd.inductor_compile_time_s, bwd.code_gen_time_s,
+                       None, None, None, [], None, {}, {}, None)  # fmt: skip
+    info.attach_backward(bwd)
+    info.start_s = bwd.start_s
+    return info
+
+
+MAX_PROCESSES = 256  # processes of one file folded apart; records of any further one join the last
+
+
+def fold_range(path: str | Path, start: int = 0, end: int | None = None) -> list[TraceReport]:
+    """Fold the records of `path` (or of its bytes `[start, end)`) into one report per process that
+    wrote into it (the glog prefix's pid, in order of appearance): logs joined into one file
+    (`cat rank*.log > all.log`), or a launcher's file per host, hold several. Each process's spans are
+    paired, and its compiles, file names and rank read, within that process only.
+
+    Never raises on damaged content; counts it instead (in the first process's report). The rank is
+    the records' (see `parallel` for the file-name fallback).
     """
     reader = TraceReader(path, start=start, end=end)
-    fold = LogFold(path, reader)
-    feed = fold.feed
+    folds: dict[int, LogFold] = {}
+    last: LogFold | None = None
+    last_pid = -1
     for rec in reader:
-        feed(rec)
-    return fold.finish(reader.rank)
+        pid = rec.pid
+        if pid != last_pid:  # most files are one process: one dict look-up per change of writer
+            last = folds.get(pid)
+            if last is None:
+                if len(folds) < MAX_PROCESSES:
+                    last = folds[pid] = LogFold(path, reader, pid, first=not folds)
+                else:
+                    last = next(reversed(folds.values()))
+            last_pid = pid
+        last.feed(rec)  # type: ignore[union-attr]
+    if not folds:
+        return [LogFold(path, reader).finish(None)]
+    return [fold.finish(reader.ranks.get(pid)) for pid, fold in folds.items()]

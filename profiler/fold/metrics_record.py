@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model.compile import CompileInfo
+from ..model.compile import BACKWARD_SPAN, BackwardInfo, CompileInfo
 from ..model.spans import PhaseTree
 from ..trace.values import MAX_SECONDS, Values
 
@@ -149,6 +149,29 @@ def compile_from_metrics(
     )
     info.start_s = metrics_start(meta, v)
     return info
+
+
+def backward_from_metrics(meta: dict, tree: PhaseTree, values: Values | None = None) -> BackwardInfo:
+    """A lazily compiled backward from its `bwd_compilation_metrics` record and its span tree: its time
+    is its `entire_backward_compile` span (the whole backward compile), else the record's Inductor
+    time (a log without spans); its cache lookups are read by the caller."""
+    v = values or Values()
+    span = _span_total(tree, BACKWARD_SPAN)
+    inductor = seconds(meta, "inductor_compile_time_s", "inductor_cumulative_compile_time_us", v)
+    return BackwardInfo(
+        compile_time_s=span if span is not None else inductor,
+        inductor_compile_time_s=inductor,
+        code_gen_time_s=seconds(meta, "code_gen_time_s", "inductor_code_gen_cumulative_compile_time_us", v),
+        structured_logging_overhead_s=seconds(
+            meta, "structured_logging_overhead_s", "structured_logging_overhead_us", v
+        ),
+        start_s=metrics_start(meta, v),
+    )
+
+
+def metrics_cache(meta: dict, values: Values) -> dict[str, int]:
+    """The cache counters a metrics record carries (`inductor_fx_local_cache_miss_count`, ...)."""
+    return _ints(meta, CACHE_FIELDS, values)
 
 
 def metrics_start(meta: dict, values: Values) -> float | None:

@@ -10,8 +10,9 @@ from pathlib import Path
 from ..model.rows import Default, ResolveFiles
 from ..model.trace import RuntimeCost, TraceReport
 from ..trace.reader import compile_boundary
+from ..trace.records import ParseStats
 from ..trace.values import MAX_RANK
-from .log import GRAPH_BREAK, fold_range
+from .log import GRAPH_BREAK, backward_only, fold_range, widen
 from .spans import MAX_BACKGROUND
 from .sums import merge_span_totals, merge_sums
 
@@ -49,24 +50,57 @@ def set_rank(report: TraceReport, rank: int | None, source: str | None, force: b
         piece.rank = rank if force or piece.rank is None else piece.rank
 
 
+def finish_streams(streams: list[TraceReport]) -> list[TraceReport]:
+    """The last steps once a file's processes are each read whole: the file's parse counters on its
+    first process (as one pass puts them), backwards whose forward never came as rows of their own,
+    ranks (see `assign_rank`)."""
+    for other in streams[1:]:
+        streams[0].parse.merge(other.parse)
+        other.parse = ParseStats()
+    for stream in streams:
+        stream.processes = len(streams)
+        adopt_orphans(stream)
+        assign_rank(stream)
+    return streams
+
+
+def adopt_orphans(report: TraceReport) -> None:
+    """A lazily compiled backward whose forward the log does not hold (it was cut off, or logged
+    elsewhere) is still compile time: it becomes a row of its own, at the end."""
+    for key, bwd in report.orphan_backwards:
+        info = backward_only(key, bwd)
+        report.compile_index[key] = len(report.compiles)
+        report.compiles.append(info)
+    report.orphan_backwards = []
+
+
 def assign_rank(report: TraceReport) -> TraceReport:
-    """The log's rank: its records', else its file name's (`rank_N`); rows without one get it. Also
-    resolves, as rows are read, file names a part of the log met before it knew them."""
+    """The log's rank: its records', else its file name's (`rank_N`, when the file holds one process);
+    rows without one get it. Also resolves, as rows are read, file names a part of the log met before
+    it knew them."""
     report.compiles.files = report.measure_compiles.files = ResolveFiles(report.strings)
     if report.rank is not None:
         set_rank(report, report.rank, "records")
     else:
-        named = rank_in_name(report.path)
+        named = rank_in_name(report.path) if report.processes == 1 else None
         set_rank(report, named, "file name" if named is not None else None)
     return report
 
 
 def merge_parts(parts: list[TraceReport]) -> TraceReport:
-    """Join the reports of consecutive byte ranges of one log into the log's report."""
+    """Join the reports of consecutive byte ranges of one process's records into its report."""
     whole = parts[0]
     for part in parts[1:]:
         whole.parse.merge(part.parse)
-        whole.compiles.extend(part.compiles)
+        for key, bwd in part.orphan_backwards:  # a backward whose forward an earlier part holds
+            index = whole.compile_index.get(key)
+            if index is not None:
+                whole.compiles.late.by_index[index] = bwd
+            else:
+                whole.orphan_backwards.append((key, bwd))
+        offset = len(whole.compiles)
+        whole.compile_index.update({key: offset + i for key, i in part.compile_index.items()})
+        whole.compiles.extend(part.compiles)  # (a part's own late backwards are attached as its rows are read)
         whole.measure_compiles.extend(part.measure_compiles)
         whole.measure_graphs.extend(part.measure_graphs)
         whole.measure_pieces.extend(part.measure_pieces)
@@ -95,17 +129,19 @@ def merge_parts(parts: list[TraceReport]) -> TraceReport:
         whole.torch_version = whole.torch_version or part.torch_version
         whole.device = whole.device or part.device
         whole.rank = whole.rank if whole.rank is not None else part.rank
+        whole.first_s, whole.last_s = widen(*widen(whole.first_s, whole.last_s, part.first_s), part.last_s)
     whole.parts = len(parts)
     return whole
 
 
-def _range(args: tuple[str, int, int | None]) -> TraceReport:
+def _range(args: tuple[str, int, int | None]) -> list[TraceReport]:
     return fold_range(*args)
 
 
-def _split_read(path: str | Path, workers: int) -> TraceReport | None:
-    """Read `path` in `workers` byte ranges cut at compile boundaries; None when it cannot be split
-    or holds several ranks (first-rank-wins needs one sequential pass)."""
+def _split_read(path: str | Path, workers: int) -> list[TraceReport] | None:
+    """Read `path` in `workers` byte ranges cut at compile boundaries, each process's parts merged;
+    None when it cannot be split, or a process's parts do not join exactly (see `exact_split`) or
+    name several ranks (first-rank-wins needs one sequential pass)."""
     size = os.path.getsize(path)
     near = [size * i // workers for i in range(1, workers)]
     cuts = sorted({c for c in (compile_boundary(path, n) for n in near) if c})
@@ -117,9 +153,16 @@ def _split_read(path: str | Path, workers: int) -> TraceReport | None:
     with ProcessPoolExecutor(max_workers=len(ranges) - 1) as pool:
         rest = pool.map(_range, ranges[1:])
         parts = [_range(ranges[0]), *rest]  # this process reads the first part meanwhile
-    if len({p.rank for p in parts if p.rank is not None}) > 1 or not exact_split(parts):
-        return None
-    return merge_parts(parts)
+    by_process: dict[int | None, list[TraceReport]] = {}
+    for part in parts:
+        for stream in part:
+            by_process.setdefault(stream.pid, []).append(stream)
+    streams = []
+    for stream_parts in by_process.values():
+        if len({p.rank for p in stream_parts if p.rank is not None}) > 1 or not exact_split(stream_parts):
+            return None
+        streams.append(merge_parts(stream_parts))
+    return streams
 
 
 def exact_split(parts: list[TraceReport]) -> bool:
@@ -163,34 +206,36 @@ def _files_resolve_alike(parts: list[TraceReport]) -> bool:
     return True
 
 
-def fold_file(path: str | Path, jobs: int | None = None, min_bytes: int = PARALLEL_MIN_BYTES) -> TraceReport:
-    """Read one log and build its report; a log of at least `min_bytes` is split at compile
-    boundaries and its parts are read in parallel processes (`jobs`, default: the CPU count)."""
+def fold_file(path: str | Path, jobs: int | None = None, min_bytes: int = PARALLEL_MIN_BYTES) -> list[TraceReport]:
+    """Read one log and build a report per process that wrote into it (usually one); a log of at
+    least `min_bytes` is split at compile boundaries and its parts are read in parallel processes
+    (`jobs`, default: the CPUs this process may use)."""
     workers = jobs or usable_cpus()
     if Path(path).is_file():  # no more parts than the log has room for (`-j` a billion is 1 part per 8 MB)
         workers = min(workers, max(1, os.path.getsize(path) // min(MIN_PART_BYTES, min_bytes)))
     if workers > 1 and Path(path).is_file() and os.path.getsize(path) >= min_bytes:
-        whole = _split_read(path, workers)
-        if whole is not None:
-            return assign_rank(whole)
-    return assign_rank(fold_range(path))
+        streams = _split_read(path, workers)
+        if streams is not None:
+            return finish_streams(streams)
+    return finish_streams(fold_range(path))
 
 
-def _one(path: Path) -> TraceReport:
+def _one(path: Path) -> list[TraceReport]:
     return fold_file(path, jobs=1)
 
 
 def fold_files(paths: list[Path], jobs: int | None = None) -> list[TraceReport]:
-    """Fold several logs, in parallel processes when there is more than one."""
+    """Fold several logs, in parallel processes when there is more than one: a report per process
+    of each file, files in the order given."""
     if len(paths) <= 1:
-        return [fold_file(p, jobs=jobs) for p in paths]
+        return [t for p in paths for t in fold_file(p, jobs=jobs)]
     workers = min(len(paths), jobs or usable_cpus())
     if workers <= 1:
-        return [fold_file(p, jobs=1) for p in paths]
+        return [t for p in paths for t in fold_file(p, jobs=1)]
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_one, paths))
+        return [t for streams in pool.map(_one, paths) for t in streams]
 
 
 def resolve_ranks(traces: list[TraceReport]) -> list[str]:

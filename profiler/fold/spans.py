@@ -47,6 +47,8 @@ class PhaseBuilder:
         self.stray_begin = 0
         self.stray_end = 0
         self.background: list[tuple[str, float, float, str]] = []  # (name, start s, duration s, thread)
+        self.first_us: float | None = None  # the earliest and latest event time met (the log's clock, us)
+        self.last_us: float | None = None
 
     def _tree(self, compile_id: str) -> PhaseTree:
         if compile_id.startswith(RUNTIME):
@@ -76,6 +78,10 @@ class PhaseBuilder:
             ts = values.number(ts, "chromium.ts")
         if name is None or ts is None:
             return None
+        if self.first_us is None or ts < self.first_us:
+            self.first_us = ts
+        if self.last_us is None or ts > self.last_us:
+            self.last_us = ts
         thread = None
         if compile_id is None:
             compile_id, thread = self._compile_from_args(event, name, ph)

@@ -26,6 +26,44 @@ def cache_label(event: str) -> str:
     return f"{'fx' if cache == 'fx_graph' else 'aot' if cache == 'aotautograd' else cache} {outcome}"
 
 
+BACKWARD_SPAN = "entire_backward_compile"  # the root span of a lazily compiled backward
+
+
+@dataclass(slots=True)
+class BackwardInfo:
+    """The backward graph AOT autograd compiled lazily, on the first `.backward()` after the forward's
+    compile: its `bwd_compilation_metrics` record, with its spans and cache lookups (same compile id)."""
+
+    compile_time_s: float | None  # its `entire_backward_compile` span, else the record's inductor time
+    inductor_compile_time_s: float | None
+    code_gen_time_s: float | None
+    structured_logging_overhead_s: float | None
+    cache: dict[str, int] = field(default_factory=dict)
+    trace_only_s: float = 0.0
+    start_s: float | None = None
+    phases_blob: bytes | None = None  # its span tree (compressed JSON), sealed when its record arrives
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (a compile's `backward`)."""
+        return {
+            "compile_time_s": _r(self.compile_time_s),
+            "inductor_compile_time_s": _r(self.inductor_compile_time_s),
+            "code_gen_time_s": _r(self.code_gen_time_s),
+            "structured_logging_overhead_s": _r(self.structured_logging_overhead_s),
+            "cache": self.cache,
+            "start_s": _r(self.start_s),
+        }
+
+
+def _r(v: float | None) -> float | None:
+    return round(v, 6) if v is not None else None
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    """a + b, where None is unknown (unknown plus known is the known part)."""
+    return b if a is None else a if b is None else a + b
+
+
 @dataclass(slots=True)
 class CompileInfo:
     """One `compilation_metrics` record with what the rest of the log says about its compile."""
@@ -61,6 +99,8 @@ class CompileInfo:
     collectives: list[str] = field(default_factory=list)  # collective ops of its graphs, in scheduled order
     cache_disabled: list[str] = field(default_factory=list)  # caches its config turned off ("fx", "aot")
     start_s: float | None = None  # when it started, as its metrics state it (epoch seconds; for timelines)
+    backward: BackwardInfo | None = None  # its lazily compiled backward (training), once that arrives
+    forward_compile_time_s: float | None = None  # its own time, when a backward was added to compile_time_s
 
     @property
     def is_recompile(self) -> bool:
@@ -88,11 +128,32 @@ class CompileInfo:
         self.phases_blob = zlib.compress(orjson.dumps([n.to_dict() for n in self.tree.roots]), 1)
         self.tree = None
 
+    def attach_backward(self, bwd: BackwardInfo) -> None:
+        """Count the lazily compiled backward in this compile: its time, logging overhead and cache
+        lookups are added to the compile's own, and its spans become a root of the phase tree beside
+        the forward's (the forward's time stays in `forward_compile_time_s`). Done once."""
+        if self.backward is not None:
+            return
+        self.backward = bwd
+        self.forward_compile_time_s = self.compile_time_s
+        self.compile_time_s = _add(self.compile_time_s, bwd.compile_time_s)
+        self.structured_logging_overhead_s = _add(self.structured_logging_overhead_s, bwd.structured_logging_overhead_s)
+        self.cache = {k: self.cache.get(k, 0) + bwd.cache.get(k, 0) for k in {**self.cache, **bwd.cache}}
+        self.trace_only_s += bwd.trace_only_s
+
     def phases_json(self) -> bytes:
-        """The phase tree as JSON bytes: a list of {name, total_s, self_s, count, children}."""
+        """The phase tree as JSON bytes: a list of {name, total_s, self_s, count, children} (a
+        backward's spans after the forward's)."""
         if self.tree is not None:
-            return orjson.dumps([n.to_dict() for n in self.tree.roots])
-        return zlib.decompress(self.phases_blob) if self.phases_blob else b"[]"
+            forward = orjson.dumps([n.to_dict() for n in self.tree.roots])
+        else:
+            forward = zlib.decompress(self.phases_blob) if self.phases_blob else b"[]"
+        if self.backward is None or not self.backward.phases_blob:
+            return forward
+        backward = zlib.decompress(self.backward.phases_blob)
+        if forward == b"[]":
+            return backward
+        return forward[:-1] + b"," + backward[1:] if backward != b"[]" else forward
 
     def phases(self) -> list[dict[str, Any]]:
         """The phase tree as dicts (see `phases_json`)."""

@@ -155,6 +155,30 @@ class RankView:
 
 
 @dataclass(slots=True)
+class JobView:
+    """One job of a report (a folder may hold several): its logs (ranks), their totals and summary, and
+    how its ranks compare. Ranks of different jobs are never compared."""
+
+    name: str  # its folder relative to what was asked for (numbered when a folder holds several), or its log
+    rank_views: list[RankView]
+    totals: Totals
+    summary: Summary
+    skew: RankSkew | None = None
+    divergence: list[Divergence] = field(default_factory=list)
+    rank_conflicts: list[str] = field(default_factory=list)  # logs whose rank had to be chosen, in words
+
+    @property
+    def traces(self) -> list[TraceReport]:
+        """Its logs (one per process)."""
+        return [v.trace for v in self.rank_views]
+
+    @property
+    def ranks(self) -> list[int]:
+        """Its distinct ranks."""
+        return sorted({v.trace.rank for v in self.rank_views if v.trace.rank is not None})
+
+
+@dataclass(slots=True)
 class CacheRun:
     """One child process of a run that left a trace: its compiles, compile time and cache events."""
 
@@ -214,10 +238,14 @@ class Report:
     measurements: dict[str, Any] | None = None
     rank_conflicts: list[str] = field(default_factory=list)
     divergence: list[Divergence] = field(default_factory=list)  # ranks compared check by check (2+ ranks)
-    skipped_files: list[tuple[str, str]] = field(
-        default_factory=list
-    )  # files under PATH not read, and why  # files that shared a rank, and how it was resolved
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)  # files under PATH not read, and why
     manifest_error: str | None = None  # a run directory whose manifest.json was damaged: what was wrong
+    jobs: list[JobView] = field(default_factory=list)  # the jobs its logs belong to (usually one)
+
+    @property
+    def several_jobs(self) -> bool:
+        """True when the logs belong to several jobs (reported job by job; no ranks compared across)."""
+        return len(self.jobs) > 1
 
     @property
     def trace_only(self) -> dict[str, SpanTotal]:

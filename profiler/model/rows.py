@@ -51,6 +51,23 @@ class ResolveFiles:
         return head + self.strings.get(int(index), "?") + tail if index.isdigit() else frame
 
 
+class AttachLate:
+    """Records that arrived after their compile's row was written (a lazily compiled backward), by the
+    row's position: attached as the row is read (once; a row read again keeps what it has)."""
+
+    def __init__(self) -> None:
+        self.by_index: dict[int, Any] = {}
+
+    def __call__(self, row: Any, index: int) -> None:
+        late = self.by_index.get(index)
+        if late is not None:
+            row.attach_backward(late)
+
+    def shifted(self, offset: int) -> dict[int, Any]:
+        """The attachments with their positions moved by `offset` (rows of a part joined after others)."""
+        return {i + offset: late for i, late in self.by_index.items()}
+
+
 class Rows(Generic[T]):
     """Append-only rows, iterated in order; `rows[:n]` and `rows[i]` read as far as needed. Rows
     must not change once appended (a spilled row is a copy); `default` fills a missing field as
@@ -59,6 +76,7 @@ class Rows(Generic[T]):
     def __init__(self, items: Iterable[T] = (), keep: int = KEEP) -> None:
         self.default: Default | None = None
         self.files: ResolveFiles | None = None
+        self.late = AttachLate()
         self._keep = keep
         self._held: list[T] = []  # rows in memory, after those on disk
         self._path: str | None = None
@@ -92,9 +110,12 @@ class Rows(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         fixes = [f for f in (self.default, self.files) if f is not None]
-        for row in self._stored():
+        late = self.late if self.late.by_index else None
+        for index, row in enumerate(self._stored()):
             for fix in fixes:
                 fix(row)
+            if late is not None:
+                late(row, index)
             yield row
 
     def _stored(self) -> Iterator[T]:
@@ -123,7 +144,8 @@ class Rows(Generic[T]):
         """Pickled to another process: the file goes with the object (this one stops removing it)."""
         if self._finalizer is not None:
             self._finalizer.detach()
-        state = {k: getattr(self, k) for k in ("default", "files", "_keep", "_held", "_path", "_batches", "_on_disk")}
+        keys = ("default", "files", "late", "_keep", "_held", "_path", "_batches", "_on_disk")
+        state = {k: getattr(self, k) for k in keys}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

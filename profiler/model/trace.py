@@ -1,4 +1,4 @@
-"""Everything folded from one log file (one process, one rank)."""
+"""Everything folded from one process's records of a log file (one process, one rank)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..trace.records import ParseStats
 from .asserts import GraphAsserts
-from .compile import CompileInfo
+from .compile import BackwardInfo, CompileInfo
 from .export import ExportInfo
 from .pieces import PieceCompile, PiecewiseSplit
 from .rows import Rows
@@ -77,3 +77,10 @@ class TraceReport:
     unresolved_files: set[int] = field(default_factory=set)  # file-name indexes used before interned here
     unclaimed_ids: set[str] = field(default_factory=set)  # compiles whose spans no metrics claimed by the end
     claimed_ids: set[str] = field(default_factory=set)  # compiles whose metrics record it holds
+    pid: int | None = None  # the process whose records these are (a file may hold several)
+    processes: int = 1  # how many processes wrote into its file
+    name: str | None = None  # how reports name it: its path relative to what was asked for (and its pid)
+    compile_index: dict[str | None, int] = field(default_factory=dict)  # compile id -> its latest row
+    orphan_backwards: list[tuple[str | None, BackwardInfo]] = field(default_factory=list)  # no forward seen yet
+    first_s: float | None = None  # when its records start and end (epoch seconds, from event times and
+    last_s: float | None = None  # compile start times): which logs ran at the same time (one job)

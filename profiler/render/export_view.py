@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.table import Table
 
 from ..model.export import ExportInfo
 from ..model.report import Report
 from .md import code, esc
 from .terminal import styled
-from .text import count
+from .text import count, trace_name
 
 EXPORT_HINT = (
     "torch.export writes its records (the exported program, guards, data-dependent errors) only under "
@@ -50,7 +48,7 @@ def export_parts(report: Report) -> list:
     out: list = []
     multi = report.several_logs
     for trace, e in report.exports:
-        where = f" ({Path(trace.path).name}, rank {trace.rank})" if multi else ""
+        where = f" ({trace_name(trace)}, rank {trace.rank})" if multi else ""
         t = Table(title=f"torch.export{where}: {export_headline(e)}", title_justify="left", show_header=False)
         t.add_column("what", style="bold")
         t.add_column("value", overflow="fold")
@@ -79,7 +77,7 @@ def export_markdown(report: Report) -> list[str]:
     """Markdown: the same rows, one list per log."""
     lines: list[str] = []
     for trace, e in report.exports:
-        lines += [f"### torch.export ({code(Path(trace.path).name)}): {export_headline(e)}", ""]
+        lines += [f"### torch.export ({code(trace_name(trace))}): {export_headline(e)}", ""]
         lines += [f"- **{what}**: {esc(value)}" for what, value in _lines(e)] + [""]
     if _holds_nothing(report):
         lines += [f"_{esc(no_compiles(report))}_", ""]

@@ -11,7 +11,7 @@ import orjson
 from .. import __version__
 from ..analysis.measurements import wall_accounts
 from ..model.compile import CompileInfo
-from ..model.report import Divergence, Measured, RankSkew, RankView, Report, RunFacts, Summary, Totals
+from ..model.report import Divergence, JobView, Measured, RankSkew, RankView, Report, RunFacts, Summary, Totals
 from ..unicode import dumps
 from .registry import RenderOptions
 from .text import clean
@@ -39,7 +39,9 @@ def compile_to_dict(c: CompileInfo, with_phases: bool = True) -> dict[str, Any]:
         "co_name": c.co_name,
         "co_filename": c.co_filename,
         "co_firstlineno": c.co_firstlineno,
-        "compile_time_s": _r(c.compile_time_s),
+        "compile_time_s": _r(c.compile_time_s),  # with its lazily compiled backward, when it has one
+        "forward_compile_time_s": _r(c.forward_compile_time_s if c.backward is not None else c.compile_time_s),
+        "backward": c.backward.to_dict() if c.backward is not None else None,
         "start_s": _r(c.start_s),
         "backend_compile_time_s": _r(c.backend_compile_time_s),
         "inductor_compile_time_s": _r(c.inductor_compile_time_s),
@@ -126,13 +128,32 @@ def divergence_to_dict(d: Divergence) -> dict[str, Any]:
     return {"check": d.check, "diverged": d.diverged, "groups": groups}
 
 
+def job_to_dict(j: JobView) -> dict[str, Any]:
+    """One entry of the contract's `jobs` list: a job's logs, ranks, totals, and how its ranks compare."""
+    return {
+        "name": clean(j.name),
+        "files": [clean(t.name or t.path) for t in j.traces],
+        "ranks": j.ranks,
+        "processes": len(j.traces),
+        "totals": totals_to_dict(j.totals),
+        "summary": summary_to_dict(j.summary),
+        "rank_skew": skew_to_dict(j.skew) if j.skew else None,
+        "divergence": [divergence_to_dict(d) for d in j.divergence],
+        "rank_conflicts": [clean(c) for c in j.rank_conflicts],
+    }
+
+
 def rank_to_dict(v: RankView) -> dict[str, Any]:
-    """One entry of the contract's `ranks` list."""
+    """One entry of the contract's `ranks` list (one per process: a file may hold several)."""
     t = v.trace
     return {
         "rank": t.rank,
         "rank_source": t.rank_source,
         "path": clean(t.path),
+        "name": clean(t.name or t.path),
+        "pid": t.pid,
+        "first_s": _r(t.first_s),
+        "last_s": _r(t.last_s),
         "torch_version": t.torch_version,
         "parse": t.parse.to_dict(),
         "totals": totals_to_dict(v.totals),
@@ -179,7 +200,7 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "compileprof", "version": __version__},
         "source": clean(report.source),
-        "files": [clean(t.path) for t in report.traces],
+        "files": [clean(p) for p in dict.fromkeys(t.path for t in report.traces)],
         "skipped_files": [{"path": clean(p), "reason": r} for p, r in report.skipped_files],
         "torch_versions": report.torch_versions,
         "versions": report.versions,
@@ -205,6 +226,7 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         "rank_skew": skew_to_dict(report.skew) if report.skew else None,
         "rank_conflicts": [clean(c) for c in report.rank_conflicts],
         "divergence": [divergence_to_dict(d) for d in report.divergence],
+        "jobs": [job_to_dict(j) for j in report.jobs],
         "piecewise": report.piecewise.to_dict() if report.piecewise else None,
         "pieces": [p.to_dict() for p in report.pieces],
         "run": run_to_dict(report.run) if report.run else None,

@@ -13,6 +13,7 @@ with their size.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -21,11 +22,13 @@ import orjson
 from ..errors import EXIT_USAGE, CompileprofError
 from ..fold.metrics_record import metrics_start
 from ..model.report import Report
+from ..model.trace import TraceReport
 from ..trace.reader import TraceReader
 from ..trace.records import Record
 from ..trace.values import Values
 from ..unicode import dumps
 from .registry import RenderOptions
+from .text import trace_name
 
 COMPILES_TID = 1  # the track of every compile's spans; background threads get 2, 3, ...
 _REASONS = {"dynamo_graph_break_reason": "graph break", "recompile_reasons": "recompile"}
@@ -178,15 +181,28 @@ class PerfettoReport:
                     f"{path}: the perfetto format reads the log again and needs a file; save it first", EXIT_USAGE
                 )
         array = _Array(out)
+        ranks = [t.rank for t in report.traces]
+        unique = len(set(ranks)) == len(ranks) and None not in ranks
         for index, trace in enumerate(report.traces):
-            pid = trace.rank if trace.rank is not None else index
-            label = f"rank {trace.rank}" if trace.rank is not None else Path(trace.path).name
+            pid = trace.rank if unique else index
+            label = f"rank {trace.rank}" if trace.rank is not None else trace_name(trace)
             meta = {"name": "process_name", "ph": "M", "pid": pid, "tid": 0, "args": {"name": label}}
             array.add(meta)
             events = _LogEvents(pid, array)
-            reader = TraceReader(trace.path)
-            for rec in reader:
-                if reader.rank is None or rec.rank in (None, reader.rank):
-                    events.record(rec)
+            for rec in records_of(trace):
+                events.record(rec)
             events.finish()
         array.close()
+
+
+def records_of(trace: TraceReport) -> Iterator[Record]:
+    """The records of one process's log again, as the fold kept them: of its process only (a file may
+    hold several), and of the first rank that process named."""
+    reader = TraceReader(trace.path)
+    several = trace.processes > 1
+    for rec in reader:
+        if several and rec.pid != trace.pid:
+            continue
+        first = reader.ranks.get(rec.pid)
+        if first is None or rec.rank in (None, first):
+            yield rec

@@ -3,13 +3,11 @@ the divergence between ranks, check by check."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.table import Table
 
 from ..model.report import RankView, Report
 from .terminal import styled
-from .text import fmt_s, rank_cell, rank_list
+from .text import fmt_s, rank_cell, rank_list, trace_name
 
 PHASE_ROWS = 15  # rows of the phase totals
 CHECK_NAMES = {
@@ -68,7 +66,7 @@ def rank_parts(report: Report) -> list:
         tr = v.trace
         t.add_row(
             str(tr.rank) if tr.rank is not None else "-",
-            Path(tr.path).name,
+            trace_name(tr),
             str(v.totals.compiles),
             fmt_s(v.totals.compile_time_s),
             fmt_s(v.totals.structured_logging_overhead_s),

@@ -11,6 +11,7 @@ from ..model.asserts import AssertCounts, GraphAsserts
 from ..model.compile import cache_label
 from ..model.pieces import PieceCompile
 from ..model.report import Spend, Summary
+from ..model.trace import TraceReport
 from ..unicode import valid_unicode
 
 # What a span name means, for sentences a user can act on.
@@ -122,6 +123,15 @@ def graph_cells(g: GraphAsserts, ranks: bool = False, aoti: bool = False) -> lis
     aoti_checks = [str(c.aoti_checks)] if aoti else []
     return [g.compile_id or "?", *rank, name, str(c.size_stride), str(c.alignment), str(c.scalar), str(c.nan),
             *aoti_checks]  # fmt: skip
+
+
+def trace_name(trace: TraceReport) -> str:
+    """How a log is named to people: its path relative to what was asked for (set when the report is
+    built), else its file name; with its process id when its file holds several processes."""
+    name = trace.name or Path(trace.path).name
+    if trace.processes > 1 and trace.pid is not None and f"pid {trace.pid}" not in name:
+        name += f" (pid {trace.pid})"
+    return name
 
 
 def rank_cell(rank: int | None) -> str:

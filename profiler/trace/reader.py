@@ -24,8 +24,8 @@ MAX_RECORD_BYTES = 32 << 20  # one record (its line and payload) larger than thi
 ENVELOPE_KEYS = frozenset(
     {"rank", "compiled_autograd_id", "frame_id", "frame_compile_id", "attempt", "subgraph_name", "stack", "has_payload"}
 )
-# glog prefix: level, MMDD, time, thread/pid, path:line]; not anchored (launchers prefix `[rank0]:`).
-_GLOG = re.compile(rb"[VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\n]*:\d+\][^{\n]*?(?= \{)")
+# glog prefix: level, MMDD, time, process id, path:line]; not anchored (launchers prefix `[rank0]:`).
+_GLOG = re.compile(rb"[VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +(\d{1,12}) [^\]\n]*:\d+\][^{\n]*?(?= \{)")
 # A payload: every following line that starts with a TAB.
 _PAYLOAD = re.compile(rb"(?:\t[^\n]*\n)*")
 # Where a payload ends: a newline followed by anything but a TAB (found by a fast literal scan).
@@ -126,9 +126,21 @@ class TraceReader:
         self.end = end
         self.stats = ParseStats()
         self.values = Values(self.stats)
-        self.rank: int | None = None
-        self.strings: dict[int, str] = {}
+        self.ranks: dict[int, int] = {}  # per process: the first rank its records name (the others are skipped)
+        self.tables: dict[int, dict[int, str]] = {}  # per process: its interned file names
         self._ids: dict[tuple, str | None] = {}  # envelope ids -> compile id (see _compile_id)
+
+    @property
+    def rank(self) -> int | None:
+        """The first rank the records name (of the first process that names one)."""
+        return next(iter(self.ranks.values()), None)
+
+    def strings(self, pid: int) -> dict[int, str]:
+        """The file names process `pid` interned (the table its stacks refer to), filled as records are read."""
+        table = self.tables.get(pid)
+        if table is None:
+            table = self.tables[pid] = {}
+        return table
 
     def _chunks(self) -> Iterator[bytes]:
         """The bytes `[start, end)` of the file in chunks (a pipe is read from where it is)."""
@@ -234,9 +246,10 @@ class TraceReader:
             stats.fail_json += 1
             return None
         get = obj.get
+        pid = int(m.group(1))
         rank = get("rank")
         if rank is not None:
-            keep, rank = self._rank(rank)
+            keep, rank = self._rank(rank, pid)
             if not keep:
                 return None
         stats.records += 1
@@ -250,22 +263,22 @@ class TraceReader:
             stats.unknown_kinds[kind] = stats.unknown_kinds.get(kind, 0) + 1
         meta = obj[kind]
         if kind == "str":
-            self._intern(meta)
+            self._intern(meta, pid)
         attempt = get("attempt")
         if attempt is not None and (type(attempt) is not int or not 0 <= attempt <= 1 << 16):
             attempt = self.values.int(attempt, "attempt", hi=1 << 16)
         start = m.start()
-        return Record(kind, meta, self._compile_id(get), attempt, rank, block, header[start + 6 : start + 21])
+        stamp = header[start + 6 : start + 21]
+        return Record(kind, meta, self._compile_id(get), attempt, rank, block, stamp, pid)
 
-    def _rank(self, rank: object) -> tuple[bool, int | None]:
+    def _rank(self, rank: object, pid: int) -> tuple[bool, int | None]:
         """A record's rank, read (a bad one counted, then None); False when it is another rank than the
-        file's first (counted: the record is skipped)."""
+        first its process named (counted: the record is skipped)."""
         if type(rank) is not int or not 0 <= rank <= MAX_RANK:
             rank = self.values.int(rank, "rank", hi=MAX_RANK)
         if rank is not None:
-            if self.rank is None:
-                self.rank = rank
-            elif rank != self.rank:
+            first = self.ranks.setdefault(pid, rank)
+            if rank != first:
                 self.stats.other_rank += 1
                 return False, rank
         return True, rank
@@ -292,10 +305,10 @@ class TraceReader:
             self._ids[key] = text
         return text
 
-    def _intern(self, meta: object) -> None:
-        """`{"str": [text, index]}`: the file's table of interned file names (stacks refer to them)."""
+    def _intern(self, meta: object, pid: int) -> None:
+        """`{"str": [text, index]}`: the process's table of interned file names (stacks refer to them)."""
         if type(meta) is list and len(meta) == 2 and type(meta[0]) is str and type(meta[1]) is int:
-            self.strings[meta[1]] = meta[0]
+            self.strings(pid)[meta[1]] = meta[0]
         else:
             self.values.bad("str")
 

@@ -51,6 +51,7 @@ class Record:
     rank: int | None
     payload: bytes | None = None
     stamp: bytes = b""  # the glog time of day, `HH:MM:SS.ffffff`
+    pid: int = 0  # the process that wrote it (the glog prefix's): a file may hold several
 
     def seconds_of_day(self) -> float | None:
         """The glog time as seconds since midnight (None when the prefix had none)."""

@@ -13,7 +13,7 @@ from compileprof.profiler.render.console import render_console
 from compileprof.profiler.render.json_report import report_to_dict
 from compileprof.profiler.render.markdown import render_markdown
 from compileprof.profiler.render.terminal import SafeConsole
-from conftest import FIXTURES, record_line
+from conftest import FIXTURES, one_process, record_line
 
 
 def _views(path):
@@ -72,11 +72,15 @@ def test_two_ranks_of_a_gloo_job_diverge_and_every_row_names_its_rank():
 def test_a_directory_whose_files_share_a_rank_keeps_one_rank_per_file():
     # GIVEN rank 0's log, rank 1's log with every record rewritten to say rank 0, and a log naming no rank
     d, console, _ = _views(FIXTURES / "dup_ranks")
-    assert [(r["rank"], r["rank_source"]) for r in d["ranks"]] == [(0, "file name"), (1, "file name"), (2, "numbered")]
-    assert [c["rank"] for c in d["compiles"]] == [0, 1, 1, 1, 2]
-    assert len(d["rank_conflicts"]) == 3 and "rank 0 in its records, shared" in d["rank_conflicts"][1]
-    assert d["rank_skew"]["slowest_rank"] == 1 and d["rank_skew"]["fastest_rank"] == 2
-    assert "slowest rank 1" in console and "ranks chosen" in console
+    # THEN the two rank logs are one job, their ranks told apart by their file names; the rankless log,
+    # recorded days before them (mlp.log), is a job of its own: its rank is not made up
+    assert [(r["rank"], r["rank_source"]) for r in d["ranks"]] == [(0, "file name"), (1, "file name"), (None, None)]
+    assert [c["rank"] for c in d["compiles"]] == [0, 1, 1, 1, None]
+    assert len(d["rank_conflicts"]) == 2 and "rank 0 in its records, shared" in d["rank_conflicts"][1]
+    assert [(j["name"], j["ranks"]) for j in d["jobs"]] == [(".", [0, 1]), ("worker.log", [])]
+    assert d["rank_skew"] is None  # ranks of different jobs are never compared
+    assert d["jobs"][0]["rank_skew"]["slowest_rank"] == 1 and d["jobs"][0]["rank_skew"]["fastest_rank"] == 0
+    assert "ranks chosen" in console
 
 
 def test_payload_compile_ids_that_disagree_with_their_envelopes_lose():
@@ -177,7 +181,7 @@ def _runtime_log(tmp_path):
                "is_runtime": True, "start_time_us": 5}  # fmt: skip
     runtime = record_line("compilation_metrics_runtime", metrics, frame_id=0, frame_compile_id=0, attempt=0)
     log = tmp_path / "runtime.log"
-    log.write_text((FIXTURES / "mlp.log").read_text() + begin + end + runtime)
+    log.write_bytes(one_process((FIXTURES / "mlp.log").read_bytes(), begin, end, runtime))
     return log
 
 
@@ -215,7 +219,7 @@ def test_a_runtime_record_naming_no_compile_is_kept_under_a_question_mark(tmp_pa
     # GIVEN a compilation_metrics_runtime record with neither envelope ids nor a payload compile_id
     runtime = record_line("compilation_metrics_runtime", {"runtime_cudagraphify_time_us": 1_500_000})
     log = tmp_path / "runtime.log"
-    log.write_text((FIXTURES / "mlp.log").read_text() + runtime)
+    log.write_bytes(one_process((FIXTURES / "mlp.log").read_bytes(), runtime))
     d, console, md = _views(log)
     assert d["runtime"] == [
         {"compile_id": "?", "rank": None, "records": 1, "metrics_s": {"runtime_cudagraphify_time": 1.5}, "spans": []}

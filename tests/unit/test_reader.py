@@ -34,7 +34,8 @@ def test_records_payloads_and_compile_ids(tmp_path):
     assert [r.kind for r in records] == ["artifact", "dynamo_start", "str"]
     assert records[0].compile_id == "0/1" and records[0].text() == "line one\nline two"
     assert records[1].compile_id == "!1/2/0"
-    assert records[2].compile_id is None and reader.strings == {0: "/x.py"}
+    assert records[2].compile_id is None and reader.strings(records[2].pid) == {0: "/x.py"}
+    assert records[2].pid == 2241  # the process id of the glog prefix
     assert reader.stats.lines == 5 and reader.stats.records == 3 and reader.stats.damage == 0
 
 

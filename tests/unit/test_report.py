@@ -201,7 +201,10 @@ def test_files_that_share_a_rank_stay_separate_ranks(tmp_path):
             tmp_path / f"dedicated_log_torch_trace_{'abc'[r]}.log"
         )
     d = report_to_dict(build_report(tmp_path))
-    assert [r["rank"] for r in d["ranks"]] == [0, 1, 2] and {r["rank_source"] for r in d["ranks"]} == {"numbered"}
+    # THEN three processes that ran at the same time all saying rank 0 are three jobs of one rank each
+    # (one job has one rank 0), never compared as ranks
+    assert [r["rank"] for r in d["ranks"]] == [0, 0, 0] and {r["rank_source"] for r in d["ranks"]} == {"records"}
+    assert [j["ranks"] for j in d["jobs"]] == [[0], [0], [0]] and d["rank_skew"] is None
 
 
 def test_every_log_under_a_directory_is_found_whatever_its_name(tmp_path):
