@@ -19,11 +19,11 @@ def explain_cache_command(
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
 ) -> None:
     """For every graph B compiled that missed the cache: which key components differ from A's, and how."""
-    from compileprof.profiler.build import build_cache_report
+    from compileprof.profiler.build import build_cache_reports
     from compileprof.profiler.files import refuse_inputs
 
     chosen = choose(CACHE, fmt, out)
     refuse_overwrite(out, force)
     refuse_inputs(out, [a, b])
-    doc = build_cache_report(a, b)
+    doc = build_cache_reports(a, b)
     emit(chosen, doc, RenderOptions(width=stdout_width(out)), out, force)

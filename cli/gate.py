@@ -15,7 +15,7 @@ from compileprof.profiler.render.registry import CHECK, DIFF, RenderOptions, cho
 
 if TYPE_CHECKING:
     from compileprof.profiler.gate.compare import CheckOutcome
-    from compileprof.profiler.model.cache_keys import CacheReport
+    from compileprof.profiler.model.cache_keys import CacheComparison
     from rich.console import Console
 
 from .common import emit, jobs_option, refuse_overwrite, stdout_width, user_errors
@@ -107,13 +107,14 @@ def check_command(
     raise typer.Exit(outcome.exit_code)
 
 
-def explain_caches(a: Path, b: Path) -> CacheReport | None:
-    """B's cache misses explained against A (None when the logs cannot be read again, e.g. a pipe)."""
-    from compileprof.profiler.build import build_cache_report
+def explain_caches(a: Path, b: Path) -> CacheComparison | None:
+    """B's cache misses explained against A, child with child for runs (None when the logs cannot be
+    read again, e.g. a pipe)."""
+    from compileprof.profiler.build import build_cache_reports
     from compileprof.profiler.errors import CompileprofError
 
     try:
-        return build_cache_report(a, b)
+        return build_cache_reports(a, b)
     except (CompileprofError, OSError):
         return None
 

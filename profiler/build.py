@@ -3,13 +3,15 @@ directory's manifest says."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .analysis.combine import combine
 from .errors import CompileprofError
+from .files import same_file
 from .fold.parallel import fold_files
-from .model.cache_keys import CacheReport
+from .model.cache_keys import CacheComparison, CacheReport
 from .model.report import CacheRun, Report, RunFacts
 from .model.rows import Chain
 from .trace.discover import Found, discover, find_logs
@@ -121,11 +123,50 @@ def cache_runs(run_dir: Path, manifest: RunManifest, primary: Report, jobs: int 
     return runs
 
 
-def build_cache_report(a: str | Path, b: str | Path) -> CacheReport:
-    """B's compile-cache misses explained against A, and within B (`compileprof explain-cache`)."""
+def build_cache_report(a: str | Path, b: str | Path, label: str = "") -> CacheReport:
+    """B's compile-cache misses explained against A, and within B (one pair of logs or trace folders)."""
     from .analysis.cache_explain import explain, within  # not on `report`'s start-up path
     from .fold.cache_keys import read_lookups
 
     la, lb = read_lookups(a), read_lookups(b)
     hits = sum(x.state == "hit" for x in lb)
-    return CacheReport(str(a), str(b), len(la), len(lb), hits, explain(la, lb), within(lb))
+    return CacheReport(str(a), str(b), len(la), len(lb), hits, explain(la, lb), within(lb), label)
+
+
+def _children(path: Path) -> list[tuple[str, Path]]:
+    """The traces of a run directory's children that left one ([(label, trace folder)], primary first),
+    or [("", path)] for anything else."""
+    from .model.run import DamagedManifest, read_manifest
+
+    try:
+        manifest = read_manifest(path) if path.is_dir() else None
+    except DamagedManifest:
+        manifest = None
+    if manifest is None:
+        return [("", path)]
+    kids = [(label, path / child.trace) for label, child in manifest.children.items() if (path / child.trace).is_dir()]
+    kids.sort(key=lambda kv: kv[0] != manifest.primary)
+    return kids or [("", path)]
+
+
+def cache_pairs(a: Path, b: Path) -> list[tuple[str, Path, Path]]:
+    """Which logs `explain-cache A B` compares (label, A's, B's): runs of several children child with
+    child of the same label (cold with cold, warm with warm); one run against itself, each later child
+    with the one before it that filled the cache; a run against plain logs, its primary child."""
+    ka, kb = _children(Path(a)), _children(Path(b))
+    if len(ka) == 1 and len(kb) == 1:
+        return [(f"{ka[0][0]} vs {kb[0][0]}" if ka[0][0] and kb[0][0] else "", ka[0][1], kb[0][1])]
+    if same_file(Path(a), Path(b)) and len(kb) > 1:  # one run: what the first child cached, the others missed
+        ordered = sorted(kb, key=lambda kv: (kv[0].startswith("warm"), kv[0]))
+        return [(f"{x} vs {y}", px, py) for (x, px), (y, py) in pairwise(ordered)]
+    labels_a = dict(ka)
+    common = [(label, labels_a[label], pb) for label, pb in kb if label in labels_a]
+    if common:
+        return [(f"{label} vs {label}", pa, pb) for label, pa, pb in common]
+    return [(f"{la or 'A'} vs {lb or 'B'}", ka[0][1], pb) for la, _ in ka[:1] for lb, pb in kb]
+
+
+def build_cache_reports(a: str | Path, b: str | Path) -> CacheComparison:
+    """B's compile-cache misses explained against A, pair by pair (see `cache_pairs`)."""
+    pairs = [build_cache_report(pa, pb, label) for label, pa, pb in cache_pairs(Path(a), Path(b))]
+    return CacheComparison(str(a), str(b), pairs)

@@ -79,4 +79,7 @@ def combine(source: str, traces: list[TraceReport]) -> Report:
     report.jobs = [job_view(name, [next(views) for _ in g], n) for name, g, n in zip(names, groups, notes, strict=True)]
     if len(report.jobs) == 1:
         report.skew, report.divergence = report.jobs[0].skew, report.jobs[0].divergence
+    else:  # ranks of different jobs share numbers: frames are counted job by job
+        report.summary.frames = sum(j.summary.frames for j in report.jobs)
+        report.summary.frames_per_rank = {}
     return report

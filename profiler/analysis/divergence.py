@@ -24,7 +24,10 @@ UNITS = {
     "frames": "frame", "compile_ids": "compile", "graphs": "graph", "cache": "compile",
     "recompiles": "recompile", "failures": "failure", "collectives": "collective",
 }  # fmt: skip
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")  # object addresses differ between processes, not between programs
+# Object addresses differ between processes, not between programs: `0x7f3a...` and the decimal `id()`
+# values guards name (`___check_obj_id(L['fn'], 140234567890128)`) are masked before ranks are compared.
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}|(?<![\w.])\d{10,}(?![\w.])")
+MASKED_NOTE = "compared with memory addresses (0x..., id() values) masked"
 
 
 class RankSequence:
@@ -33,6 +36,7 @@ class RankSequence:
     def __init__(self) -> None:
         self.digest = hashlib.blake2b(digest_size=16)
         self.count = 0
+        self.masked = 0  # items that held an address (masked before they were compared)
         self.head: list[str] = []
         self.tally: Counter[str] = Counter()  # how often each item occurs (HEAD distinct items at most)
 
@@ -74,6 +78,13 @@ def _cache_outcomes(cache: dict[str, int]) -> str:
     return ", ".join(label for key in sorted(cache) for label in [cache_label(key)] * cache[key]) or "none"
 
 
+def _add_masked(seq: RankSequence, text: str) -> None:
+    """Append a reason with its memory addresses masked (`0x…`), counting the reasons that held one."""
+    masked, n = _ADDRESS.subn("0x…", text)
+    seq.masked += n > 0
+    seq.add(masked)
+
+
 def sequences(trace: TraceReport) -> dict[str, RankSequence]:
     """One rank's sequences, one pass over its compiles and one over its graphs."""
     seqs = {name: RankSequence() for name in CHECKS}
@@ -87,9 +98,9 @@ def sequences(trace: TraceReport) -> dict[str, RankSequence]:
         seqs["compile_ids"].add(cid)
         seqs["cache"].add(f"{cid}: {_cache_outcomes(c.cache)}")
         if c.is_recompile:
-            seqs["recompiles"].add(_ADDRESS.sub("0x…", c.recompile_reason or "(no reason)"))
+            _add_masked(seqs["recompiles"], c.recompile_reason or "(no reason)")
         if c.fail_type:
-            seqs["failures"].add(f"{c.fail_type}: {_ADDRESS.sub('0x…', c.fail_reason or '')}".rstrip(": "))
+            _add_masked(seqs["failures"], f"{c.fail_type}: {c.fail_reason or ''}".rstrip(": "))
         for op in c.collectives:  # torch.ops._c10d_functional.all_reduce_.default -> _c10d_functional.all_reduce_
             seqs["collectives"].add(op.removeprefix("torch.ops.").removesuffix(".default"))
     for g in trace.graphs:
@@ -149,5 +160,6 @@ def divergence(views: list[RankView]) -> list[Divergence]:
             ranks, seq = sorted(r for r, _ in members), members[0][1]
             diff = None if members is ordered[0] else _first_difference(seq, ref, ref_ranks)
             rank_groups.append(RankGroup(ranks, seq.count, _summary(check, seq), diff))
-        out.append(Divergence(check, rank_groups))
+        masked = any(seqs[check].masked for _, seqs in per_rank)
+        out.append(Divergence(check, rank_groups, MASKED_NOTE if masked else None))
     return out

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..fold.parallel import rank_in_name
 from ..model.trace import TraceReport
 
-SLACK_S = 120.0  # how far apart two logs' windows may be and still count as running at the same time
+SLACK_S = 1.0  # clock skew allowed between two logs that ran at the same time (sequential runs are seconds apart)
 
 
 @dataclass(slots=True)

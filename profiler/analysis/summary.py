@@ -30,8 +30,10 @@ def summarize_compiles(compiles: Iterable[CompileInfo], trace_only: dict[str, Sp
     cache: Counter[str] = Counter()
     bypass: Counter[str] = Counter()
     disabled: Counter[str] = Counter()
+    distinct: set[tuple] = set()
     for c in compiles:
         frames.add((c.rank, c.frame))
+        distinct.add((c.co_filename, c.co_firstlineno, c.co_name) if c.co_filename else (c.frame,))
         s.compiles += 1
         s.attempts += (c.attempt or 0) + 1
         s.compile_time_s += c.compile_time_s or 0.0
@@ -47,6 +49,9 @@ def summarize_compiles(compiles: Iterable[CompileInfo], trace_only: dict[str, Sp
         disabled.update(c.cache_disabled)
         s.structured_logging_overhead_s += c.structured_logging_overhead_s or 0.0
     s.frames = len(frames)
+    s.frames_distinct = len(distinct)
+    per_rank = Counter("-" if rank is None else str(rank) for rank, _ in frames)
+    s.frames_per_rank = dict(sorted(per_rank.items(), key=lambda kv: (kv[0] == "-", int(kv[0]) if kv[0] != "-" else 0)))
     s.graph_break_reasons = dict(reasons.most_common())
     s.cache = dict(sorted(cache.items()))
     s.cache_bypass_reasons = dict(bypass.most_common())

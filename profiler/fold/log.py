@@ -113,6 +113,7 @@ class LogFold:
         self.unsealed: list[tuple[str | None, CompileInfo]] = []  # compiles whose span trees may still grow
         self.waiting: list[CompileInfo] = []  # compiles in log order, kept until they and all before are sealed
         self.variant: str | None = None  # A/B measurements mark which variant the next compiles belong to
+        self.aot_compiles = 0  # AOTInductor compiles met (they have no compile id: labelled `aot N`)
         self.first_start: float | None = None  # the earliest and latest compile start the metrics state
         self.last_start: float | None = None
         self.trace_only = (self.spans.trace_only, {})  # the model's `*_torch_trace_only` spans, the measurements'
@@ -190,6 +191,9 @@ class LogFold:
         if key is None and self.spans.aot_pending():
             key = AOT  # an AOTInductor compile's metrics: its spans were kept under compile_fx_aot
         info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, self.spans.claim(key), self.values)
+        if key == AOT and info.compile_id is None:  # torch gives an AOTInductor compile no id: a stable label
+            info.compile_id = self._aot_label()
+            self.aot_compiles += 1
         info.variant = self.variant
         self.first_start, self.last_start = widen(self.first_start, self.last_start, info.start_s)
         self.unsealed.append((key, info))
@@ -267,13 +271,17 @@ class LogFold:
         elif "_piecewise_" in name or name.endswith("_compilation_config"):
             self.pieces.artifact(rec, name)
 
+    def _aot_label(self) -> str:
+        """The label of the AOTInductor compile in progress: `aot 1`, `aot 2`, ... in log order."""
+        return f"aot {self.aot_compiles + 1}"
+
     def output_code(self, rec: Record) -> None:
         """Generated code: its asserts, and the device it targets."""
         meta = rec.meta if isinstance(rec.meta, dict) else {}
         self._generated_code(rec, rec.text(), self.values.str(meta.get("filename"), "output_code.filename"))
 
-    def _generated_code(self, rec: Record, code: str, filename: str | None) -> None:
-        graph = graph_asserts(code, rec.compile_id, rec.rank, filename)
+    def _generated_code(self, rec: Record, code: str, filename: str | None, compile_id: str | None = None) -> None:
+        graph = graph_asserts(code, compile_id or rec.compile_id, rec.rank, filename)
         graph.variant = self.variant
         (self.report.measure_graphs if self.measuring else self.report.graphs).append(graph)
         self.pieces.output_code(graph.counts)
@@ -292,7 +300,8 @@ class LogFold:
         name = self.values.str(rec.meta.get("name"), "graph_dump.name") or "None"
         if name == AOT_WRAPPER:
             self._pending(rec.compile_id).aot = True
-            self._generated_code(rec, rec.text(), f"{AOT_WRAPPER}.cpp")
+            label = self._aot_label() if rec.compile_id is None else None
+            self._generated_code(rec, rec.text(), f"{AOT_WRAPPER}.cpp", label)
         else:
             self.pieces.graph_dump(rec, name)
 

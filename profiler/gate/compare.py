@@ -16,9 +16,18 @@ from ..errors import EXIT_OK, EXIT_REGRESSION, EXIT_STALE
 from .metrics import COUNT, TIME, Metric
 from .significance import mann_whitney_p
 
-PASS, REGRESSION, IMPROVEMENT, INCONCLUSIVE, NEW, MISSING, SKIPPED = (
-    "PASS", "REGRESSION", "IMPROVEMENT", "INCONCLUSIVE", "NEW", "MISSING", "SKIPPED",
+PASS, REGRESSION, IMPROVEMENT, INCONCLUSIVE, NEW, MISSING, SKIPPED, MOVED = (
+    "PASS", "REGRESSION", "IMPROVEMENT", "INCONCLUSIVE", "NEW", "MISSING", "SKIPPED", "MOVED",
 )  # fmt: skip
+# Where each gated phase sits in torch's span tree: its parent metric (compile_time_s at the top).
+PHASE_PARENT = {
+    "phase.entire_frame_compile": "compile_time_s", "phase.bytecode_tracing": "phase.entire_frame_compile",
+    "phase.backend_compile": "phase.entire_frame_compile", "phase.build_guards": "phase.entire_frame_compile",
+    "phase.create_aot_dispatcher_function": "phase.backend_compile",
+    "phase.inductor_compile": "phase.create_aot_dispatcher_function", "phase.code_gen": "phase.inductor_compile",
+    "phase.compile_file": "phase.code_gen", "phase.async_compile.wait": "phase.code_gen",
+}  # fmt: skip
+FOLLOWS = 0.5  # a parent that moved the same way by at least this share of its child's change: a real move
 DEFAULT_TOLERANCE = {COUNT: {"abs": 0.0, "rel": 0.0}, TIME: {"abs": 0.0, "rel": 0.10}}
 FINGERPRINT_KEYS = ("python", "torch", "device", "cpu_count", "cache")
 MIN_SAMPLES = 5  # the smallest two-sided exact Mann-Whitney p with 5 vs 5 samples is 0.0079 < ALPHA
@@ -167,6 +176,35 @@ def _decide(
     return Verdict(name, kind, INCONCLUSIVE, b.value, c.value, tol, note, gated=False, p_value=p)
 
 
+def _parent(name: str, by_name: dict[str, Verdict]) -> Verdict | None:
+    """The nearest ancestor of a phase metric that both sides measured."""
+    parent = PHASE_PARENT.get(name)
+    while parent is not None:
+        found = by_name.get(parent)
+        if found is not None and found.change is not None:
+            return found
+        parent = PHASE_PARENT.get(parent)
+    return None
+
+
+def _moved(v: Verdict, by_name: dict[str, Verdict]) -> Verdict:
+    """A phase that got faster (or slower) while its parent did not move the same way (by at least
+    FOLLOWS of the phase's change) did not improve (or regress): its time moved to another phase under
+    the same parent (code generation into autotuning, say). Such a verdict is MOVED, advisory."""
+    if v.kind != TIME or v.status not in (IMPROVEMENT, REGRESSION) or v.change is None:
+        return v
+    parent = _parent(v.name, by_name)
+    if parent is None or parent.change is None:
+        return v
+    if parent.change * v.change > 0 and abs(parent.change) >= FOLLOWS * abs(v.change):
+        return v
+    went = "slower" if v.change > 0 else "faster"
+    rel = f" ({parent.rel_change * 100:+.1f}%)" if parent.rel_change is not None else ""
+    note = (f"time moved, not {went}: its parent {parent.name} changed {parent.change:+.3g} s{rel} while it "
+            f"changed {v.change:+.3g} s")  # fmt: skip
+    return Verdict(v.name, v.kind, MOVED, v.baseline, v.current, v.tolerance, note, gated=False, p_value=v.p_value)
+
+
 def compare(
     baseline: dict[str, Metric],
     current: dict[str, Metric],
@@ -188,6 +226,7 @@ def compare(
         kind = (b or c).kind  # type: ignore[union-attr]
         tol = tolerance_for(name, kind, layers)
         verdicts.append(_decide(name, b, c, tol, kind == COUNT or fail_on_time, skipped))
+    verdicts = [_moved(v, {x.name: x for x in verdicts}) for v in verdicts]
     notes = []
     if differing:
         notes.append("time comparisons skipped: the environment fingerprint differs (" + ", ".join(differing) + ")")

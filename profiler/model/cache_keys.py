@@ -77,3 +77,14 @@ class CacheReport:
     hits_b: int
     against_a: list[Explanation]
     within_b: list[Explanation]
+    label: str = ""  # which children of two runs were compared (`cold vs cold`); empty for plain logs
+
+
+@dataclass(slots=True)
+class CacheComparison:
+    """What `explain-cache A B` compares: one pair of logs, or, for runs of several children (cold and
+    warm), each child of B with its counterpart of A, child with child (never the children pooled)."""
+
+    a: str
+    b: str
+    pairs: list[CacheReport]

@@ -69,7 +69,9 @@ class Note(NamedTuple):
 class Summary:
     """Headline counts of one or more logs."""
 
-    frames: int = 0
+    frames: int = 0  # compiled frames, each rank's counted apart (a frame two ranks compiled counts twice)
+    frames_distinct: int = 0  # distinct frames over the ranks (by code location, else frame id)
+    frames_per_rank: dict[str, int] = field(default_factory=dict)  # by rank ("-" for a log naming none)
     compiles: int = 0
     attempts: int = 0
     compile_time_s: float = 0.0
@@ -123,6 +125,7 @@ class Divergence:
 
     check: str  # "frames", "compile_ids", "graphs", "cache", "recompiles", "failures", "collectives"
     groups: list[RankGroup]  # the largest group first
+    note: str | None = None  # how the items were compared, when not as written (addresses masked)
 
     @property
     def diverged(self) -> bool:

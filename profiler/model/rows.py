@@ -73,11 +73,11 @@ class Rows(Generic[T]):
     must not change once appended (a spilled row is a copy); `default` fills a missing field as
     rows are read."""
 
-    def __init__(self, items: Iterable[T] = (), keep: int = KEEP) -> None:
+    def __init__(self, items: Iterable[T] = (), keep: int | None = None) -> None:
         self.default: Default | None = None
         self.files: ResolveFiles | None = None
         self.late = AttachLate()
-        self._keep = keep
+        self._keep = KEEP if keep is None else keep
         self._held: list[T] = []  # rows in memory, after those on disk
         self._path: str | None = None
         self._batches: list[tuple[int, int]] = []  # (offset, length) of each pickled batch

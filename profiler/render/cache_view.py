@@ -8,7 +8,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from ..analysis.cache_explain import change_text, groups
-from ..model.cache_keys import CacheReport, Explanation
+from ..model.cache_keys import CacheComparison, CacheReport, Explanation
 from ..unicode import dumps
 from .registry import RenderOptions
 from .text import clean
@@ -37,10 +37,21 @@ def cause_line(group: list[Explanation]) -> str:
     return f"{head} because {', '.join(names)} {verb} from the {first.how}; everything else equal"
 
 
+def comparison_lines(doc: CacheComparison) -> list[str]:
+    """Every pair compared, each as `lines` gives it (pairs of children under a heading of their own)."""
+    if len(doc.pairs) == 1:
+        return lines(doc.pairs[0])
+    out = [f"compileprof explain-cache: A = {doc.a}, B = {doc.b}, child with child:"]
+    for pair in doc.pairs:
+        out += ["", f"== {pair.label} ==", *lines(pair)]
+    return out
+
+
 def lines(doc: CacheReport) -> list[str]:
-    """The report as lines of text (Markdown-friendly)."""
+    """One pair's report as lines of text (Markdown-friendly)."""
     counts = f"lookups: A {doc.lookups_a}, B {doc.lookups_b} ({doc.hits_b} hits, {len(doc.against_a)} misses)"
-    out = [f"compileprof explain-cache: A = {doc.a}, B = {doc.b}", counts]
+    label = f" ({doc.label})" if doc.label else ""
+    out = [f"compileprof explain-cache: A = {doc.a}, B = {doc.b}{label}", counts]
     if not doc.against_a:
         out.append("B missed nothing: every lookup hit (or logged none).")
     for _, group in groups(doc.against_a)[:SHOWN]:
@@ -55,9 +66,16 @@ def lines(doc: CacheReport) -> list[str]:
     return out
 
 
+def comparison_to_dict(doc: CacheComparison) -> dict[str, Any]:
+    """The JSON form (`cache_explain`): the first pair's figures at the top (a pair of plain logs has
+    only that one), and every pair compared under `pairs`, each with its `label` (`cold vs cold`)."""
+    return {**to_dict(doc.pairs[0]), "a": doc.a, "b": doc.b, "pairs": [to_dict(p) for p in doc.pairs]}
+
+
 def to_dict(doc: CacheReport) -> dict[str, Any]:
-    """The JSON form (`cache_explain`)."""
+    """The JSON form of one pair."""
     return {
+        "label": doc.label,
         "a": doc.a, "b": doc.b, "lookups_a": doc.lookups_a, "lookups_b": doc.lookups_b, "hits_b": doc.hits_b,
         "misses": [e.to_dict() for e in doc.against_a],
         "groups": [{"cause": list(cause), "misses": len(g)} for cause, g in groups(doc.against_a)],
@@ -68,25 +86,25 @@ def to_dict(doc: CacheReport) -> dict[str, Any]:
 class CacheConsole:
     """Plain text."""
 
-    def write(self, doc: CacheReport, out: BinaryIO, opts: RenderOptions) -> None:
+    def write(self, doc: CacheComparison, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the explanation (control characters from the logs removed: it goes to a terminal)."""
-        out.write((clean("\n".join(lines(doc))) + "\n").encode("utf-8", "replace"))
+        out.write((clean("\n".join(comparison_lines(doc))) + "\n").encode("utf-8", "replace"))
 
 
 class CacheJson:
     """JSON."""
 
-    def write(self, doc: CacheReport, out: BinaryIO, opts: RenderOptions) -> None:
+    def write(self, doc: CacheComparison, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the explanation as JSON."""
-        out.write(dumps(to_dict(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        out.write(dumps(comparison_to_dict(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
 
 
 class CacheMarkdown:
     """Markdown."""
 
-    def write(self, doc: CacheReport, out: BinaryIO, opts: RenderOptions) -> None:
+    def write(self, doc: CacheComparison, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the explanation as Markdown: a fenced code block, its fence longer than any run of
         backticks in the text (which comes from the logs), so nothing inside can close it."""
-        body = clean("\n".join(lines(doc)))
+        body = clean("\n".join(comparison_lines(doc)))
         fence = "`" * max(3, 1 + max((len(m) for m in re.findall("`+", body)), default=0))
         out.write(f"{fence}text\n{body}\n{fence}\n".encode("utf-8", "replace"))

@@ -16,16 +16,18 @@ from ..analysis.measurements import direct_trace_cost
 from ..model.compile import CompileInfo
 from ..model.report import Report
 from .export_view import export_headline, export_parts
-from .ranks_view import PHASE_ROWS, phase_totals_by_rank, rank_parts, unattributed_by_rank
+from .ranks_view import PHASE_ROWS, jobs_table, phase_totals_by_rank, rank_parts, unattributed_by_rank
 from .registry import RenderOptions
 from .terminal import console_on, styled
 from .text import (
     assert_kinds,
     cache_label,
     cache_line,
+    compile_time_line,
     count,
     fmt_pct,
     fmt_s,
+    frames_line,
     graph_cells,
     graph_header,
     piece_cache,
@@ -51,25 +53,19 @@ def _summary(report: Report) -> Panel:
     grid.add_column(style="bold")
     grid.add_column()
     ranks = report.ranks
-    grid.add_row("logs", f"{len(report.traces)}" + (f"  (ranks {', '.join(map(str, ranks))})" if ranks else ""))
+    jobs = f" in {count(len(report.jobs), 'job')}" if report.several_jobs else ""
+    shown = "" if not ranks or report.several_jobs else f"  (ranks {', '.join(map(str, ranks))})"
+    grid.add_row("logs", f"{len(report.traces)}{jobs}{shown}")
     others = "; ".join(f"{name} {', '.join(v)}" for name, v in report.versions.items() if name != "torch")
     grid.add_row(
         "torch", (", ".join(report.torch_versions) or "unknown (not in this log)") + (f"; {others}" if others else "")
     )
     device = report.device
     grid.add_row("device", device or "unknown (no generated code)")
-    grid.add_row("compiled frames", f"{s.frames}  ({count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')})")
+    grid.add_row("compiled frames", frames_line(s, len(report.traces)))
     for trace, e in report.exports:
         grid.add_row("torch.export", export_headline(e) + (f" (rank {trace.rank})" if report.several_logs else ""))
-    sk = report.skew
-    if sk is not None:
-        grid.add_row(
-            "compile time",
-            f"{fmt_s(sk.slowest_s)} on the slowest rank ({sk.slowest_rank}); "
-            f"{fmt_s(s.compile_time_s)} summed over {count(len(report.traces), 'log')}",
-        )
-    else:
-        grid.add_row("compile time", fmt_s(s.compile_time_s))
+    grid.add_row("compile time", compile_time_line(report))
     gb = f"{s.graph_breaks}"
     if s.graph_break_reasons:
         top, n = next(iter(s.graph_break_reasons.items()))
@@ -128,13 +124,17 @@ def _compiles(report: Report, opts: RenderOptions) -> list:
     if not report.compiles:
         return []
     multi = report.several_logs
-    t = Table(title="Compiles (whole-frame time and its parts from compilation_metrics)", title_justify="left")
+    title = "Compiles (whole-frame time and its parts from compilation_metrics"
+    title += "; compile = forward + its lazily compiled backward)" if any(c.backward for c in report.compiles) else ")"
+    t = Table(title=title, title_justify="left")
     t.add_column("id")
     if multi:
         t.add_column("rank", justify="right")
     t.add_column("function", overflow="fold")
     trace_only = any(c.trace_only_s for c in report.compiles)
-    for name in ("compile", "backend", "inductor", "code gen", "log ovh", "trace-only")[: 6 if trace_only else 5]:
+    backward = any(c.backward is not None for c in report.compiles)
+    names = ("compile", *(("forward", "backward") if backward else ()), "backend", "inductor", "code gen", "log ovh")
+    for name in (*names, *(("trace-only",) if trace_only else ())):
         t.add_column(name, justify="right")
     t.add_column("cache")
     t.add_column("status")
@@ -150,6 +150,7 @@ def _compiles(report: Report, opts: RenderOptions) -> list:
         cells += [
             _where(c),
             fmt_s(c.compile_time_s),
+            *(_forward_backward(c) if backward else ()),
             fmt_s(c.backend_compile_time_s),
             fmt_s(c.inductor_compile_time_s),
             fmt_s(c.code_gen_time_s),
@@ -165,6 +166,13 @@ def _compiles(report: Report, opts: RenderOptions) -> list:
             styled(f"... {count(len(report.compiles) - opts.limit, 'more compile')} (--limit 0 shows all)", "dim")
         )
     return out
+
+
+def _forward_backward(c: CompileInfo) -> tuple[str, str]:
+    """The forward's and the lazily compiled backward's time of a compile (`-`: it has no backward)."""
+    if c.backward is None:
+        return fmt_s(c.compile_time_s), "-"
+    return fmt_s(c.forward_compile_time_s), fmt_s(c.backward.compile_time_s)
 
 
 def _known(n: int | None) -> int | str:
@@ -270,10 +278,11 @@ def _phases(report: Report, opts: RenderOptions) -> list:
         )
         out.append(styled(title, style="bold italic"))
         out.extend(_tree(c, opts, report.several_logs) for c in slowest)
+    by_rank = report.several_logs and not report.several_jobs  # ranks of different jobs share numbers
     if report.phases:
-        out.append(phase_totals_by_rank(report) if report.several_logs else _phase_table(report))
+        out.append(phase_totals_by_rank(report) if by_rank else _phase_table(report))
     if report.unattributed:
-        out.append(unattributed_by_rank(report) if report.several_logs else _unattributed(report))
+        out.append(unattributed_by_rank(report) if by_rank else _unattributed(report))
     begin, end = report.stray_events
     if begin or end:
         out.append(
@@ -421,6 +430,7 @@ def render_console(report: Report, console: Console, opts: RenderOptions | None 
         *_logging(report),
         *_asserts(report),
         *rank_parts(report),
+        *jobs_table(report),
         _health(report),
     ]
     console.print(Group(*parts))

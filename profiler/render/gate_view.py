@@ -23,7 +23,7 @@ from .text import clean, count, fmt_s
 
 STYLE = {
     "PASS": "green", "REGRESSION": "bold red", "IMPROVEMENT": "bold yellow", "INCONCLUSIVE": "yellow",
-    "NEW": "cyan", "MISSING": "bold red", "SKIPPED": "dim",
+    "NEW": "cyan", "MISSING": "bold red", "SKIPPED": "dim", "MOVED": "yellow",
 }  # fmt: skip
 
 
@@ -54,7 +54,7 @@ def fmt_tolerance(v: Verdict) -> str:
 
 def verdict_line(v: Verdict) -> Text:
     """One line per metric."""
-    label = v.status + ("" if v.gated or v.status in ("PASS", "NEW", "SKIPPED") else " (advisory)")
+    label = v.status + ("" if v.gated or v.status in ("PASS", "NEW", "SKIPPED", "MOVED") else " (advisory)")
     figures = (
         f" {v.name:<46} {fmt_value(v.kind, v.baseline):>10} -> {fmt_value(v.kind, v.current):<10} "
         f"{fmt_change(v.kind, v.change, v.rel_change):<22} tolerance {fmt_tolerance(v)}"
@@ -236,15 +236,22 @@ class DiffConsole:
 
 
 def cache_summary(cache: Any, shown: int = 5) -> list[str]:
-    """A diff's short cache section: B's misses against A, one line per cause (see explain-cache)."""
-    if cache is None or not cache.against_a:
+    """A diff's short cache section: B's misses against A, one line per cause, pair by pair (see
+    explain-cache)."""
+    if cache is None:
         return []
     from ..analysis.cache_explain import groups
     from .cache_view import cause_line
 
-    found = groups(cache.against_a)
-    more = [f"  ... {len(found) - shown} more causes: compileprof explain-cache A B"] if len(found) > shown else []
-    return ["Cache misses of B, against A:", *("  " + cause_line(g) for _, g in found[:shown]), *more]
+    out = []
+    for pair in cache.pairs:
+        if not pair.against_a:
+            continue
+        found = groups(pair.against_a)
+        more = [f"  ... {len(found) - shown} more causes: compileprof explain-cache A B"] if len(found) > shown else []
+        head = f"Cache misses of B, against A ({pair.label}):" if pair.label else "Cache misses of B, against A:"
+        out += [head, *("  " + cause_line(g) for _, g in found[:shown]), *more]
+    return out
 
 
 class DiffJson:
@@ -255,9 +262,9 @@ class DiffJson:
         fingerprint = {"a": doc.fingerprint_a, "b": doc.fingerprint_b}
         body = {"schema_version": 1, "a": doc.a, "b": doc.b, "fingerprint": fingerprint, "metrics": doc.rows}
         if doc.cache is not None:
-            from .cache_view import to_dict
+            from .cache_view import comparison_to_dict
 
-            body["cache_explain"] = to_dict(doc.cache)
+            body["cache_explain"] = comparison_to_dict(doc.cache)
         _dump(body, out)
 
 

@@ -34,6 +34,8 @@ COMPILE_KEYS = (
     "co_name",
     "start_s",
     "compile_time_s",
+    "forward_compile_time_s",
+    "backward",
     "backend_compile_time_s",
     "structured_logging_overhead_s",
     "graph_breaks",

@@ -89,6 +89,8 @@ def summary_to_dict(s: Summary) -> dict[str, Any]:
     """The contract's `summary` object."""
     return {
         "frames": s.frames,
+        "frames_distinct": s.frames_distinct,
+        "frames_per_rank": s.frames_per_rank,
         "compiles": s.compiles,
         "attempts": s.attempts,
         "compile_time_s": round(s.compile_time_s, 6),
@@ -125,7 +127,7 @@ def divergence_to_dict(d: Divergence) -> dict[str, Any]:
         {"ranks": g.ranks, "count": g.count, "summary": g.summary, "first_difference": g.first_difference}
         for g in d.groups
     ]
-    return {"check": d.check, "diverged": d.diverged, "groups": groups}
+    return {"check": d.check, "diverged": d.diverged, "groups": groups, "note": d.note}
 
 
 def job_to_dict(j: JobView) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from ..analysis.measurements import direct_trace_cost
+from ..model.compile import CompileInfo
 from ..model.report import Report
 from .export_view import export_markdown
 from .md import Md, code, esc, table
@@ -14,9 +15,11 @@ from .text import (
     assert_kinds,
     cache_line,
     clean,
+    compile_time_line,
     count,
     fmt_pct,
     fmt_s,
+    frames_line,
     graph_cells,
     graph_header,
     piece_cache,
@@ -39,10 +42,11 @@ def _summary(report: Report) -> list[str]:
     return table(
         ["what", "value"],
         [
-            ["logs / ranks", f"{len(report.traces)} / {', '.join(map(str, report.ranks)) or '-'}"],
+            ["logs / ranks", f"{len(report.traces)} / {', '.join(map(str, report.ranks)) or '-'}"
+                             + (f" in {count(len(report.jobs), 'job')}" if report.several_jobs else "")],
             ["torch", ", ".join(report.torch_versions) or "unknown"],
-            ["compiled frames", f"{s.frames} ({count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')})"],
-            ["compile time", _compile_time(report)],
+            ["compiled frames", frames_line(s, len(report.traces))],
+            ["compile time", compile_time_line(report)],
             ["graph breaks", str(s.graph_breaks)],
             ["recompiles", str(len(s.recompiles))],
             ["failures / restarts", f"{len(s.failures)} / {len(s.restarts)}"],
@@ -65,21 +69,37 @@ def _summary(report: Report) -> list[str]:
     )
 
 
-def _compile_time(report: Report) -> str:
-    """The whole compile time; for several ranks the slowest rank's (what the job waited for) and the sum."""
-    sk, total = report.skew, report.summary.compile_time_s
-    if sk is None:
-        return fmt_s(total)
-    return f"{fmt_s(sk.slowest_s)} on the slowest rank ({sk.slowest_rank}); {fmt_s(total)} summed over the ranks"
+def _jobs(report: Report) -> list[str]:
+    """A report of several jobs: a row per job (ranks are compared within a job only)."""
+    if not report.several_jobs:
+        return []
+    rows = [
+        [code(j.name), str(len(j.rank_views)), rank_list(j.ranks) if j.ranks else "-", str(j.totals.compiles),
+         fmt_s(j.totals.compile_time_s), f"{rank_cell(j.skew.slowest_rank)} ({fmt_s(j.skew.slowest_s)})" if j.skew
+         else "-", ", ".join(d.check for d in j.divergence if d.diverged) or "-"]
+        for j in report.jobs
+    ]  # fmt: skip
+    header = ["job", "logs", "ranks", "compiles", "compile time", "slowest rank", "diverged"]
+    return ["### Jobs", "", *table(header, rows)]
 
 
 def _compiles(report: Report, limit: int) -> list[str]:
+    backward = any(c.backward is not None for c in report.compiles)
+
+    def split(c: CompileInfo) -> list[str]:
+        if not backward:
+            return []
+        if c.backward is None:
+            return [fmt_s(c.compile_time_s), "-"]
+        return [fmt_s(c.forward_compile_time_s), fmt_s(c.backward.compile_time_s)]
+
     rows = [
         [
             c.compile_id or "?",
             str(c.rank) if c.rank is not None else "-",
             code(c.co_name or "?"),
             fmt_s(c.compile_time_s),
+            *split(c),
             fmt_s(c.backend_compile_time_s),
             fmt_s(c.inductor_compile_time_s),
             fmt_s(c.code_gen_time_s),
@@ -88,7 +108,8 @@ def _compiles(report: Report, limit: int) -> list[str]:
         ]
         for c in report.compiles[:limit]
     ]
-    header = ["id", "rank", "function", "compile", "backend", "inductor", "code gen", "log overhead", "status"]
+    header = ["id", "rank", "function", "compile", *(["forward", "backward"] if backward else []), "backend",
+              "inductor", "code gen", "log overhead", "status"]  # fmt: skip
     lines = ["### Compiles", "", *table(header, rows)]
     if len(report.compiles) > limit:
         lines += [f"_{count(len(report.compiles) - limit, 'more compile')} not shown._", ""]
@@ -178,7 +199,8 @@ def _divergence(report: Report) -> list[str]:
     ]
     lines = ["### Divergence between ranks", "", *table(["check", "ranks", "what they did", "first difference"], rows)]
     agreed = ", ".join(d.check for d in report.divergence if not d.diverged and d.groups[0].count)
-    return lines + ([f"Ranks agree on: {agreed}.", ""] if agreed else [])
+    notes = [f"{d.check}: {d.note}." for d in report.divergence if d.note]
+    return lines + ([f"Ranks agree on: {agreed}.", ""] if agreed else []) + ([*notes, ""] if notes else [])
 
 
 def _ranks_and_asserts(report: Report, limit: int) -> list[str]:
@@ -212,6 +234,7 @@ def render_markdown(report: Report, limit: int = 25) -> str:
         spends = [f"- {spend_sentence(sp, code)}" for sp in report.spends[:3]]
         lines += ["### Where compile time goes", "", *spends, ""]
     lines += export_markdown(report)
+    lines += _jobs(report)
     lines += _compiles(report, limit)
     lines += _pieces(report, limit)
     lines += _phases_and_reasons(report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ..model.report import RankView, Report
+from ..model.report import JobView, RankView, Report
 from .terminal import styled
 from .text import fmt_s, rank_cell, rank_list, trace_name
 
@@ -55,10 +55,36 @@ def unattributed_by_rank(report: Report) -> Table:
     return _by_rank(report, title, rows, value_of, ["count"])
 
 
-def rank_parts(report: Report) -> list:
-    """Console: the per-rank table, the skew between the slowest and the fastest rank, the divergence."""
-    if not report.several_logs or report.skew is None:
+def jobs_table(report: Report) -> list:
+    """Console: a report of several jobs, a row per job (what it waited for: its slowest rank), then
+    each job of several logs with its own ranks compared."""
+    if not report.several_jobs:
         return []
+    t = Table(title="Jobs (logs of one folder that ran together; ranks are compared within a job only)",
+              title_justify="left")  # fmt: skip
+    for name in ("job", "logs", "ranks", "compiles", "compile time", "slowest rank", "spread", "diverged"):
+        t.add_column(name, justify="left" if name in ("job", "ranks", "diverged") else "right")
+    for j in report.jobs:
+        sk = j.skew
+        diverged = ", ".join(CHECK_NAMES[d.check] for d in j.divergence if d.diverged) or "-"
+        t.add_row(
+            j.name, str(len(j.rank_views)), rank_list(j.ranks) if j.ranks else "-", str(j.totals.compiles),
+            fmt_s(j.totals.compile_time_s), f"{rank_cell(sk.slowest_rank)} ({fmt_s(sk.slowest_s)})" if sk else "-",
+            fmt_s(sk.spread_s) if sk else "-", diverged,
+        )  # fmt: skip
+    out: list = [t]
+    for j in report.jobs:
+        if j.skew is not None:
+            out += [styled(f"Job {j.name}", "bold"), *rank_parts(j)]
+    return out
+
+
+def rank_parts(view: Report | JobView) -> list:
+    """Console: the per-rank table, the skew between the slowest and the fastest rank, the divergence
+    (of a report of one job, or of one job of a report)."""
+    if len(view.rank_views) < 2 or view.skew is None:
+        return []
+    report = view
     t = Table(title="Ranks", title_justify="left")
     for name in ("rank", "log", "compiles", "compile time", "log ovh", "asserts", "damage"):
         t.add_column(name, justify="left" if name == "log" else "right")
@@ -82,7 +108,7 @@ def rank_parts(report: Report) -> list:
     return [t, line, *_divergence(report)]
 
 
-def _divergence(report: Report) -> list:
+def _divergence(report: Report | JobView) -> list:
     """Which ranks compiled differently from which, check by check; the checks they agree on in one line."""
     diverged = [d for d in report.divergence if d.diverged]
     agreed = [CHECK_NAMES[d.check] for d in report.divergence if not d.diverged and d.groups[0].count]
@@ -90,6 +116,7 @@ def _divergence(report: Report) -> list:
     if not report.divergence:
         return []
     tail = [styled(f"Ranks agree on: {', '.join(agreed)}.", "green")] if agreed else []
+    tail += [styled(f"{CHECK_NAMES[d.check].capitalize()}: {d.note}.", "dim") for d in report.divergence if d.note]
     tail += [styled(f"None in any log: {', '.join(empty)}.", "dim")] if empty else []
     if not diverged:
         return tail

@@ -10,7 +10,7 @@ from ..analysis.divergence import rank_list  # noqa: F401  (re-exported for rend
 from ..model.asserts import AssertCounts, GraphAsserts
 from ..model.compile import cache_label
 from ..model.pieces import PieceCompile
-from ..model.report import Spend, Summary
+from ..model.report import JobView, Report, Spend, Summary
 from ..model.trace import TraceReport
 from ..unicode import valid_unicode
 
@@ -48,6 +48,36 @@ def clean(text: object) -> str:
     as U+FFFD. Markup is never read from it (the console does not parse markup)."""
     s = valid_unicode(text if isinstance(text, str) else str(text))
     return _CONTROL.sub("", s)
+
+
+def job_time(job: JobView) -> float:
+    """What a job waited for: its slowest rank's compile time (its only log's, when it has one)."""
+    return job.skew.slowest_s if job.skew is not None else job.totals.compile_time_s
+
+
+def compile_time_line(report: Report) -> str:
+    """The whole compile time: of several jobs, their sum and the slowest job; of several ranks, the
+    slowest rank's (what the job waited for) and the sum; else the total."""
+    s, sk = report.summary, report.skew
+    if report.several_jobs:
+        slow = max(report.jobs, key=job_time)
+        return (f"{fmt_s(s.compile_time_s)} summed over {count(len(report.jobs), 'job')}; the slowest job, "
+                f"{slow.name}, {fmt_s(job_time(slow))}")  # fmt: skip
+    if sk is not None:
+        return (f"{fmt_s(sk.slowest_s)} on the slowest rank ({sk.slowest_rank}); {fmt_s(s.compile_time_s)} summed "
+                f"over {count(len(report.traces), 'log')}")  # fmt: skip
+    return fmt_s(s.compile_time_s)
+
+
+def frames_line(s: Summary, logs: int) -> str:
+    """`3 (1 and 2 per rank, 2 distinct; 4 compiles, 4 attempts)`: with several logs, a frame is counted
+    once per rank that compiled it, so the count says how it splits and how many frames are distinct."""
+    tail = f"{count(s.compiles, 'compile')}, {count(s.attempts, 'attempt')}"
+    if logs < 2 or len(s.frames_per_rank) < 2:
+        return f"{s.frames}  ({tail})"
+    per = list(s.frames_per_rank.values())
+    split = (", ".join(map(str, per[:-1])) + f" and {per[-1]}") if len(per) <= 8 else f"{min(per)} to {max(per)}"
+    return f"{s.frames} over {len(per)} ranks ({split} per rank, {s.frames_distinct} distinct; {tail})"
 
 
 def assert_kinds(a: AssertCounts) -> str:

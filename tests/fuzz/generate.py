@@ -277,11 +277,12 @@ def explain_all(path: Path) -> None:
     """explain-cache of the log against itself and against an empty set, in every format."""
     from compileprof.profiler.analysis.cache_explain import explain, within
     from compileprof.profiler.fold.cache_keys import read_lookups
-    from compileprof.profiler.model.cache_keys import CacheReport
+    from compileprof.profiler.model.cache_keys import CacheComparison, CacheReport
 
     lookups = read_lookups(path)
     for a in (lookups, [], lookups[::-1]):
-        doc = CacheReport(str(path), "b", len(a), len(lookups), 0, explain(a, lookups), within(lookups))
+        pair = CacheReport(str(path), "b", len(a), len(lookups), 0, explain(a, lookups), within(lookups), "x vs y")
+        doc = CacheComparison(str(path), "b", [pair, pair] if len(a) % 2 else [pair])
         for fmt in formats(CACHE):
             _render(CACHE, fmt, doc, RenderOptions())
 

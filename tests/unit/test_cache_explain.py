@@ -96,3 +96,24 @@ def test_a_piecewise_miss_is_matched_to_the_same_piece_and_named_by_it():
     assert [c.name for c in e.changes] == ["inductor_config[size_asserts]"]
     assert e.miss.label == "fx 0/0 piece 2, sizes 1.." and e.to_dict()["piece"] == "piece 2, sizes 1.."
     assert within(a) == []  # different pieces are different graphs, not recompiles
+
+
+def test_runs_of_several_children_are_compared_child_with_child(tmp_path):
+    import json
+    import shutil
+
+    from conftest import FIXTURES, run_cli
+
+    other = tmp_path / "run"
+    shutil.copytree(FIXTURES / "run_mlp", other)
+    # WHEN two runs of cold and warm children are compared
+    d = json.loads(run_cli("explain-cache", str(FIXTURES / "run_mlp"), str(other), "-f", "json").stdout)
+    # THEN cold is compared with cold and warm with warm, never the children pooled
+    assert [(p["label"], p["lookups_a"], p["lookups_b"], p["hits_b"]) for p in d["pairs"]] == [
+        ("cold vs cold", 12, 12, 0), ("warm vs warm", 12, 12, 12)]  # fmt: skip
+    assert all(m["same_key"] for m in d["pairs"][0]["misses"])  # the same keys: no config was blamed
+    # AND a run against itself: the warm child against the cold child that filled the cache
+    d = json.loads(run_cli("explain-cache", str(other), str(other), "-f", "json").stdout)
+    assert [(p["label"], p["hits_b"], len(p["misses"])) for p in d["pairs"]] == [("cold vs warm", 12, 0)]
+    text = run_cli("explain-cache", str(FIXTURES / "run_mlp"), str(other)).stdout
+    assert "== cold vs cold ==" in text and "== warm vs warm ==" in text

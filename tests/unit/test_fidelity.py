@@ -33,7 +33,7 @@ def test_two_ranks_of_a_gloo_job_diverge_and_every_row_names_its_rank():
     assert d["rank_skew"]["slowest_rank"] == 1 and d["rank_skew"]["slowest_s"] == pytest.approx(22.722706)
     assert d["summary"]["compile_time_s"] == pytest.approx(20.713584 + 22.722706)
     assert "22.72 s on the slowest rank (1); 43.44 s summed" in console
-    assert "22.72 s on the slowest rank (1); 43.44 s summed over the ranks" in md
+    assert "22.72 s on the slowest rank (1); 43.44 s summed over 2 logs" in md
     # every per-compile, per-graph, per-recompile and per-phase row names its rank
     assert [g["rank"] for g in d["asserts"]["graphs"]] == [0, 1, 1, 1]
     assert d["summary"]["recompiles"] == [
@@ -212,7 +212,10 @@ def test_an_aot_inductor_compile_owns_its_spans():
     assert "└── compile_fx_aot  40.08 s total" in console
     assert "| compile time | 40.07 s |" in md and "| `compile_fx_aot` | 40.08 s | 100% |" in md
     assert "| compile | graph | size | align | scalar | nan | aoti |" in md
-    assert "| ? | `inductor_aot_wrapper_code.cpp` | 0 | 0 | 0 | 0 | 6 |" in md
+    # THEN the compile torch gave no id has a stable label, shared by its generated code
+    assert c["compile_id"] == "aot 1" and d["asserts"]["graphs"][0]["compile_id"] == "aot 1"
+    assert "| aot 1 | `inductor_aot_wrapper_code.cpp` | 0 | 0 | 0 | 0 | 6 |" in md
+    assert "(size/stride 0, alignment 0, scalar 0, nan 0, AOTI input checks 6)" in console
 
 
 def test_a_runtime_record_naming_no_compile_is_kept_under_a_question_mark(tmp_path):

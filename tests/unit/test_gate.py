@@ -106,3 +106,26 @@ def test_check_markdown_and_json_agree(tmp_path, monkeypatch):
     assert len(rows) == len(verdicts)  # one table row per metric, regressions first
     assert rows[0].startswith("| REGRESSION | `")
     assert "| REGRESSION | `graph_breaks` | 0 | 2 | +2 | exact |" in md.stdout
+
+
+def _five(value: float) -> list[float]:
+    return [value * (1 + d) for d in (-0.004, -0.002, 0.0, 0.002, 0.004)]
+
+
+def test_a_phase_whose_time_moved_under_its_parent_is_moved_not_improved():
+    # GIVEN code generation 87% faster while its parent, Inductor's compile, and the total got 3% slower
+    # (the work moved into autotuning, under the same parent)
+    fp = {"torch": "x"}
+    names = {"compile_time_s": (10.0, 10.3), "phase.inductor_compile": (8.0, 8.24), "phase.code_gen": (5.0, 0.665)}
+    base = {n: Metric(n, "time", _five(a)) for n, (a, _) in names.items()}
+    now = {n: Metric(n, "time", _five(b)) for n, (_, b) in names.items()}
+    result = compare(base, now, [], fp, fp, fail_on_time=True)
+    by = {v.name: v for v in result.verdicts}
+    # THEN code_gen is MOVED (advisory, naming its parent), not an improvement: the exit is 0, not 3
+    assert by["phase.code_gen"].status == "MOVED" and not by["phase.code_gen"].gated
+    assert "its parent phase.inductor_compile changed +0.24 s (+3.0%)" in by["phase.code_gen"].note
+    assert by["compile_time_s"].status == PASS and result.exit_code == 0 and not result.improvements
+    # AND a phase that got faster with its parent is still an improvement (exit 3 with nothing worse)
+    now = {n: Metric(n, "time", _five(a * 0.5)) for n, (a, _) in names.items()}
+    result = compare(base, now, [], fp, fp, fail_on_time=True)
+    assert {v.status for v in result.verdicts} == {"IMPROVEMENT"} and result.exit_code == 3

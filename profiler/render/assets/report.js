@@ -262,6 +262,7 @@
       icicle(holder, root, { label: "flame chart", colorOf: (n) => color(n.name) });
     };
     pick.addEventListener("change", drawFlame); drawFlame();
+    if ((d.jobs || []).length > 1) jobsTable(d, section("Jobs", "jobs"));
     compilesTable(d, section("Compiles", "compiles"));
     if ((d.pieces || []).length) pieces(d, section("Piecewise: pieces and sizes", "pieces"));
     overhead(d, section("Logging overhead and runtime asserts", "overhead"));
@@ -270,13 +271,25 @@
     if ((d.divergence || []).length) divergence(d, section("Divergence between ranks", "divergence"));
   }
   function compilesTable(d, into) {
+    const backward = d.compiles.some((c) => c.backward);
+    if (backward) into.appendChild(el("p", { class: "note", text: "Training: a compile's time is its forward's and the backward AOT autograd compiled lazily, on the first .backward(), side by side." }));
     into.appendChild(table([
       ["compile", "compile_id", "text"], ["rank", "rank", "num"], ["frame", "co_name", "text"],
-      ["time", "compile_time_s", "num", secs], ["backend", "backend_compile_time_s", "num", secs],
+      ["time", "compile_time_s", "num", secs],
+      ...(backward ? [["forward", "forward_compile_time_s", "num", secs], ["backward", "backward_s", "num", secs]] : []),
+      ["backend", "backend_compile_time_s", "num", secs],
       ["logging", "structured_logging_overhead_s", "num", secs], ["breaks", "graph_breaks", "num"],
       ["cache", "cache", "text", (v) => Object.entries(v || {}).map(([k, n]) => `${k} ${n}`).join(", ")],
       ["why", "recompile_reason", "text", (v, r) => r.fail_reason || v || ""],
-    ], d.compiles));
+    ], d.compiles.map((c) => ({ ...c, backward_s: c.backward ? c.backward.compile_time_s : null }))));
+  }
+  function jobsTable(d, into) {
+    into.appendChild(el("p", { class: "note", text: "The logs belong to several jobs (the logs of one folder that ran together); ranks are compared within a job only." }));
+    const rows = d.jobs.map((j) => ({ ...j, logs: j.files.length, rank_list: j.ranks.join(", ") || "-", compiles: j.totals.compiles,
+      time: j.totals.compile_time_s, slowest: j.rank_skew ? j.rank_skew.slowest_s : null,
+      diverged: j.divergence.filter((x) => x.groups.length > 1).map((x) => x.check).join(", ") || "-" }));
+    into.appendChild(table([["job", "name", "text"], ["logs", "logs", "num"], ["ranks", "rank_list", "text"], ["compiles", "compiles", "num"],
+      ["compile time", "time", "num", secs], ["slowest rank", "slowest", "num", (v) => v === null ? "-" : secs(v)], ["diverged", "diverged", "text"]], rows));
   }
   function pieces(d, into) {
     const max = Math.max(...d.pieces.map((p) => p.compile_time_s || 0), 1e-12);
@@ -295,7 +308,8 @@
     into.appendChild(el("p", { text: `torch's structured_logging_overhead counter: ${t.structured_logging_overhead_s === null ? "not in these logs" : secs(t.structured_logging_overhead_s) + " (" + pct(t.structured_logging_share) + " of compile time)"}; spans torch runs only to write the trace (*_torch_trace_only): ${secs(t.torch_trace_only_s)} (${pct(t.torch_trace_only_share)}).` }));
     if ((t.torch_trace_only_spans || []).length) into.appendChild(table([["span", "name", "text"], ["total", "total_s", "num", secs], ["calls", "count", "num"]], t.torch_trace_only_spans));
     const graphs = d.asserts.graphs || [];
-    into.appendChild(el("p", { text: `Runtime asserts in generated code: ${d.asserts.total} (size/stride ${d.asserts.size_stride}, alignment ${d.asserts.alignment}, scalar ${d.asserts.scalar}, nan ${d.asserts.nan}) in ${d.graphs_total} graph${d.graphs_total === 1 ? "" : "s"}.` }));
+    const aoti = d.asserts.aoti_checks ? `, AOTInductor input checks ${d.asserts.aoti_checks}` : "";
+    into.appendChild(el("p", { text: `Runtime asserts in generated code: ${d.asserts.total} (size/stride ${d.asserts.size_stride}, alignment ${d.asserts.alignment}, scalar ${d.asserts.scalar}, nan ${d.asserts.nan}${aoti}) in ${d.graphs_total} graph${d.graphs_total === 1 ? "" : "s"}.` }));
     if (d.graphs_total > graphs.length) into.appendChild(el("p", { class: "note", text: `The first ${graphs.length} of ${d.graphs_total} graphs are listed.` }));
     for (const g of graphs) {
       const total = g.size_stride + g.alignment + g.scalar + g.nan + g.aoti_checks;
@@ -330,8 +344,8 @@
     into.appendChild(rows.length ? table([["what", "kind", "text"], ["compile", "compile_id", "text"], ["rank", "rank", "num"], ["reason", "reason", "text"]], rows) : el("p", { class: "note", text: "None in these logs." }));
   }
   function divergence(d, into) {
-    const rows = d.divergence.map((x) => ({ check: x.check, diverged: x.diverged ? "yes" : "no", groups: (x.groups || []).map((g) => `ranks ${g.ranks}: ${g.summary}`).join("; ") }));
-    into.appendChild(table([["check", "check", "text"], ["differs", "diverged", "text"], ["groups", "groups", "text"]], rows));
+    const rows = d.divergence.map((x) => ({ check: x.check, diverged: x.diverged ? "yes" : "no", note: x.note || "", groups: (x.groups || []).map((g) => `ranks ${g.ranks}: ${g.summary}`).join("; ") }));
+    into.appendChild(table([["check", "check", "text"], ["differs", "diverged", "text"], ["groups", "groups", "text"], ["compared", "note", "text"]], rows));
   }
 
   // ---- diff page ---------------------------------------------------------------------------------
