@@ -154,8 +154,8 @@ def cache_pairs(a: Path, b: Path) -> list[tuple[str, Path, Path]]:
     child of the same label (cold with cold, warm with warm); one run against itself, each later child
     with the one before it that filled the cache; a run against plain logs, its primary child."""
     ka, kb = _children(Path(a)), _children(Path(b))
-    if len(ka) == 1 and len(kb) == 1:
-        return [(f"{ka[0][0]} vs {kb[0][0]}" if ka[0][0] and kb[0][0] else "", ka[0][1], kb[0][1])]
+    if len(ka) == 1 and len(kb) == 1:  # one pair: nothing to tell apart
+        return [("", ka[0][1], kb[0][1])]
     if same_file(Path(a), Path(b)) and len(kb) > 1:  # one run: what the first child cached, the others missed
         ordered = sorted(kb, key=lambda kv: (kv[0].startswith("warm"), kv[0]))
         return [(f"{x} vs {y}", px, py) for (x, px), (y, py) in pairwise(ordered)]

@@ -105,3 +105,31 @@ def default_run(tmp_path_factory, inductor_cache) -> Path:
 def run_quiet(out: Path, cache: Path, *args: str, calls: str = "2"):
     """`compileprof run ARGS --out OUT --cache-dir CACHE --calls N --quiet`, in this process."""
     return run_cli("run", *args, "--out", str(out), "--cache-dir", str(cache), "--calls", calls, "--quiet")
+
+
+def _alias_mutated_sources() -> None:
+    """Under mutmut (its copy of the repository, `mutants/`), make `compileprof.profiler.x` the same module
+    object as the mutated `profiler.x` mutmut imports by its file path: the installed package maps
+    `compileprof.profiler` to the unmutated sources, and mutmut keys its mutants by `__module__`.
+    benchmarks/mutation.py runs mutmut; nothing changes outside that copy."""
+    import importlib
+    import os
+    import pkgutil
+    import sys
+
+    here = Path.cwd()
+    if here.name != "mutants" or not (here / "profiler").is_dir() or "compileprof.profiler" in sys.modules:
+        return
+    sys.path.insert(0, str(here))
+    import compileprof  # the top-level package (entry/), then every module of the mutated copy under both names
+
+    root = importlib.import_module("profiler")
+    sys.modules["compileprof.profiler"] = root
+    compileprof.profiler = root  # type: ignore[attr-defined]
+    for info in pkgutil.walk_packages(root.__path__, "profiler."):
+        module = importlib.import_module(info.name)
+        sys.modules["compileprof." + info.name] = module
+    os.environ.setdefault("COMPILEPROF_MUTANTS", "1")
+
+
+_alias_mutated_sources()

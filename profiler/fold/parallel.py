@@ -145,14 +145,21 @@ def _split_read(path: str | Path, workers: int) -> list[TraceReport] | None:
     size = os.path.getsize(path)
     near = [size * i // workers for i in range(1, workers)]
     cuts = sorted({c for c in (compile_boundary(path, n) for n in near) if c})
-    if not cuts:
-        return None
-    ranges = [(str(path), a, b) for a, b in pairwise([0, *cuts, size])]
-    from concurrent.futures import ProcessPoolExecutor  # only when reading in parallel: a fast start
+    return read_cut(path, cuts) if cuts else None
 
-    with ProcessPoolExecutor(max_workers=len(ranges) - 1) as pool:
-        rest = pool.map(_range, ranges[1:])
-        parts = [_range(ranges[0]), *rest]  # this process reads the first part meanwhile
+
+def read_cut(path: str | Path, cuts: list[int], parallel: bool = True) -> list[TraceReport] | None:
+    """Read `path` in the parts between `cuts` (offsets where records begin), in parallel processes,
+    each process's parts merged; None when a process's parts do not join as one pass would read them."""
+    ranges = [(str(path), a, b) for a, b in pairwise([0, *cuts, os.path.getsize(path)])]
+    if parallel and len(ranges) > 1:
+        from concurrent.futures import ProcessPoolExecutor  # only when reading in parallel: a fast start
+
+        with ProcessPoolExecutor(max_workers=len(ranges) - 1) as pool:
+            rest = pool.map(_range, ranges[1:])
+            parts = [_range(ranges[0]), *rest]  # this process reads the first part meanwhile
+    else:
+        parts = [_range(r) for r in ranges]
     by_process: dict[int | None, list[TraceReport]] = {}
     for part in parts:
         for stream in part:

@@ -32,6 +32,15 @@ from .text import (
 PHASE_ROWS = 12
 
 
+def _direct_label(label: str) -> Md:
+    """A row of the directly timed logging: `trace_structured` and the record types (from the log) as code."""
+    text = label.strip()
+    if text.startswith("of which "):
+        return Md("of which " + code(text.removeprefix("of which ")))
+    head, _, rest = text.partition(" ")
+    return Md(code(head) + " " + esc(rest))
+
+
 def _share(part: float, total: float) -> str:
     return fmt_pct(part / total) if total else "-"
 
@@ -59,7 +68,8 @@ def _summary(report: Report) -> list[str]:
                 Md("`*_torch_trace_only` spans"),
                 f"{fmt_s(s.torch_trace_only_s)} ({_share(s.torch_trace_only_s, total)})",
             ],
-            *[[label.strip(), f"{fmt_s(sec)} ({_share(sec, total)}, {calls} calls)"] for label, sec, calls in direct],
+            *[[_direct_label(label), f"{fmt_s(sec)} ({_share(sec, total)}, {calls} calls)"]
+              for label, sec, calls in direct],
             [
                 "runtime asserts",
                 f"{a.total} ({assert_kinds(a)})",

@@ -32,9 +32,12 @@ class Budget:
     `needed_s`, set when at that pace the budget cannot hold `need` rounds (the fewest a measurement
     is worth), what it would take: the work then stops at once."""
 
-    def __init__(self, seconds: float, floor: int = 2, need: int = 0) -> None:
-        self.seconds, self.floor, self.need = seconds, floor, need
-        self.start = time.perf_counter()
+    def __init__(
+        self, seconds: float, floor: int = 2, need: int = 0, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
+        """`clock` reads seconds (the rounds are timed by it too; tests give one that work advances)."""
+        self.seconds, self.floor, self.need, self.clock = seconds, floor, need, clock
+        self.start = clock()
         self.longest = 0.0  # the longest round so far
         self.ended_by = "rounds"
         self.needed_s: float | None = None
@@ -42,13 +45,13 @@ class Budget:
 
     def round_done(self, began: float) -> None:
         """Note how long the round that began at `began` took."""
-        self.longest = max(self.longest, time.perf_counter() - began)
+        self.longest = max(self.longest, self.clock() - began)
 
     def room_for(self, done: int) -> bool:
         """True when another round fits (or fewer than `floor` rounds are done)."""
         if done < self.floor:
             return True
-        elapsed = time.perf_counter() - self.start
+        elapsed = self.clock() - self.start
         if done < self.need and elapsed + (self.need - done) * self.longest > self.seconds:
             self.ended_by, self.needed_s = "budget", elapsed + (self.need - done) * self.longest
             return False
@@ -60,7 +63,7 @@ class Budget:
     @property
     def elapsed_s(self) -> float:
         """Seconds since the work began."""
-        return time.perf_counter() - self.start
+        return self.clock() - self.start
 
     def load(self) -> dict[str, Any]:
         """The machine's load average when the work began and now, and its CPU count."""
@@ -93,19 +96,19 @@ def interleaved(
         sync()
     samples: dict[str, list[float]] = {name: [] for name in fns}
     names = list(fns)
-    calls = max(1, calls)
+    calls, clock = max(1, calls), budget.clock
     for r in range(max(2, rounds)):
         if not budget.room_for(r):
             break
-        began = time.perf_counter()
+        began = clock()
         for name in names if r % 2 == 0 else reversed(names):
             fn = fns[name]
             sync()
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(calls):
                 fn(*inputs)
             sync()
-            samples[name].append((time.perf_counter() - t0) / calls)
+            samples[name].append((clock() - t0) / calls)
         budget.round_done(began)
         if precise is not None and r % 2 == 1 and precise(samples):
             budget.ended_by = "precision"

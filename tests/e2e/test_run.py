@@ -49,7 +49,7 @@ def test_default_model_run_writes_a_complete_run_directory(default_run):
     cost = manifest["children"]["cold"]["trace_cost"]
     assert cost["by_step"]["compile"]["calls"] > 100 and cost["by_step"]["compile"]["seconds"] > 0
     assert "inductor_output_code" in cost["by_kind"]["compile"] and "0/0" in cost["by_compile"]
-    assert "trace_structured calls in the compile step" in md
+    assert "`trace_structured` calls in the compile step" in md
     page = (default_run / "report.html").read_text()
     data = json.loads(page.split('id="data">', 1)[1].split("</script>", 1)[0])
     assert data["kind"] == "report" and data["totals"] == report["totals"]

@@ -2,39 +2,63 @@
 
 from __future__ import annotations
 
-import time
-
+import pytest
 from compileprof.profiler.analysis.ab import paired
 from compileprof.profiler.analysis.measurements import how_it_ended
 from compileprof.profiler.render.run_view import ended_sentence
 from compileprof.profiler.run.timing import Budget, interleaved
 
 
+class Clock:
+    """A clock that only the work moves: `nap(s)` is a call that takes `s` seconds, exactly."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def nap(self, seconds: float):
+        def work() -> None:
+            self.now += seconds
+
+        return work
+
+
 def test_a_round_that_would_end_past_the_budget_is_not_started():
-    budget = Budget(0.25)
-    samples = interleaved(
-        {"a": lambda: time.sleep(0.05), "b": lambda: time.sleep(0.05)}, (), 100, 1, budget, lambda: None
-    )
-    # each round takes about 0.1 s: two fit in 0.25 s, a third would end at about 0.3 s
-    assert len(samples["a"]) == 2 and budget.ended_by == "budget" and budget.elapsed_s < 0.3
+    clock = Clock()
+    budget = Budget(0.25, clock=clock)
+    samples = interleaved({"a": clock.nap(0.05), "b": clock.nap(0.05)}, (), 100, 1, budget, lambda: None)
+    # each round takes 0.1 s: two end at 0.2 s, a third would end at 0.3 s, past 0.25 s: not started
+    assert samples == {"a": [pytest.approx(0.05)] * 2, "b": [pytest.approx(0.05)] * 2}
+    assert budget.ended_by == "budget" and budget.elapsed_s == pytest.approx(0.2)
+    # a budget that holds exactly three rounds runs three (the bound is inclusive; binary-exact figures)
+    clock = Clock()
+    budget = Budget(0.375, clock=clock)
+    assert len(interleaved({"a": clock.nap(0.125)}, (), 100, 1, budget, lambda: None)["a"]) == 3
 
 
 def test_a_budget_that_cannot_hold_the_rounds_needed_stops_at_once_and_says_what_it_would_take():
-    budget = Budget(0.25, need=6)
-    nap = lambda: time.sleep(0.05)  # noqa: E731
-    samples = interleaved({"a": nap, "b": nap}, (), 100, 1, budget, lambda: None)
-    # two rounds (the floor) show a pace of 0.1 s a round: six need about 0.6 s, more than 0.25 s
+    clock = Clock()
+    budget = Budget(0.25, need=6, clock=clock)
+    samples = interleaved({"a": clock.nap(0.05), "b": clock.nap(0.05)}, (), 100, 1, budget, lambda: None)
+    # two rounds (the floor) show a pace of 0.1 s a round: six need 0.2 + 4 x 0.1 = 0.6 s, more than 0.25 s
     assert len(samples["a"]) == 2 and budget.ended_by == "budget"
-    assert 0.55 < budget.needed_s < 0.8
+    assert budget.needed_s == pytest.approx(0.6)
 
 
 def test_the_first_rounds_always_run_and_precision_can_end_it_early():
-    budget = Budget(0.01)  # smaller than one round: the floor of two rounds still runs
-    samples = interleaved({"a": lambda: time.sleep(0.02)}, (), 100, 1, budget, lambda: None)
-    assert len(samples["a"]) == 2
-    budget = Budget(60)
-    samples = interleaved({"a": lambda: None}, (), 100, 1, budget, lambda: None, precise=lambda s: len(s["a"]) >= 6)
+    clock = Clock()
+    budget = Budget(0.01, clock=clock)  # smaller than one round: the floor of two rounds still runs
+    samples = interleaved({"a": clock.nap(0.02)}, (), 100, 1, budget, lambda: None)
+    assert len(samples["a"]) == 2 and budget.ended_by == "budget"
+    budget = Budget(60, clock=clock)
+    samples = interleaved({"a": clock.nap(0.0)}, (), 100, 1, budget, lambda: None, precise=lambda s: len(s["a"]) >= 6)
     assert len(samples["a"]) == 6 and budget.ended_by == "precision"
+    # with neither budget nor precision in the way, it runs the rounds asked for and says so
+    budget = Budget(60, clock=clock)
+    assert len(interleaved({"a": clock.nap(0.0)}, (), 7, 1, budget, lambda: None)["a"]) == 7
+    assert budget.ended_by == "rounds"
 
 
 def test_a_budget_that_ended_it_says_what_budget_would_resolve_it():
