@@ -112,16 +112,17 @@ class TraceReader:
     def __init__(
         self,
         path: str | Path,
-        chunk_size: int = CHUNK_SIZE,
+        chunk_size: int | None = None,
         start: int = 0,
         end: int | None = None,
-        max_record: int = MAX_RECORD_BYTES,
+        max_record: int | None = None,
     ) -> None:
         """Read `path`, or only its bytes `[start, end)` (which must begin at a record start); a record
-        of more than `max_record` bytes is counted (`oversized`) and skipped, never held whole."""
+        of more than `max_record` bytes (MAX_RECORD_BYTES) is counted (`oversized`) and skipped, never
+        held whole. Chunks are `chunk_size` bytes (CHUNK_SIZE)."""
         self.path = Path(path)
-        self.chunk_size = chunk_size
-        self.max_record = max_record
+        self.chunk_size = CHUNK_SIZE if chunk_size is None else chunk_size
+        self.max_record = MAX_RECORD_BYTES if max_record is None else max_record
         self.start = start
         self.end = end
         self.stats = ParseStats()

@@ -81,7 +81,26 @@ def check_markdown(text: str) -> str:
     tags = {el.tag for el in doc.iter() if isinstance(el.tag, str)}
     if tags - MARKDOWN_ELEMENTS:
         raise Unsafe(f"the Markdown renders elements compileprof does not write: {sorted(tags - MARKDOWN_ELEMENTS)}")
+    _check_table_rows(text)
     return "".join(doc.itertext())
+
+
+_SEPARATOR = re.compile(r"(?<!\\)\|")  # GFM splits a table row at every `|` not escaped as `\|`
+
+
+def _check_table_rows(text: str) -> None:
+    """Every row of a Markdown table has its header's number of cells: a `|` in a cell that was not
+    escaped would add a column (GitHub drops cells past the header's, and their text with them)."""
+    width = None
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):  # CommonMark's line ends only
+        if not line.startswith("|"):
+            width = None
+            continue
+        cells = len(_SEPARATOR.findall(line))
+        if width is None:
+            width = cells
+        elif cells != width:
+            raise Unsafe(f"a Markdown table row has {cells - 1} cells under a header of {width - 1}: {line[:80]!r}")
 
 
 def check_junit(xml: bytes) -> ET.Element:
