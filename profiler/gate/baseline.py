@@ -35,15 +35,15 @@ def _entry_problem(name: str, entry: dict[str, Any]) -> str | None:
         return f"metrics.{name}.kind must be count or time"
     if not (entry.get("samples") or entry.get("value") is not None):
         return f"metrics.{name} has neither samples nor a value"
-    tolerances = [entry.get("tolerance") or {}]
-    return _negative_tolerance(tolerances, f"metrics.{name}.tolerance")
+    return _negative_tolerance({"tolerance": entry.get("tolerance") or {}}, f"metrics.{name}")
 
 
-def _negative_tolerance(tables: list[dict[str, Any]], where: str) -> str | None:
-    for table in tables:
+def _negative_tolerance(tables: dict[str, dict[str, Any]], where: str) -> str | None:
+    """The first negative `abs` or `rel` in the named tolerance tables, named `where.<table>.<key>`."""
+    for table_name, table in tables.items():
         for key, v in table.items():
             if key in ("abs", "rel") and v < 0:
-                return f"{where}.{key} is {v}, not a non-negative number"
+                return f"{where}.{table_name}.{key} is {v}, not a non-negative number"
     return None
 
 
@@ -61,7 +61,7 @@ def read_baseline(path: Path) -> dict[str, Any]:
         raise CompileprofError(f"{path}: not a compileprof baseline (kind {BASELINE_KIND!r} expected)", EXIT_USAGE)
     what = problem(data, BASELINE_SHAPE)
     what = what or next((p for n, e in data["metrics"].items() if (p := _entry_problem(n, e))), None)
-    what = what or _negative_tolerance(list((data.get("tolerances") or {}).values()), "tolerances")
+    what = what or _negative_tolerance(data.get("tolerances") or {}, "tolerances")
     if what:
         raise _usage(path, what)
     return data
@@ -131,7 +131,7 @@ def pyproject_layer(start: Path | None = None) -> tuple[dict[str, Any], Path | N
         raise CompileprofError(f"{p}: unreadable TOML ({err})", EXIT_USAGE) from None
     what = problem(data, {"tool": opt({"compileprof": opt({"tolerances": opt(each(TOLERANCE))})})})
     tolerances = ((data.get("tool") or {}).get("compileprof") or {}).get("tolerances") or {} if not what else {}
-    what = what or _negative_tolerance(list(tolerances.values()), "tool.compileprof.tolerances")
+    what = what or _negative_tolerance(tolerances, "tool.compileprof.tolerances")
     if what:
         raise CompileprofError(
             f"{p}: [tool.compileprof] {what}; tolerances are tables like time = {{rel = 0.1}}", EXIT_USAGE

@@ -10,8 +10,8 @@ import orjson
 from ..analysis.cache_explain import change_text, groups
 from ..model.cache_keys import CacheComparison, CacheReport, Explanation
 from ..unicode import dumps
+from .escaping import clean
 from .registry import RenderOptions
-from .text import clean
 
 SHOWN = 20  # groups of misses shown in text (all are in JSON)
 

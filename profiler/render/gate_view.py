@@ -15,11 +15,12 @@ from ..gate.diff import DiffResult
 from ..gate.metrics import COUNT
 from ..gate.update import BaselineChange
 from ..unicode import dumps, xml_text
+from .escaping import clean
 from .md import code, esc
 from .md import table as md_table
 from .registry import RenderOptions
 from .terminal import console_on, styled
-from .text import clean, count, fmt_s
+from .text import count, fmt_s
 
 STYLE = {
     "PASS": "green", "REGRESSION": "bold red", "IMPROVEMENT": "bold yellow", "INCONCLUSIVE": "yellow",

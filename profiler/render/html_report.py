@@ -20,9 +20,9 @@ import orjson
 from .. import __version__
 from ..model.report import Report
 from ..unicode import dumps
+from .escaping import clean, script_json
 from .json_report import compile_to_dict, report_to_dict
 from .registry import RenderOptions
-from .text import clean
 
 MAX_COMPILES = 2000  # compiles drawn on the timeline and listed (the rest are counted)
 MAX_NODES = 4000  # nodes of the merged flame tree (smaller subtrees beyond are folded into "other")
@@ -125,22 +125,6 @@ def page_data(report: Report, command: str | None = None) -> dict[str, Any]:
     data["graphs_total"] = len(report.graphs)
     data["made"] = {"tool": f"compileprof {__version__}", "command": command, "at": time.strftime("%Y-%m-%d %H:%M:%S")}
     return data
-
-
-# JSON inside <script>: `<` could open `<!--` or `</script` (the HTML parser's script-data states
-# would swallow the page's own script), `>` and `&` are escaped too, and U+2028/9 are line breaks
-# to older JavaScript. Each is written as a JSON escape, which reads back as the same string.
-_SCRIPT_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
-                   ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))  # fmt: skip
-
-
-def script_json(payload: bytes) -> bytes:
-    """JSON bytes made safe to embed in a `<script>` element: no character that HTML's parser reads
-    there (`<`, `>`, `&`) nor a JavaScript line separator is left as itself (JSON has them only
-    inside strings, where the escape means the same character)."""
-    for raw, escaped in _SCRIPT_ESCAPES:
-        payload = payload.replace(raw, escaped)
-    return payload
 
 
 def document(kind: str, title: str, data: dict[str, Any]) -> bytes:

@@ -13,8 +13,8 @@ from ..analysis.measurements import wall_accounts
 from ..model.compile import CompileInfo
 from ..model.report import Divergence, JobView, Measured, RankSkew, RankView, Report, RunFacts, Summary, Totals
 from ..unicode import dumps
+from .escaping import clean
 from .registry import RenderOptions
-from .text import clean
 
 SCHEMA_VERSION = 1
 # The manifest's facts a report's `run` object carries.

@@ -7,6 +7,7 @@ from typing import BinaryIO
 from ..analysis.measurements import direct_trace_cost
 from ..model.compile import CompileInfo
 from ..model.report import Report
+from .escaping import clean
 from .export_view import export_markdown
 from .md import Md, code, esc, table
 from .registry import RenderOptions
@@ -14,7 +15,6 @@ from .run_view import measurement_markdown, run_markdown
 from .text import (
     assert_kinds,
     cache_line,
-    clean,
     compile_time_line,
     count,
     fmt_pct,

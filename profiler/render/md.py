@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from .text import clean
+from .escaping import clean
 
 _SPECIAL = re.compile(r"([\\`*_~\[\]<>&|!#])")  # what opens Markdown or HTML inline
 _AUTOLINK = re.compile(r"(?i)(://|\bwww\.)")

@@ -8,8 +8,8 @@ from typing import BinaryIO
 from rich.console import Console
 from rich.text import Text
 
+from .escaping import clean
 from .registry import RenderOptions
-from .text import clean
 
 
 class SafeConsole(Console):

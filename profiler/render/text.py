@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from ..model.compile import cache_label
 from ..model.pieces import PieceCompile
 from ..model.report import JobView, Report, Spend, Summary
 from ..model.trace import TraceReport
-from ..unicode import valid_unicode
 
 # What a span name means, for sentences a user can act on.
 PHASE_MEANING = {
@@ -36,18 +34,6 @@ PHASE_MEANING = {
     "_recursive_pre_grad_passes": "pre-grad FX passes",
     "gc": "garbage collection after compile",
 }
-
-
-# C0 controls but TAB and LF, DEL, C1 controls, and the bidirectional overrides that reorder text.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean(text: object) -> str:
-    """A string from a log, a path, a factory or an exception, made safe to print: control characters
-    (terminal escapes, window titles, clear screen) removed, undecodable bytes of a file name shown
-    as U+FFFD. Markup is never read from it (the console does not parse markup)."""
-    s = valid_unicode(text if isinstance(text, str) else str(text))
-    return _CONTROL.sub("", s)
 
 
 def job_time(job: JobView) -> float:

@@ -22,9 +22,9 @@ from compileprof.profiler.fold.parallel import finish_streams, read_cut
 from compileprof.profiler.gate.compare import INCONCLUSIVE, REGRESSION, compare
 from compileprof.profiler.gate.metrics import TIME, Metric
 from compileprof.profiler.model.spans import PhaseTree
+from compileprof.profiler.render.escaping import clean
 from compileprof.profiler.render.json_report import write_json
 from compileprof.profiler.render.registry import CHECK, REPORT, RenderOptions, renderer
-from compileprof.profiler.render.text import clean
 from compileprof.profiler.trace.reader import compile_boundary
 from compileprof.profiler.trace.values import MAX_SECONDS
 from compileprof.profiler.unicode import xml_text
