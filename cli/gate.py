@@ -67,21 +67,26 @@ def _step_summary(outcome: CheckOutcome) -> None:
             raise write_error(f"GITHUB_STEP_SUMMARY ({summary})", err) from None
 
 
+HISTORY_HELP = ("Check against this history (a file or postgresql:// URL) instead of a baseline file: counts "
+                "against its latest point, times against a window of points.")
+
+
 @user_errors
 def check_command(
     paths: list[Path] = typer.Argument(..., help="A run directory or trace (several: repeated samples)."),
     baseline: Path = typer.Option(Path("compileprof-baseline.json"), "--baseline", help="The baseline file."),
     update_baseline: bool = typer.Option(False, "--update-baseline", help="Write or refresh the baseline."),
+    history: str | None = typer.Option(None, "--history", help=HISTORY_HELP),
+    branch: str | None = typer.Option(None, "--branch", help="With --history: the branch of the window's points."),
+    window: int = typer.Option(20, "--window", min=2, help="With --history: the points a time is compared with."),
     fail_on: FailOn = typer.Option(FailOn.counts, "--fail-on", help="counts (default) or time as well."),
     fmt: str | None = typer.Option(None, "--format", "-f", help=f"{', '.join(formats(CHECK))} (default console)."),
     junit_xml: Path | None = typer.Option(None, "--junit-xml", help="Also write JUnit XML here."),
     force: bool = typer.Option(False, "--force", help="Overwrite --junit-xml if it exists."),
     jobs: int | None = jobs_option(),
 ) -> None:
-    """Compare a run (or traces) with a baseline: counts exactly, times when significant."""
-    from compileprof.profiler.gate.baseline import baseline_layers, baseline_metrics, pyproject_layer, read_baseline
-    from compileprof.profiler.gate.compare import CheckOutcome, compare
-    from compileprof.profiler.gate.samples import gather
+    """Compare a run (or traces) with a baseline file or with the history: counts exactly, times when significant."""
+    from compileprof.profiler.gate.compare import CheckOutcome
     from compileprof.profiler.render.terminal import SafeConsole
 
     opts = RenderOptions(width=stdout_width(None, piped=160))
@@ -90,21 +95,57 @@ def check_command(
         return
     chosen = choose(CHECK, fmt, None)
     refuse_overwrite(junit_xml, force)
-    old = read_baseline(baseline)
-    tolerances, _ = pyproject_layer()
-    current, fp, reports = gather(paths, jobs)
-    refuse_inputs(junit_xml, [baseline, *_inputs(paths, reports)], "JUnit XML")
-    result = compare(
-        baseline_metrics(old), current, [tolerances, *baseline_layers(old)], old.get("fingerprint") or {}, fp,
-        fail_on is FailOn.time,
-    )  # fmt: skip
-    update = shlex.join(["compileprof", "check", *map(str, paths), "--baseline", str(baseline), "--update-baseline"])
+    time_too = fail_on is FailOn.time
+    if history is not None:
+        result, update, inputs = _against_history(paths, history, branch, window, jobs, time_too)
+    else:
+        result, update, inputs = _against_baseline(paths, baseline, jobs, time_too)
+    refuse_inputs(junit_xml, inputs, "JUnit XML")
     outcome = CheckOutcome(result, update)
     if junit_xml is not None:
         emit(renderer(CHECK, "junit"), outcome, opts, junit_xml, force)
     _step_summary(outcome)
     emit(chosen, outcome, opts, None, False)
     raise typer.Exit(outcome.exit_code)
+
+
+def _against_baseline(paths: list[Path], baseline: Path, jobs: int | None, time_too: bool) -> tuple:
+    """The check against a baseline file: (result, the command that accepts the figures, the inputs read)."""
+    from compileprof.profiler.gate.baseline import baseline_layers, baseline_metrics, pyproject_layer, read_baseline
+    from compileprof.profiler.gate.compare import compare
+    from compileprof.profiler.gate.samples import gather
+
+    old = read_baseline(baseline)
+    tolerances, _ = pyproject_layer()
+    current, fp, reports = gather(paths, jobs)
+    layers = [tolerances, *baseline_layers(old)]
+    result = compare(baseline_metrics(old), current, layers, old.get("fingerprint") or {}, fp, time_too)
+    update = shlex.join(["compileprof", "check", *map(str, paths), "--baseline", str(baseline), "--update-baseline"])
+    return result, update, [baseline, *_inputs(paths, reports)]
+
+
+def _against_history(paths: list[Path], db: str, branch: str | None, window: int, jobs: int | None,
+                     time_too: bool) -> tuple:  # fmt: skip
+    """The check against the history: the run's series (same machine, model and options) on `branch`,
+    its latest `window` points but those of the run's own commit."""
+    from compileprof.profiler.gate.baseline import pyproject_layer
+    from compileprof.profiler.gate.samples import gather
+    from compileprof.profiler.history.points import current_commit, point_from
+    from compileprof.profiler.history.store import database_errors, open_store
+    from compileprof.profiler.history.window import Window, check_window
+
+    current, fp, reports = gather(paths, jobs)
+    mine = current_commit(Path.cwd())
+    point = point_from(paths[0], current, fp, reports, mine or "-", branch, {})
+    store = open_store(db)
+    with database_errors(store.where):
+        earlier = [p for p in store.points(series=point.key, branch=branch) if p.commit != mine][-window:]
+        points = store.with_metrics(earlier)
+    store.close()
+    tolerances, _ = pyproject_layer()
+    result = check_window(Window(points, branch), current, [tolerances], time_too, {**point.machine, **fp})
+    update = shlex.join(["compileprof", "history", "add", *map(str, paths), "--db", db])
+    return result, update, _inputs(paths, reports)
 
 
 def explain_caches(a: Path, b: Path) -> CacheComparison | None:

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from .cache import explain_cache_command
 from .common import STDOUT, fail
 from .gate import check_command, diff_command
+from .history import history_app
 from .models import models_command
 from .report import report_command
 from .run import run_command
@@ -63,6 +64,7 @@ app.command("models")(models_command)
 app.command("check")(check_command)
 app.command("diff")(diff_command)
 app.command("explain-cache")(explain_cache_command)
+app.add_typer(history_app, name="history")
 
 
 def _version(value: bool) -> None:

@@ -137,6 +137,9 @@ def run_command(
         help="--measure: seconds each measurement may take (a round that would end past it is not run).",
     ),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Run the measured compile N times (samples for check)."),
+    history: str | None = typer.Option(
+        None, "--history", help="Record the run in this history (a file or postgresql:// URL) as it ends."
+    ),
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="No spinner and no report on the console: one line per finished child (for CI)."
     ),
@@ -166,6 +169,25 @@ def run_command(
         _, outcomes = with_progress(lambda on_step: execute(req, on_step), lambda done: done[1][-1].ok)
     view = RenderOptions(limit=limit, trees=trees, depth=depth, width=stdout_width(None))
     _finish(req.out, outcomes, quiet, view, backend, shown)
+    if history is not None:
+        _record(req.out, history)
+
+
+def _record(run_dir: Path, db: str) -> None:
+    """`--history`: add the finished run to the history (commit and branch as `history add` finds them)."""
+    from compileprof.profiler.history.points import point_of, resolve_branch, resolve_commit
+    from compileprof.profiler.history.store import database_errors, open_store
+    from compileprof.profiler.render.history_view import recorded_line
+    from compileprof.profiler.render.terminal import SafeConsole
+
+    cwd = Path.cwd()
+    point = point_of(run_dir, resolve_commit(None, cwd), resolve_branch(None, cwd), {})
+    store = open_store(db)
+    with database_errors(store.where):
+        point_id = store.add(point)
+    SafeConsole(stderr=True).print(recorded_line(point_id, point.commit, point.branch, point.model,
+                                                 len(point.metrics), store.where))  # fmt: skip
+    store.close()
 
 
 def _explain_warm_misses(run_dir: Path, outcomes: list[ChildOutcome], to_stderr: bool) -> None:

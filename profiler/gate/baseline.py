@@ -112,8 +112,9 @@ def write_baseline(
     write_atomic(Path(path), lambda fh: fh.write((json.dumps(data, indent=2) + "\n").encode()))
 
 
-def pyproject_layer(start: Path | None = None) -> tuple[dict[str, Any], Path | None]:
-    """`[tool.compileprof] tolerances` from the nearest pyproject.toml at or above `start` (cwd)."""
+def pyproject_config(start: Path | None = None) -> tuple[dict[str, Any], Path | None]:
+    """`[tool.compileprof]` of the nearest pyproject.toml at or above `start` (cwd), checked: `tolerances`
+    (tables of `abs` and `rel`) and `history` (a path or URL). ({}, None) without a pyproject.toml."""
     here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
         p = d / "pyproject.toml"
@@ -129,11 +130,18 @@ def pyproject_layer(start: Path | None = None) -> tuple[dict[str, Any], Path | N
         data = tomllib.loads(p.read_text())
     except (OSError, ValueError) as err:
         raise CompileprofError(f"{p}: unreadable TOML ({err})", EXIT_USAGE) from None
-    what = problem(data, {"tool": opt({"compileprof": opt({"tolerances": opt(each(TOLERANCE))})})})
-    tolerances = ((data.get("tool") or {}).get("compileprof") or {}).get("tolerances") or {} if not what else {}
-    what = what or _negative_tolerance(tolerances, "tool.compileprof.tolerances")
+    shape = {"tool": opt({"compileprof": opt({"tolerances": opt(each(TOLERANCE)), "history": opt(str)})})}
+    what = problem(data, shape)
+    config = ((data.get("tool") or {}).get("compileprof") or {}) if not what else {}
+    what = what or _negative_tolerance(config.get("tolerances") or {}, "tool.compileprof.tolerances")
     if what:
         raise CompileprofError(
             f"{p}: [tool.compileprof] {what}; tolerances are tables like time = {{rel = 0.1}}", EXIT_USAGE
         )
-    return tolerances, p
+    return config, p
+
+
+def pyproject_layer(start: Path | None = None) -> tuple[dict[str, Any], Path | None]:
+    """`[tool.compileprof] tolerances` from the nearest pyproject.toml at or above `start` (cwd)."""
+    config, path = pyproject_config(start)
+    return config.get("tolerances") or {}, path

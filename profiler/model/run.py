@@ -72,7 +72,7 @@ MANIFEST_SHAPE = {
     },
     "platform": opt(str), "versions": opt(each(opt(str))), "cache": str, "cache_dir": opt(str),
     "timeout_s": opt(NUM), "measure": opt([str]), "repeat": opt(int), "primary": str,
-    "children": each(_CHILD), "tool": opt(each(ANY)),
+    "children": each(_CHILD), "tool": opt(each(ANY)), "host": opt(each(opt(ANY))),
 }  # fmt: skip
 REQUIRED = ("argv", "status", "model", "backend", "backend_options", "device", "cache", "primary", "children")
 
@@ -179,6 +179,7 @@ class RunManifest:
     primary: str
     children: dict[str, ChildRecord]
     tool: dict[str, Any] = field(default_factory=dict)
+    host: dict[str, Any] | None = None  # the machine: system, architecture, CPU model (the history's series)
 
     @property
     def primary_child(self) -> ChildRecord | None:

@@ -127,11 +127,12 @@ def page_data(report: Report, command: str | None = None) -> dict[str, Any]:
     return data
 
 
-def document(kind: str, title: str, data: dict[str, Any]) -> bytes:
-    """The whole page: styles, script and data inline (the data as JSON, see `script_json`)."""
+def document(kind: str, title: str, data: dict[str, Any], script: str = "report.js") -> bytes:
+    """The whole page: styles, the drawing `script` (an asset) and data inline (the data as JSON, see
+    `script_json`)."""
     assets = resources.files(__package__) / "assets"
     style = (assets / "report.css").read_text(encoding="utf-8")
-    script = (assets / "report.js").read_text(encoding="utf-8")
+    script = (assets / script).read_text(encoding="utf-8")
     payload = script_json(dumps({"kind": kind, **data}, option=orjson.OPT_NON_STR_KEYS))
     head = (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'

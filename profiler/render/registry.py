@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Protocol
 
 from ..errors import EXIT_USAGE, CompileprofError
 
-REPORT, CHECK, DIFF, CACHE = "report", "check", "diff", "cache"
+REPORT, CHECK, DIFF, CACHE, HISTORY, CHANGES = "report", "check", "diff", "cache", "history", "changes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,13 @@ _RENDERERS = [
     Renderer(CACHE, "console", (".txt",), "cache_view:CacheConsole"),
     Renderer(CACHE, "json", (".json",), "cache_view:CacheJson"),
     Renderer(CACHE, "markdown", (".md", ".markdown"), "cache_view:CacheMarkdown"),
+    Renderer(HISTORY, "console", (".txt",), "history_view:HistoryConsole"),
+    Renderer(HISTORY, "json", (".json",), "history_view:HistoryJson"),
+    Renderer(HISTORY, "markdown", (".md", ".markdown"), "history_view:HistoryMarkdown"),
+    Renderer(HISTORY, "html", (".html", ".htm"), "history_view:HistoryHtml"),
+    Renderer(CHANGES, "console", (".txt",), "history_view:ChangesConsole"),
+    Renderer(CHANGES, "json", (".json",), "history_view:ChangesJson"),
+    Renderer(CHANGES, "markdown", (".md", ".markdown"), "history_view:ChangesMarkdown"),
 ]
 
 

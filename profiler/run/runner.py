@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..model.run import ChildRecord, PlannedChild, RunManifest, plan, write_manifest
@@ -243,7 +244,25 @@ def _manifest(req: RunRequest, outcomes: list[ChildOutcome], primary: str, start
         repeat=req.repeat,
         primary=primary if any(o.label == primary for o in outcomes) else last.label,
         children={o.label: o.record() for o in outcomes},
+        host=host(),
     )
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what the platform module says."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def host() -> dict[str, Any]:
+    """The machine a run ran on, as the history tells series apart: OS, architecture, CPU model."""
+    return {"system": platform.system(), "machine": platform.machine(), "cpu": cpu_model()}
 
 
 def execute(

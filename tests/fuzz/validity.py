@@ -27,9 +27,13 @@ class Unsafe(AssertionError):
     """An output that is not safe or not valid for its format."""
 
 
-def page_script() -> str:
-    """The drawing code every page must carry unchanged."""
-    return (resources.files("compileprof.profiler.render") / "assets" / "report.js").read_text(encoding="utf-8")
+SCRIPTS = {"trend": "trend.js"}  # the drawing code of each kind of page (report and diff: report.js)
+
+
+def page_script(kind: str = "report") -> str:
+    """The drawing code a page of `kind` must carry unchanged."""
+    name = SCRIPTS.get(kind, "report.js")
+    return (resources.files("compileprof.profiler.render") / "assets" / name).read_text(encoding="utf-8")
 
 
 def check_html(page: bytes, full: bool = True) -> dict[str, Any]:
@@ -45,19 +49,21 @@ def check_html(page: bytes, full: bool = True) -> dict[str, Any]:
     scripts = list(doc.iter("script"))
     if len(scripts) != 2 or scripts[0].get("id") != "data":
         raise Unsafe(f"the page parses into {len(scripts)} scripts, not its data and its code")
-    if (scripts[1].text or "") != page_script():
+    data = _data(scripts[0].text or "")
+    if (scripts[1].text or "") != page_script(data.get("kind", "report")):
         raise Unsafe("the page's drawing script was changed by what came before it")
-    return _data(scripts[0].text or "")
+    return data
 
 
 def _check_html_structure(page: bytes) -> dict[str, Any]:
     head, sep, rest = page.partition(b'<script type="application/json" id="data">')
     if not sep or b"<script" in head:
         raise Unsafe("the page has no data script where it belongs")
-    data, sep, tail = rest.partition(b"</script>")
-    if not sep or tail != f"\n<script>{page_script()}</script></body></html>\n".encode():
+    raw, sep, tail = rest.partition(b"</script>")
+    data = _data(raw.decode("utf-8"))
+    if not sep or tail != f"\n<script>{page_script(data.get('kind', 'report'))}</script></body></html>\n".encode():
         raise Unsafe("the page's drawing script does not follow its data unchanged")
-    return _data(data.decode("utf-8"))
+    return data
 
 
 def _data(raw: str) -> dict[str, Any]:

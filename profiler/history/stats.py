@@ -1,0 +1,179 @@
+"""Statistics the history needs: Student's t distribution (for a run against a window of earlier runs)
+and E-Divisive means change points (Matteson and James, "A Nonparametric Approach for Multiple Change
+Point Analysis of Multivariate Data", JASA 2014), the method Apache Otava and MongoDB's CI use.
+
+E-Divisive splits a series where the energy distance between the two sides is largest, tests that
+split by a permutation test (the same statistic over random orderings of the segment), and, while the
+best split is significant, splits the segments again. Distances are summed from a cumulative matrix,
+so each split costs O(n) after an O(n^2) setup; permutations are seeded, so results are repeatable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """The continued fraction of the regularized incomplete beta function (modified Lentz)."""
+    tiny, qab, qap, qam = 1e-300, a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def incomplete_beta(a: float, b: float, x: float) -> float:
+    """I_x(a, b), the regularized incomplete beta function."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_two_sided_p(t: float, df: float) -> float:
+    """P(|T| >= |t|) for Student's t with `df` degrees of freedom."""
+    if math.isinf(t):
+        return 0.0
+    return incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    """The mean and the sample standard deviation (0 for one value)."""
+    n = len(values)
+    mean = sum(values) / n
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+
+
+def against_window(window: list[float], current: list[float]) -> float:
+    """Two-sided p that `current` comes from the runs of `window`: with one current value, the
+    prediction interval of a new run (t = (x - mean) / (sd * sqrt(1 + 1/n)), n - 1 df); with several,
+    Welch's t-test of the two means. A window without spread: 0 when the current mean differs, else 1."""
+    n, m = len(window), len(current)
+    mean_w, sd_w = mean_sd(window)
+    mean_c, sd_c = mean_sd(current)
+    if m == 1:
+        scale, df = sd_w * math.sqrt(1 + 1 / n), n - 1
+    else:
+        va, vb = sd_w**2 / n, sd_c**2 / m
+        scale = math.sqrt(va + vb)
+        df = (va + vb) ** 2 / ((va**2 / (n - 1) if n > 1 else 0.0) + (vb**2 / (m - 1)) or 1e-300)
+    if scale == 0.0:
+        return 0.0 if mean_c != mean_w else 1.0
+    return t_two_sided_p((mean_c - mean_w) / scale, max(df, 1.0))
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change point: the index of the first value after it, the medians before and after (within the
+    segments it separates), and its permutation p-value (0 for an exact count)."""
+
+    index: int
+    before: float
+    after: float
+    p_value: float
+
+    @property
+    def step(self) -> float:
+        """after - before."""
+        return self.after - self.before
+
+    @property
+    def relative(self) -> float | None:
+        """(after - before) / before."""
+        return self.step / self.before if self.before else None
+
+
+def _median(values: list[float]) -> float:
+    s = sorted(values)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def _best_split(values: list[float], min_size: int) -> tuple[int, float]:
+    """The split (index, statistic) of `values` maximizing the E-Divisive energy statistic (alpha = 1),
+    every split point at once from a cumulative distance matrix."""
+    import numpy as np  # the report never pays for numpy: only the history's change points use it
+
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    c = np.zeros((n + 1, n + 1))
+    c[1:, 1:] = np.abs(x[:, None] - x[None, :]).cumsum(0).cumsum(1)
+    tau = np.arange(min_size, n - min_size + 1)
+    if not len(tau):
+        return -1, -math.inf
+    n1, n2 = tau.astype(float), (n - tau).astype(float)
+    between = (c[tau, n] - c[tau, tau]) * 2 / (n1 * n2)  # the block rows < tau, columns >= tau
+    within_a = c[tau, tau] / np.maximum(n1 * (n1 - 1), 1)
+    within_b = (c[n, n] - c[tau, n] - c[n, tau] + c[tau, tau]) / np.maximum(n2 * (n2 - 1), 1)
+    q = n1 * n2 / n * (between - within_a - within_b)
+    best = int(np.argmax(q))
+    return int(tau[best]), float(q[best])
+
+
+def change_points(values: list[float], min_size: int = 3, permutations: int = 999, alpha: float = 0.01,
+                  seed: int = 0) -> list[Change]:  # fmt: skip
+    """E-Divisive means change points of a series, in order: each split accepted while its permutation
+    p-value is below `alpha` (the smallest p `permutations` allow is 1 / (permutations + 1))."""
+    import random
+
+    rng = random.Random(seed)
+    cuts: list[tuple[int, float]] = []
+    segments = [(0, len(values))]
+    while segments:
+        scored = []
+        for a, b in segments:
+            if b - a >= 2 * min_size:
+                at, q = _best_split(values[a:b], min_size)
+                if at > 0:
+                    scored.append((q, a, b, a + at))
+        if not scored:
+            break
+        q, a, b, at = max(scored)
+        p = _permutation_p(values[a:b], q, min_size, permutations, alpha, rng)
+        if p >= alpha:
+            break
+        cuts.append((at, p))
+        segments = [s for s in segments if s != (a, b)] + [(a, at), (at, b)]
+    edges = sorted(c for c, _ in cuts)
+    p_of = dict(cuts)
+    out = []
+    for i, at in enumerate(edges):
+        lo = edges[i - 1] if i else 0
+        hi = edges[i + 1] if i + 1 < len(edges) else len(values)
+        out.append(Change(at, _median(values[lo:at]), _median(values[at:hi]), p_of[at]))
+    return out
+
+
+def _permutation_p(segment: list[float], observed: float, min_size: int, permutations: int, alpha: float,
+                   rng: Any) -> float:  # fmt: skip
+    """The permutation p-value of the best split of `segment`: how often the best split of a random
+    ordering is at least as large. Stops as soon as the split cannot reach `alpha` (most splits of noise
+    are beaten at once), so a series without a change costs a few permutations, not all of them."""
+    limit = alpha * (permutations + 1) - 1  # more beaten orderings than this: p >= alpha whatever follows
+    beaten = 0
+    for done in range(1, permutations + 1):
+        beaten += _best_split(rng.sample(segment, len(segment)), min_size)[1] >= observed
+        if beaten > limit:
+            return (beaten + 1) / (done + 1)
+    return (beaten + 1) / (permutations + 1)
+
+
+def count_changes(values: list[float]) -> list[Change]:
+    """The change points of an exact count: every index where it differs from the value before."""
+    return [Change(i, values[i - 1], values[i], 0.0) for i in range(1, len(values)) if values[i] != values[i - 1]]
