@@ -47,7 +47,8 @@ def test_points_read_back_as_written(tmp_path):
     store.add(point(1, 2.5, 120))
     (a, b) = store.with_metrics(store.points(series=first.key, branch="main"))
     assert (a.commit, b.commit) == ("c0000", "c0001") and b.metrics["ops"].samples == [120.0]
-    assert b.metrics["compile_time_s"].samples == pytest.approx([2.5 * (1 + d) for d in (-0.002, -0.001, 0, .001, .002)])
+    expected = [2.5 * (1 + d) for d in (-0.002, -0.001, 0, 0.001, 0.002)]
+    assert b.metrics["compile_time_s"].samples == pytest.approx(expected)
     assert a.machine == MACHINE and a.environment == {"torch": "2.13.0", "python": "3.11"} and a.key == first.key
     assert store.series_keys() == [(first.key, "mlp", first.machine_id, 2)] and store.count() == 2
     assert store.points(series=first.key, limit=1)[0].commit == "c0001"
@@ -215,12 +216,13 @@ def test_change_points_name_the_first_commit_after_the_step(tmp_path):
     changes = all_changes(series_trends(open_store(db)))
     by = {c.metric: c for c in changes}
     assert by["compile_time_s"].commit == "c0008" and by["compile_time_s"].previous == "c0007"
-    assert by["compile_time_s"].change.relative == pytest.approx(0.2, abs=0.01) and by["compile_time_s"].change.p_value == 0.001
+    step = by["compile_time_s"].change
+    assert step.relative == pytest.approx(0.2, abs=0.01) and step.p_value == 0.001
     assert by["ops"].commit == "c0008" and by["ops"].change.step == 40 and by["ops"].change.p_value == 0.0
     assert all_changes(series_trends(open_store(db)), since="c0008") == []
     result = run_cli("history", "changes", "--db", str(db), "-f", "json")
-    assert [(c["metric"], c["commit"]) for c in json.loads(result.stdout)["changes"]] == [("ops", "c0008"),
-                                                                                        ("compile_time_s", "c0008")]  # fmt: skip
+    found = [(c["metric"], c["commit"]) for c in json.loads(result.stdout)["changes"]]
+    assert found == [("ops", "c0008"), ("compile_time_s", "c0008")]
 
 
 def test_show_in_every_format(tmp_path):
