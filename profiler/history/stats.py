@@ -105,34 +105,40 @@ def _median(values: list[float]) -> float:
     return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
-def _best_split(values: list[float], min_size: int) -> tuple[int, float]:
-    """The split (index, statistic) of `values` maximizing the E-Divisive energy statistic (alpha = 1),
-    every split point at once from a cumulative distance matrix."""
+def _split_statistics(rows: Any, min_size: int) -> Any:
+    """The E-Divisive energy statistic (alpha = 1) of every split point of every row of `rows` (a 2-D
+    array: one series per row), from cumulative distance matrices: shape (rows, split points)."""
     import numpy as np  # the report never pays for numpy: only the history's change points use it
 
-    x = np.asarray(values, dtype=float)
-    n = len(x)
-    c = np.zeros((n + 1, n + 1))
-    c[1:, 1:] = np.abs(x[:, None] - x[None, :]).cumsum(0).cumsum(1)
+    k, n = rows.shape
+    c = np.zeros((k, n + 1, n + 1), dtype=rows.dtype)
+    c[:, 1:, 1:] = np.abs(rows[:, :, None] - rows[:, None, :]).cumsum(1).cumsum(2)
     tau = np.arange(min_size, n - min_size + 1)
-    if not len(tau):
-        return -1, -math.inf
     n1, n2 = tau.astype(float), (n - tau).astype(float)
-    between = (c[tau, n] - c[tau, tau]) * 2 / (n1 * n2)  # the block rows < tau, columns >= tau
-    within_a = c[tau, tau] / np.maximum(n1 * (n1 - 1), 1)
-    within_b = (c[n, n] - c[tau, n] - c[n, tau] + c[tau, tau]) / np.maximum(n2 * (n2 - 1), 1)
-    q = n1 * n2 / n * (between - within_a - within_b)
+    between = (c[:, tau, n] - c[:, tau, tau]) * 2 / (n1 * n2)  # rows < tau, columns >= tau
+    within_a = c[:, tau, tau] / np.maximum(n1 * (n1 - 1), 1)
+    within_b = (c[:, n, n][:, None] - c[:, tau, n] - c[:, n, tau] + c[:, tau, tau]) / np.maximum(n2 * (n2 - 1), 1)
+    return n1 * n2 / n * (between - within_a - within_b)
+
+
+def _best_split(values: list[float], min_size: int) -> tuple[int, float]:
+    """The split (index, statistic) of `values` maximizing the E-Divisive energy statistic."""
+    import numpy as np
+
+    if len(values) < 2 * min_size:
+        return -1, -math.inf
+    q = _split_statistics(np.asarray([values], dtype=float), min_size)[0]
     best = int(np.argmax(q))
-    return int(tau[best]), float(q[best])
+    return min_size + best, float(q[best])
 
 
 def change_points(values: list[float], min_size: int = 3, permutations: int = 999, alpha: float = 0.01,
                   seed: int = 0) -> list[Change]:  # fmt: skip
     """E-Divisive means change points of a series, in order: each split accepted while its permutation
     p-value is below `alpha` (the smallest p `permutations` allow is 1 / (permutations + 1))."""
-    import random
+    import numpy as np
 
-    rng = random.Random(seed)
+    rng = np.random.default_rng(seed)
     cuts: list[tuple[int, float]] = []
     segments = [(0, len(values))]
     while segments:
@@ -163,14 +169,23 @@ def change_points(values: list[float], min_size: int = 3, permutations: int = 99
 def _permutation_p(segment: list[float], observed: float, min_size: int, permutations: int, alpha: float,
                    rng: Any) -> float:  # fmt: skip
     """The permutation p-value of the best split of `segment`: how often the best split of a random
-    ordering is at least as large. Stops as soon as the split cannot reach `alpha` (most splits of noise
-    are beaten at once), so a series without a change costs a few permutations, not all of them."""
+    ordering is at least as large. Orderings are drawn in batches, each batch's splits all computed at
+    once; it stops as soon as the split cannot reach `alpha` (most splits of noise are beaten at once),
+    so a series without a change costs a batch or two, not every permutation."""
+    import numpy as np
+
+    values = np.asarray(segment, dtype=float)
     limit = alpha * (permutations + 1) - 1  # more beaten orderings than this: p >= alpha whatever follows
-    beaten = 0
-    for done in range(1, permutations + 1):
-        beaten += _best_split(rng.sample(segment, len(segment)), min_size)[1] >= observed
+    beaten = done = 0
+    batch = 24  # a split of noise is beaten about half the time: most stop after this first batch
+    while done < permutations:
+        size = min(batch, permutations - done)
+        orders = rng.permuted(np.tile(values, (size, 1)), axis=1)
+        beaten += int((_split_statistics(orders, min_size).max(axis=1) >= observed).sum())
+        done += size
         if beaten > limit:
             return (beaten + 1) / (done + 1)
+        batch = min(batch * 4, 256)
     return (beaten + 1) / (permutations + 1)
 
 
