@@ -95,7 +95,8 @@ def tolerance_for(name: str, kind: str, layers: list[dict[str, Any]]) -> dict[st
 
 
 def _within(baseline: float, current: float, tol: dict[str, float]) -> bool:
-    return abs(current - baseline) <= max(tol.get("abs", 0.0), tol.get("rel", 0.0) * abs(baseline))
+    """True when `current` is within the tolerance of `baseline` (`tolerance_for` gives both keys)."""
+    return abs(current - baseline) <= max(tol["abs"], tol["rel"] * abs(baseline))
 
 
 def moved_past_third(baseline: Metric, current: Metric, tol: dict[str, float]) -> bool:

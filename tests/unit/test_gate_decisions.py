@@ -120,7 +120,8 @@ def test_the_refresh_margin_is_a_third_of_the_tolerance():
     b = Metric("t", TIME, [8.0])
     assert not moved_past_third(b, Metric("t", TIME, [9.0]), tol)  # 12.5%: exactly a third of 37.5%
     assert moved_past_third(b, Metric("t", TIME, [9.0 + 2**-20]), tol)
-    assert moved_past_third(Metric("c", COUNT, [3]), Metric("c", COUNT, [4]), {"abs": 6.0})  # counts: any move
+    counts = (Metric("c", COUNT, [3]), Metric("c", COUNT, [4]))
+    assert moved_past_third(*counts, {"abs": 6.0, "rel": 0.0})  # counts: any move
 
 
 def test_check_exits_3_on_improvements_only_and_1_on_a_missing_metric(tmp_path, monkeypatch):
@@ -174,3 +175,87 @@ def test_check_console_and_junit_name_every_verdict(tmp_path, monkeypatch):
     assert int(suite.get("tests")) == len(cases) == len(json.loads(
         run_cli("check", str(FIXTURES / "graph_break.log"), "--baseline", str(baseline), "-f", "json").stdout
     )["verdicts"])  # fmt: skip
+
+
+TIME_TOL, COUNT_TOL = {"abs": 0.0, "rel": 0.1}, {"abs": 0.0, "rel": 0.0}
+FAST, SLOW = [1.0, 1.01, 1.02, 1.03, 1.04], [2.0, 2.01, 2.02, 2.03, 2.04]
+
+
+@pytest.mark.parametrize(
+    ("base", "now", "fail_on_time", "fp_now", "expected"),
+    [
+        (None, Metric("t", TIME, [1.0]), True, FP, gate.Verdict("t", TIME, NEW, None, 1.0, TIME_TOL,
+                                                                "not in the baseline", gated=False)),
+        (Metric("t", TIME, [1.0]), None, True, FP, gate.Verdict("t", TIME, MISSING, 1.0, None, TIME_TOL,
+                                                                "in the baseline, not measured now", gated=True)),
+        (Metric("t", TIME, [1.0]), Metric("t", TIME, [9.0]), True, {"torch": "x"},
+         gate.Verdict("t", TIME, SKIPPED, 1.0, 9.0, TIME_TOL, "environment differs: torch 2.13 -> x", gated=False)),
+        (Metric("t", TIME, [1.0]), Metric("t", TIME, [1.05]), True, FP,
+         gate.Verdict("t", TIME, PASS, 1.0, 1.05, TIME_TOL, gated=True)),
+        (Metric("t", TIME, [1.0]), Metric("t", TIME, [1.05]), False, FP,
+         gate.Verdict("t", TIME, PASS, 1.0, 1.05, TIME_TOL, gated=False)),
+        (Metric("c", COUNT, [3]), Metric("c", COUNT, [4]), False, FP,
+         gate.Verdict("c", COUNT, REGRESSION, 3, 4, COUNT_TOL)),
+        (Metric("c", COUNT, [3]), Metric("c", COUNT, [2]), False, FP,
+         gate.Verdict("c", COUNT, IMPROVEMENT, 3, 2, COUNT_TOL)),
+        (Metric("t", TIME, FAST), Metric("t", TIME, SLOW[:4]), True, FP,
+         gate.Verdict("t", TIME, INCONCLUSIVE, 1.02, Metric("t", TIME, SLOW[:4]).value, TIME_TOL,
+                      "past tolerance, but 5 vs 4 samples cannot show significance (need 5 each: compileprof run "
+                      "--repeat)", gated=False)),
+        (Metric("t", TIME, FAST[:4]), Metric("t", TIME, SLOW), True, FP,
+         gate.Verdict("t", TIME, INCONCLUSIVE, Metric("t", TIME, FAST[:4]).value, 2.02, TIME_TOL,
+                      "past tolerance, but 4 vs 5 samples cannot show significance (need 5 each: compileprof run "
+                      "--repeat)", gated=False)),
+        (Metric("t", TIME, FAST), Metric("t", TIME, SLOW), True, FP,
+         gate.Verdict("t", TIME, REGRESSION, 1.02, 2.02, TIME_TOL, "p = 0.0079", gated=True, p_value=2 / 252)),
+        (Metric("t", TIME, SLOW), Metric("t", TIME, FAST), False, FP,
+         gate.Verdict("t", TIME, IMPROVEMENT, 2.02, 1.02, TIME_TOL, "p = 0.0079", gated=False, p_value=2 / 252)),
+        (Metric("t", TIME, [1.0, 1.1, 1.2, 1.3, 1.4]), Metric("t", TIME, [1.05, 1.15, 1.44, 1.45, 1.5]), True, FP,
+         gate.Verdict("t", TIME, INCONCLUSIVE, 1.2, 1.44, TIME_TOL, "past tolerance but p = 0.31", gated=False,
+                      p_value=pytest.approx(0.30952380952380953))),
+    ],
+)  # fmt: skip
+def test_each_decision_gives_exactly_this_verdict(base, now, fail_on_time, fp_now, expected):
+    name = expected.name
+    result = compare({name: base} if base else {}, {name: now} if now else {}, [], FP, fp_now, fail_on_time)
+    assert result.verdicts == [expected]
+    (got,) = result.verdicts
+    assert got.to_dict()["change"] == (None if base is None or now is None else now.value - base.value)
+
+
+def test_tolerance_prefixes_match_their_metrics_only():
+    layer = {"piece.1*": {"rel": 0.5}, "phase.*": {"abs": 2.0}, "time": {"rel": 0.2}, "count": {"abs": 1.0}}
+    assert gate.tolerance_for("piece.1.general.compile_time_s", TIME, [layer]) == {"abs": 0.0, "rel": 0.5}
+    assert gate.tolerance_for("piece.2.general.compile_time_s", TIME, [layer]) == {"abs": 0.0, "rel": 0.2}
+    assert gate.tolerance_for("phase.code_gen", TIME, [layer]) == {"abs": 2.0, "rel": 0.2}
+    assert gate.tolerance_for("phases", TIME, [layer]) == {"abs": 0.0, "rel": 0.2}
+    assert gate.tolerance_for("guards", COUNT, [layer]) == {"abs": 1.0, "rel": 0.0}
+    # later layers win, a metric's own entry over a prefix, a prefix over a kind
+    assert gate.tolerance_for("phase.code_gen", TIME, [layer, {"phase.code_gen": {"abs": 3.0}}])["abs"] == 3.0
+    assert gate.tolerance_for("phase.code_gen", TIME, [{"phase.code_gen": {"abs": 3.0}}, layer])["abs"] == 2.0
+
+
+def test_a_phase_within_tolerance_stays_pass_whatever_its_parent_did():
+    names = {"phase.inductor_compile": (8.0, 6.0), "phase.code_gen": (5.0, 5.2)}
+    base = {n: Metric(n, TIME, [a * (1 + d) for d in (-0.01, -0.005, 0, 0.005, 0.01)]) for n, (a, _) in names.items()}
+    now = {n: Metric(n, TIME, [b * (1 + d) for d in (-0.01, -0.005, 0, 0.005, 0.01)]) for n, (_, b) in names.items()}
+    by = {v.name: v for v in compare(base, now, [], FP, FP, True).verdicts}
+    assert by["phase.code_gen"].status == PASS and by["phase.inductor_compile"].status == IMPROVEMENT
+    # and a phase that followed its parent (the same way, at least half as much) is what it is
+    now["phase.code_gen"] = Metric("phase.code_gen", TIME, [3.0 * (1 + d) for d in (-0.01, -0.005, 0, 0.005, 0.01)])
+    by = {v.name: v for v in compare(base, now, [], FP, FP, True).verdicts}
+    assert by["phase.code_gen"].status == IMPROVEMENT  # -2.0 s under a parent that moved -2.0 s
+    # a parent that moved the same way by less than half of it: the phase's time moved
+    spread = (-0.01, 0, 0.01, -0.005, 0.005)
+    now["phase.inductor_compile"] = Metric("phase.inductor_compile", TIME, [7.2 * (1 + d) for d in spread])
+    by = {v.name: v for v in compare(base, now, [], FP, FP, True).verdicts}
+    assert by["phase.code_gen"].status == "MOVED" and not by["phase.code_gen"].gated
+    note = by["phase.code_gen"].note
+    assert "its parent phase.inductor_compile changed -0.8 s (-10.0%) while it changed -2 s" in note
+    # the nearest measured ancestor counts: without inductor_compile, code_gen's parent is the total
+    base2 = {"compile_time_s": Metric("compile_time_s", TIME, [v + 10 for v in base["phase.code_gen"].samples]),
+             "phase.code_gen": base["phase.code_gen"]}  # fmt: skip
+    now2 = {"compile_time_s": Metric("compile_time_s", TIME, [v + 12 for v in now["phase.code_gen"].samples]),
+            "phase.code_gen": now["phase.code_gen"]}  # fmt: skip
+    by = {v.name: v for v in compare(base2, now2, [], FP, FP, True).verdicts}
+    assert by["phase.code_gen"].status == "MOVED" and "its parent compile_time_s" in by["phase.code_gen"].note
