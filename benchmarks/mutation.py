@@ -109,8 +109,14 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="compileprof-mutation-"))
     copy_repo(work, [g for p in args.packages for g in PACKAGES[p]])
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=work, check=False, stdout=subprocess.DEVNULL)
+    log = work / "mutmut.log"
+    with open(log, "wb") as fh:
+        subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=work, check=False, stdout=fh, stderr=subprocess.STDOUT)
     table = scores(results(work))
+    if not table:  # mutmut stops before any mutant when the suite is not green without mutations
+        tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+        print("mutmut tested no mutant; the end of its output:\n" + "\n".join(tail), file=sys.stderr)
+        return 2
     wall = time.perf_counter() - start
     print(f"mutation testing of {', '.join(args.packages)} in {wall / 60:.1f} min (work folder {work})")
     print(f"{'package':<10} {'killed':>7} {'survived':>9} {'score':>7}")

@@ -190,6 +190,8 @@ class RunManifest:
         """The JSON form, in the order `manifest.json` has always had."""
         body = asdict(self)
         tool = body.pop("tool")
+        if body.get("host") is None:  # a newer key: absent, not null, in a manifest that has none
+            body.pop("host", None)
         for child in body["children"].values():
             if child.get("trace_cost") is None:  # a newer key: absent, not null, where a child has none
                 child.pop("trace_cost", None)
