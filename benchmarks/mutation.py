@@ -111,7 +111,8 @@ def main() -> int:
     start = time.perf_counter()
     log = work / "mutmut.log"
     with open(log, "wb") as fh:
-        subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=work, check=False, stdout=fh, stderr=subprocess.STDOUT)
+        command = [sys.executable, "-m", "mutmut", "run"]
+        subprocess.run(command, cwd=work, check=False, stdout=fh, stderr=subprocess.STDOUT)
     table = scores(results(work))
     if not table:  # mutmut stops before any mutant when the suite is not green without mutations
         tail = log.read_text(errors="replace").strip().splitlines()[-15:]
