@@ -71,8 +71,9 @@ class Store:
             return {r[0] for r in self._rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return {r[0] for r in self._rows("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
 
-    def _prepare(self) -> None:
-        """Create the schema in an empty database, migrate an older one, refuse anything else."""
+    def _version(self) -> int:
+        """The schema version the database is at (0: empty); refuses a database that is not a history or
+        that a newer compileprof made."""
         tables = self._tables() - {"sqlite_sequence"}
         version = 0
         if "meta" in tables:
@@ -85,9 +86,20 @@ class Store:
         if version > SCHEMA_VERSION:
             raise _usage(self.where, f"a history of schema version {version}, made by a newer compileprof (this one "
                                      f"reads up to {SCHEMA_VERSION}); upgrade compileprof")  # fmt: skip
-        if version == SCHEMA_VERSION:
+        return version
+
+    def _prepare(self) -> None:
+        """Create the schema in an empty database, migrate an older one, refuse anything else. The
+        version is read again under the write lock: processes opening a new history at once create it
+        once (the others find it made)."""
+        if self._version() == SCHEMA_VERSION:
             return
         with self._transaction() as cur:
+            if self.dialect == "postgresql":  # released when the transaction ends
+                cur.execute("SELECT pg_advisory_xact_lock(7306183)")
+            version = self._version()
+            if version == SCHEMA_VERSION:
+                return
             for sql in statements(version, self.dialect):
                 cur.execute(sql)
             cur.execute(self._sql("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
