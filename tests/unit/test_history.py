@@ -282,3 +282,25 @@ def test_add_a_run_and_check_against_the_history(tmp_path, monkeypatch):
     assert "compared with 1 earlier points of this series" in d["notes"][0]
     assert "compileprof history add" in run_cli("check", str(FIXTURES / "run_mlp"), "--history", str(db),
                                                 "-f", "markdown").stdout  # fmt: skip
+
+
+def test_a_history_another_process_creates_meanwhile_is_found_made(tmp_path, monkeypatch):
+    # GIVEN a process that finds the new history empty, and another that creates it right then
+    db = tmp_path / "h.db"
+    real = store_module.Store._version
+    calls = []
+
+    def racing(self):
+        version = real(self)
+        if not calls:
+            calls.append(version)
+            monkeypatch.setattr(store_module.Store, "_version", real)
+            open_store(db).close()  # the other process: creates the schema
+        return version
+
+    monkeypatch.setattr(store_module.Store, "_version", racing)
+    # THEN the first finds it made under the write lock, and does not create it twice
+    store = open_store(db)
+    assert calls == [0] and store.count() == 0
+    store.add(point(0, 1.0))
+    assert open_store(db).count() == 1
