@@ -88,7 +88,7 @@ def main() -> int:
     key = next(k for k, model, _, _ in store.series_keys() if model == "m3")
     print(f"show --model m3 (in process): {best(lambda: series_trends(store, model='m3')):.3f} s")
     print(f"show --metric phase.p1 (in process): {best(lambda: series_trends(store, metric='phase.p1')):.3f} s")
-    window = lambda: Window(store.with_metrics(store.points(series=key, branch='main', limit=20)), "main")  # noqa: E731
+    window = lambda: Window(store.with_metrics(store.points(series=key, branch="main", limit=20)), "main")  # noqa: E731
     print(f"the window of a check (in process): {best(window):.3f} s")
     cli = [sys.executable, "-m", "compileprof", "history", "show", "--db", str(db), "--model", "m3", "-f", "json"]
     shown = best(lambda: subprocess.run(cli, capture_output=True))

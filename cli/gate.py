@@ -67,8 +67,10 @@ def _step_summary(outcome: CheckOutcome) -> None:
             raise write_error(f"GITHUB_STEP_SUMMARY ({summary})", err) from None
 
 
-HISTORY_HELP = ("Check against this history (a file or postgresql:// URL) instead of a baseline file: counts "
-                "against its latest point, times against a window of points.")
+HISTORY_HELP = (
+    "Check against this history (a file or postgresql:// URL) instead of a baseline file: counts "
+    "against its latest point, times against a window of points."
+)
 
 
 @user_errors

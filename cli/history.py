@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 from .common import emit, jobs_option, refuse_overwrite, stdout_width, user_errors
 
 DEFAULT_DB = Path(".compileprof") / "history.db"
-DB_HELP = ("The history: a SQLite file or a postgresql:// URL (default: [tool.compileprof] history, else "
-           ".compileprof/history.db).")
+DB_HELP = (
+    "The history: a SQLite file or a postgresql:// URL (default: [tool.compileprof] history, else "
+    ".compileprof/history.db)."
+)
 
 history_app = typer.Typer(
     no_args_is_help=True, add_completion=False, rich_markup_mode=None,

@@ -33,6 +33,12 @@ class Measure(str, Enum):
     logging = "logging"
 
 
+class Count(str, Enum):
+    """What `--count` can count."""
+
+    instructions = "instructions"
+
+
 class Device(str, Enum):
     """Devices."""
 
@@ -137,6 +143,15 @@ def run_command(
         help="--measure: seconds each measurement may take (a round that would end past it is not run).",
     ),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Run the measured compile N times (samples for check)."),
+    count: Count | None = typer.Option(
+        None,
+        "--count",
+        help="instructions: count the compile step's instructions under valgrind's callgrind "
+        "(exact enough to gate from one run; 10-100x slower).",
+    ),
+    count_phases: bool = typer.Option(
+        False, "--count-phases", help="--count: also count each compile phase (dynamo, AOT, Inductor, codegen)."
+    ),
     history: str | None = typer.Option(
         None, "--history", help="Record the run in this history (a file or postgresql:// URL) as it ends."
     ),
@@ -156,11 +171,13 @@ def run_command(
     options = RunOptions(
         model, batch, seq_len, dtype, model_arg, backend, inductor_option, split_ops, compile_sizes, artifact_prefix,
         dynamic, device.value, cache.value, cache_dir, timeout, threads, calls, [m.value for m in measure], rounds,
-        pairs, budget, repeat, argv=command_line(ctx),
+        pairs, budget, repeat, argv=command_line(ctx), count=count.value if count else None, count_phases=count_phases,
     )  # fmt: skip
     shown = renderer(REPORT, fmt)  # an unknown format: a usage error before anything runs
     req = build_request(options)
     req.out = prepare_run_dir(out or default_run_dir(req.model.label), force)
+    if req.count:
+        _say_slowdown()
     if quiet:
         _, outcomes = execute(req, lambda label, step: None, _child_line)
     else:
@@ -171,6 +188,14 @@ def run_command(
     _finish(req.out, outcomes, quiet, view, backend, shown)
     if history is not None:
         _record(req.out, history)
+
+
+def _say_slowdown() -> None:
+    """`--count`: the slowdown, said before the first child starts."""
+    from compileprof.profiler.render.terminal import SafeConsole, styled
+    from compileprof.profiler.run.counting import SLOWDOWN
+
+    SafeConsole(stderr=True, soft_wrap=True).print(styled(f"compileprof: {SLOWDOWN}", "yellow"))
 
 
 def _record(run_dir: Path, db: str) -> None:

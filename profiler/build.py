@@ -12,6 +12,7 @@ from .errors import CompileprofError
 from .files import same_file
 from .fold.parallel import fold_files
 from .model.cache_keys import CacheComparison, CacheReport
+from .model.instructions import Instructions
 from .model.report import CacheRun, Report, RunFacts
 from .model.rows import Chain
 from .trace.discover import Found, discover, find_logs
@@ -55,6 +56,7 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
         ) from None
     report = read_logs(logs, str(path), jobs)
     report.run = RunFacts(manifest, cache_runs(Path(path), manifest, report, jobs))
+    report.instructions = series_instructions(manifest)
     if child is not None:
         from .analysis.measurements import measurements
 
@@ -62,6 +64,23 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
         pieces = report.pieces + report.measure_pieces
         report.measurements = measurements(child, graphs, pieces, report.measure_compiles)
     return report
+
+
+def series_instructions(manifest: RunManifest) -> Instructions | None:
+    """The primary child's instruction count, with the compile counts of its series' children (the
+    primary and its repeats) as samples; None when the run was not counted."""
+    from .model.run import same_series
+
+    child = manifest.primary_child
+    counted = Instructions.of(child.instructions) if child is not None else None
+    if counted is None:
+        return None
+    counted.samples = [
+        int(c.instructions["compile"])
+        for label, c in manifest.children.items()
+        if same_series(label, manifest.primary) and c.ok and Instructions.of(c.instructions) is not None
+    ]
+    return counted
 
 
 def _read_found(found: Found, source: str, jobs: int | None) -> Report:

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import EXIT_USAGE, CompileprofError
 from ..files import write_atomic
 from ..model.shape import NUM, each, opt, problem
-from .metrics import COUNT, TIME, Metric
+from .metrics import KINDS, Metric
 
 BASELINE_KIND = "compileprof-baseline"
 
@@ -31,8 +31,8 @@ def _usage(path: Path, what: str) -> CompileprofError:
 
 
 def _entry_problem(name: str, entry: dict[str, Any]) -> str | None:
-    if entry.get("kind") not in (COUNT, TIME):
-        return f"metrics.{name}.kind must be count or time"
+    if entry.get("kind") not in KINDS:
+        return f"metrics.{name}.kind must be one of {', '.join(KINDS)}"
     if not (entry.get("samples") or entry.get("value") is not None):
         return f"metrics.{name} has neither samples nor a value"
     return _negative_tolerance({"tolerance": entry.get("tolerance") or {}}, f"metrics.{name}")

@@ -1,10 +1,12 @@
 """The CI gate: compare metrics with a baseline, decide per metric, and the tolerances that apply.
 
 Counts are exact by default and fail in both directions (an improvement means the baseline is
-stale). Times pass within their tolerance; past it they are a REGRESSION or IMPROVEMENT only when
-the change is also significant over the samples (Mann-Whitney U at p < ALPHA, both sides with at
-least MIN_SAMPLES samples), else INCONCLUSIVE; and they fail the gate only with `--fail-on time`. Time comparisons
-are SKIPPED when the environment fingerprints differ.
+stale). Instruction counts are nearly exact: past their relative tolerance (default 1%) they fail in
+both directions too, from one run each (no samples needed). Times pass within their tolerance; past
+it they are a REGRESSION or IMPROVEMENT only when the change is also significant over the samples
+(Mann-Whitney U at p < ALPHA, both sides with at least MIN_SAMPLES samples), else INCONCLUSIVE; and
+they fail the gate only with `--fail-on time`. Time and instruction comparisons are SKIPPED when the
+environment fingerprints differ.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import EXIT_OK, EXIT_REGRESSION, EXIT_STALE
-from .metrics import COUNT, TIME, Metric
+from .metrics import COUNT, INSTRUCTIONS, SAMPLED, TIME, Metric
 from .significance import mann_whitney_p
 
 PASS, REGRESSION, IMPROVEMENT, INCONCLUSIVE, NEW, MISSING, SKIPPED, MOVED = (
@@ -28,7 +30,9 @@ PHASE_PARENT = {
     "phase.compile_file": "phase.code_gen", "phase.async_compile.wait": "phase.code_gen",
 }  # fmt: skip
 FOLLOWS = 0.5  # a parent that moved the same way by at least this share of its child's change: a real move
-DEFAULT_TOLERANCE = {COUNT: {"abs": 0.0, "rel": 0.0}, TIME: {"abs": 0.0, "rel": 0.10}}
+DEFAULT_TOLERANCE = {COUNT: {"abs": 0.0, "rel": 0.0}, TIME: {"abs": 0.0, "rel": 0.10},
+                     INSTRUCTIONS: {"abs": 0.0, "rel": 0.01}}  # fmt: skip
+GATED_KINDS = (COUNT, INSTRUCTIONS)  # kinds that fail the gate without --fail-on time
 FINGERPRINT_KEYS = ("python", "torch", "device", "cpu_count", "cache")
 MIN_SAMPLES = 5  # the smallest two-sided exact Mann-Whitney p with 5 vs 5 samples is 0.0079 < ALPHA
 ALPHA = 0.01
@@ -157,12 +161,12 @@ def _decide(
         return Verdict(name, kind, NEW, None, c.value, tol, "not in the baseline", gated=False)  # type: ignore[union-attr]
     if c is None:
         return Verdict(name, kind, MISSING, b.value, None, tol, "in the baseline, not measured now")
-    if kind == TIME and skipped_because:
+    if kind in SAMPLED and skipped_because:
         return Verdict(name, kind, SKIPPED, b.value, c.value, tol, skipped_because, gated=False)
     if _within(b.value, c.value, tol):
         return Verdict(name, kind, PASS, b.value, c.value, tol, gated=gated)
     direction = REGRESSION if c.value > b.value else IMPROVEMENT
-    if kind == COUNT:
+    if kind in GATED_KINDS:
         return Verdict(name, kind, direction, b.value, c.value, tol)
     if len(b.samples) < MIN_SAMPLES or len(c.samples) < MIN_SAMPLES:
         note = (
@@ -226,9 +230,13 @@ def compare(
         b, c = baseline.get(name), current.get(name)
         kind = (b or c).kind  # type: ignore[union-attr]
         tol = tolerance_for(name, kind, layers)
-        verdicts.append(_decide(name, b, c, tol, kind == COUNT or fail_on_time, skipped))
+        verdicts.append(_decide(name, b, c, tol, kind in GATED_KINDS or fail_on_time, skipped))
     verdicts = [_moved(v, {x.name: x for x in verdicts}) for v in verdicts]
     notes = []
     if differing:
-        notes.append("time comparisons skipped: the environment fingerprint differs (" + ", ".join(differing) + ")")
+        notes.append(
+            "time and instruction comparisons skipped: the environment fingerprint differs ("
+            + ", ".join(differing)
+            + ")"
+        )
     return GateResult(verdicts, fp_baseline, fp_current, not differing, fail_on_time, notes)

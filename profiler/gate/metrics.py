@@ -1,7 +1,9 @@
 """Flat, named metrics of a report (one run or trace), for `compileprof diff` and `compileprof check`.
 
 Counts have no noise and are compared exactly; times are samples (one per repeated run or trace) and
-are compared by median with a significance test. Every metric says which way is worse (higher).
+are compared by median with a significance test; instruction counts (`run --count instructions`) are
+nearly exact: one run is enough, compared within a relative tolerance. Every metric says which way is
+worse (higher).
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model.instructions import Instructions
 from ..model.report import Report
 
-COUNT, TIME = "count", "time"
+COUNT, TIME, INSTRUCTIONS = "count", "time", "instructions"
+KINDS = (COUNT, TIME, INSTRUCTIONS)
+SAMPLED = (TIME, INSTRUCTIONS)  # kinds whose repeats are samples (a count's repeats must agree)
 # Phases worth a gate of their own (when the trace has them).
 GATED_PHASES = (
     "entire_frame_compile", "bytecode_tracing", "backend_compile", "create_aot_dispatcher_function",
@@ -26,7 +31,7 @@ class Metric:
     """One metric: its kind and its samples (a count has one)."""
 
     name: str
-    kind: str  # COUNT or TIME
+    kind: str  # COUNT, TIME or INSTRUCTIONS
     samples: list[float] = field(default_factory=list)
 
     @property
@@ -91,7 +96,19 @@ def report_metrics(report: Report) -> dict[str, Metric]:
             time(key, p.compile_time_s)
     if report.measurements and report.measurements.get("asserts"):
         time("measure.asserts.delta_s", report.measurements["asserts"]["delta_s"])
+    out.update(instruction_metrics(report.instructions))
     return {k: out[k] for k in out if _slug(k) == k}
+
+
+def instruction_metrics(counted: Instructions | None) -> dict[str, Metric]:
+    """`instructions.compile` and `instructions.phase.<path>` (`/` made `.`) of a counted child."""
+    if counted is None:
+        return {}
+    out = {"instructions.compile": Metric("instructions.compile", INSTRUCTIONS, [float(counted.compile)])}
+    for path, n in counted.phases.items():
+        name = "instructions.phase." + path.replace("/", ".")
+        out[name] = Metric(name, INSTRUCTIONS, [float(n)])
+    return out
 
 
 def merge_samples(reports: list[dict[str, Metric]]) -> dict[str, Metric]:
@@ -102,7 +119,7 @@ def merge_samples(reports: list[dict[str, Metric]]) -> dict[str, Metric]:
         for name, m in metrics.items():
             if name not in merged:
                 merged[name] = Metric(name, m.kind, list(m.samples))
-            elif m.kind == TIME:
+            elif m.kind in SAMPLED:
                 merged[name].samples.extend(m.samples)
             elif m.samples != merged[name].samples:
                 merged[name].samples = [max(merged[name].samples[0], m.samples[0])]  # the worse count

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..build import build_report, read_logs
 from ..errors import EXIT_NO_DATA, CompileprofError
+from ..model.instructions import Instructions
 from ..model.report import Report
 from ..model.run import RunManifest, read_manifest, same_series
 from ..trace.discover import find_logs
@@ -43,7 +44,9 @@ def _samples_of_run(run_dir: Path, manifest: RunManifest, primary_report: Report
         if label == manifest.primary:
             reports.append(primary_report)
         else:
-            reports.append(read_logs(find_logs(run_dir / child.trace), str(run_dir), jobs))
+            repeat = read_logs(find_logs(run_dir / child.trace), str(run_dir), jobs)
+            repeat.instructions = Instructions.of(child.instructions)
+            reports.append(repeat)
     return reports
 
 

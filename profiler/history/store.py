@@ -201,8 +201,9 @@ def _sqlite(path: Path) -> Store:
         conn.execute("PRAGMA journal_mode = WAL")  # only then: concurrent readers and a writer
         return store
     except sqlite3.DatabaseError as err:
-        raise CompileprofError(f"{path}: not a readable history database ({err}); pass another --db", EXIT_NO_DATA) \
-            from None
+        raise CompileprofError(
+            f"{path}: not a readable history database ({err}); pass another --db", EXIT_NO_DATA
+        ) from None
 
 
 class _Autocommit:
@@ -238,8 +239,9 @@ def _postgres(url: str) -> Store:
     try:
         conn = psycopg.connect(url, connect_timeout=10, autocommit=True)
     except psycopg.Error as err:
-        raise CompileprofError(f"postgresql://...@{shown}: cannot connect ({str(err).strip()[:160]})", EXIT_NO_DATA) \
-            from None
+        raise CompileprofError(
+            f"postgresql://...@{shown}: cannot connect ({str(err).strip()[:160]})", EXIT_NO_DATA
+        ) from None
     return Store(_PgTransactions(conn), "postgresql", f"postgresql://...@{shown}")
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import EXIT_USAGE, CompileprofError
-from ..gate.metrics import COUNT, TIME, Metric
+from ..gate.metrics import KINDS, Metric
 from .model import Point
 from .store import Conflict, Store
 
@@ -66,7 +66,7 @@ def _point(d: dict[str, Any], where: str) -> Point:
     try:
         metrics = {}
         for name, m in d["metrics"].items():
-            if m["kind"] not in (COUNT, TIME) or not m["samples"]:
+            if m["kind"] not in KINDS or not m["samples"]:
                 raise ValueError(f"metric {name}")
             metrics[str(name)] = Metric(str(name), m["kind"], [float(s) for s in m["samples"]])
         return Point(

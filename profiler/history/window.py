@@ -1,6 +1,7 @@
 """`check --history`: the baseline is the history of the run's series (same machine, model and options).
 
-- Counts are exact: compared with the latest point of the series on the branch, as with a baseline file.
+- Counts are exact: compared with the latest point of the series on the branch, as with a baseline file;
+  instruction counts too, within their relative tolerance (1% by default).
 - Times are compared with the window of the last `window` points of the series: past the minimum effect
   (the tolerance, default 5% here: the window measures the noise) and significant at ALPHA by
   Student's t (one value: the prediction interval of a new run; repeats: Welch's test), else
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..gate.compare import (
     ALPHA,
+    GATED_KINDS,
     IMPROVEMENT,
     INCONCLUSIVE,
     NEW,
@@ -25,7 +27,7 @@ from ..gate.compare import (
     compare,
     tolerance_for,
 )
-from ..gate.metrics import COUNT, TIME, Metric
+from ..gate.metrics import TIME, Metric
 from .model import Point
 from .stats import against_window
 
@@ -75,8 +77,8 @@ def check_window(window: Window, current: dict[str, Metric], layers: list[dict[s
     """The run's metrics decided against its history: counts exactly against the latest point, times
     against the window (see the module's docstring)."""
     latest = window.latest
-    counts_then = {k: m for k, m in (latest.metrics if latest else {}).items() if m.kind == COUNT}
-    counts_now = {k: m for k, m in current.items() if m.kind == COUNT}
+    counts_then = {k: m for k, m in (latest.metrics if latest else {}).items() if m.kind in GATED_KINDS}
+    counts_now = {k: m for k, m in current.items() if m.kind in GATED_KINDS}
     then_fp = {**(latest.machine if latest else {}), **(latest.environment if latest else {})}
     result = compare(counts_then, counts_now, layers, then_fp, fingerprint, fail_on_time)
     time_layers = [HISTORY_TIME_TOLERANCE, *layers]

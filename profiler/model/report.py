@@ -9,6 +9,7 @@ from ..trace.records import ParseStats
 from .asserts import AssertCounts, GraphAsserts
 from .compile import CompileInfo
 from .export import ExportInfo
+from .instructions import Instructions
 from .pieces import PieceCompile, PiecewiseSplit
 from .rows import Chain
 from .spans import SpanTotal
@@ -239,6 +240,7 @@ class Report:
     skew: RankSkew | None = None
     run: RunFacts | None = None
     measurements: dict[str, Any] | None = None
+    instructions: Instructions | None = None  # the compile step's instruction count (run --count instructions)
     rank_conflicts: list[str] = field(default_factory=list)
     divergence: list[Divergence] = field(default_factory=list)  # ranks compared check by check (2+ ranks)
     skipped_files: list[tuple[str, str]] = field(default_factory=list)  # files under PATH not read, and why

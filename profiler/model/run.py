@@ -61,6 +61,8 @@ _CHILD = {
                              "too_small_s": opt(NUM),
                              "load": opt([opt(NUM)]), "cpus": opt(int)}),
     "trace_cost": opt({"by_step": each(_COST), "by_kind": each(each(_COST)), "by_compile": each(_COST)}),
+    "instructions": opt({"tool": str, "event": str, "compile": int, "dumps": opt(int), "phases": opt(each(int)),
+                         "counted": opt(str), "not_counted": opt(str), "environment": opt(each(str))}),
 }  # fmt: skip
 MANIFEST_SHAPE = {
     "argv": [str], "started": opt(str), "wall_s": opt(NUM), "status": str, "backend": str, "device": str,
@@ -72,7 +74,7 @@ MANIFEST_SHAPE = {
     },
     "platform": opt(str), "versions": opt(each(opt(str))), "cache": str, "cache_dir": opt(str),
     "timeout_s": opt(NUM), "measure": opt([str]), "repeat": opt(int), "primary": str,
-    "children": each(_CHILD), "tool": opt(each(ANY)), "host": opt(each(opt(ANY))),
+    "children": each(_CHILD), "tool": opt(each(ANY)), "host": opt(each(opt(ANY))), "count": opt(str),
 }  # fmt: skip
 REQUIRED = ("argv", "status", "model", "backend", "backend_options", "device", "cache", "primary", "children")
 
@@ -146,6 +148,7 @@ class ChildRecord:
     measure_asserts: dict[str, Any] | None = None
     measure_logging: dict[str, Any] | None = None
     trace_cost: dict[str, Any] | None = None  # calls and seconds of TORCH_TRACE logging, timed in the child
+    instructions: dict[str, Any] | None = None  # the compile step's instruction count (run/counting.py)
 
     @property
     def ok(self) -> bool:
@@ -180,6 +183,7 @@ class RunManifest:
     children: dict[str, ChildRecord]
     tool: dict[str, Any] = field(default_factory=dict)
     host: dict[str, Any] | None = None  # the machine: system, architecture, CPU model (the history's series)
+    count: str | None = None  # "instructions" when the compile was counted under callgrind
 
     @property
     def primary_child(self) -> ChildRecord | None:
@@ -190,11 +194,13 @@ class RunManifest:
         """The JSON form, in the order `manifest.json` has always had."""
         body = asdict(self)
         tool = body.pop("tool")
-        if body.get("host") is None:  # a newer key: absent, not null, in a manifest that has none
-            body.pop("host", None)
+        for key in ("host", "count"):  # newer keys: absent, not null, in a manifest that has none
+            if body.get(key) is None:
+                body.pop(key, None)
         for child in body["children"].values():
-            if child.get("trace_cost") is None:  # a newer key: absent, not null, where a child has none
-                child.pop("trace_cost", None)
+            for key in ("trace_cost", "instructions"):  # newer keys: absent, not null, where a child has none
+                if child.get(key) is None:
+                    child.pop(key, None)
         return {"kind": KIND, "schema_version": 1, "tool": tool, **body}
 
     @classmethod

@@ -16,6 +16,7 @@ from ..analysis.measurements import direct_trace_cost
 from ..model.compile import CompileInfo
 from ..model.report import Report
 from .export_view import export_headline, export_parts
+from .instructions_view import instruction_parts
 from .ranks_view import PHASE_ROWS, jobs_table, phase_totals_by_rank, rank_parts, unattributed_by_rank
 from .registry import RenderOptions
 from .terminal import console_on, styled
@@ -420,6 +421,7 @@ def render_console(report: Report, console: Console, opts: RenderOptions | None 
     parts: list = [
         *(run_parts(report.run) if report.run else []),
         *(measurement_parts(report.measurements) if report.measurements else []),
+        *(instruction_parts(report.instructions, report.phases) if report.instructions else []),
         _summary(report),
         *_reasons(report, opts),
         *export_parts(report),

@@ -192,4 +192,3 @@ def recorded_line(point_id: int, commit: str, branch: str | None, model: str, me
     """`recorded point #12: commit abc123 (main), mlp, 31 metrics in .compileprof/history.db`."""
     on = f" ({branch})" if branch else ""
     return styled(f"recorded point #{point_id}: commit {commit[:12]}{on}, {model}, {metrics} metrics in {where}")
-

@@ -21,6 +21,7 @@ from .. import __version__
 from ..model.report import Report
 from ..unicode import dumps
 from .escaping import clean, script_json
+from .instructions_view import annotate_flame, phase_rows, sentences
 from .json_report import compile_to_dict, report_to_dict
 from .registry import RenderOptions
 
@@ -120,6 +121,11 @@ def page_data(report: Report, command: str | None = None) -> dict[str, Any]:
             row = compile_to_dict(c, with_phases=False)
             shown.append({**{k: row[k] for k in COMPILE_KEYS}, "phases": _cut(phases, TIMELINE_DEPTH)})
     data["flame"], data["compiles"], data["compiles_total"] = merge.tree(), shown, merge.root["count"]
+    if report.instructions:
+        annotate_flame(data["flame"], report.instructions)
+        rows = phase_rows(report.instructions, report.phases)
+        data["instructions_view"] = {"said": sentences(report.instructions),
+                                     "rows": [list(r) for r in rows]}  # fmt: skip
     graphs = [g.to_dict() for g in islice(report.graphs, MAX_GRAPHS)]
     data["asserts"] = {**data["asserts"], "graphs": graphs}
     data["graphs_total"] = len(report.graphs)

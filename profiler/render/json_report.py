@@ -233,6 +233,7 @@ def report_to_dict(report: Report, streamed: bool = False) -> dict[str, Any]:
         "pieces": [p.to_dict() for p in report.pieces],
         "run": run_to_dict(report.run) if report.run else None,
         "measurements": report.measurements,
+        "instructions": report.instructions.to_dict() if report.instructions else None,
         "manifest_error": clean(report.manifest_error) if report.manifest_error else None,
         "measurement_compiles": measured_to_dict(report.measured),
         "runtime": [

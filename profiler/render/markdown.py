@@ -9,6 +9,7 @@ from ..model.compile import CompileInfo
 from ..model.report import Report
 from .escaping import clean
 from .export_view import export_markdown
+from .instructions_view import instruction_markdown
 from .md import Md, code, esc, table
 from .registry import RenderOptions
 from .run_view import measurement_markdown, run_markdown
@@ -51,8 +52,11 @@ def _summary(report: Report) -> list[str]:
     return table(
         ["what", "value"],
         [
-            ["logs / ranks", f"{len(report.traces)} / {', '.join(map(str, report.ranks)) or '-'}"
-                             + (f" in {count(len(report.jobs), 'job')}" if report.several_jobs else "")],
+            [
+                "logs / ranks",
+                f"{len(report.traces)} / {', '.join(map(str, report.ranks)) or '-'}"
+                + (f" in {count(len(report.jobs), 'job')}" if report.several_jobs else ""),
+            ],
             ["torch", ", ".join(report.torch_versions) or "unknown"],
             ["compiled frames", frames_line(s, len(report.traces))],
             ["compile time", compile_time_line(report)],
@@ -68,8 +72,10 @@ def _summary(report: Report) -> list[str]:
                 Md("`*_torch_trace_only` spans"),
                 f"{fmt_s(s.torch_trace_only_s)} ({_share(s.torch_trace_only_s, total)})",
             ],
-            *[[_direct_label(label), f"{fmt_s(sec)} ({_share(sec, total)}, {calls} calls)"]
-              for label, sec, calls in direct],
+            *[
+                [_direct_label(label), f"{fmt_s(sec)} ({_share(sec, total)}, {calls} calls)"]
+                for label, sec, calls in direct
+            ],
             [
                 "runtime asserts",
                 f"{a.total} ({assert_kinds(a)})",
@@ -239,6 +245,8 @@ def render_markdown(report: Report, limit: int = 25) -> str:
         lines += run_markdown(report.run)
     if report.measurements:
         lines += measurement_markdown(report.measurements)
+    if report.instructions:
+        lines += instruction_markdown(report.instructions, report.phases)
     lines += _summary(report)
     if report.spends:
         spends = [f"- {spend_sentence(sp, code)}" for sp in report.spends[:3]]

@@ -150,6 +150,12 @@ def _cache_table(cache_runs: list[CacheRun]) -> Table:
     return t
 
 
+UNDER_CALLGRIND = (
+    "These times were taken under valgrind's callgrind (--count instructions), tens of times slower "
+    "than a plain run: compare the instructions, not the seconds."
+)
+
+
 def wall_sentences(facts: RunFacts) -> list[str]:
     """Each child's compile step accounted for: traced (and its parts) plus untraced adds up to the wall."""
     names = {"backend_compile": "of which backend", "pieces": "pieces"}
@@ -163,6 +169,8 @@ def wall_sentences(facts: RunFacts) -> list[str]:
             + (f"the first call's run, about {fmt_s(a.first_run_s)} as a median call; " if a.first_run_s else "")
             + "guard installation, Python around the compile)"
         )
+    if out and facts.manifest.count:
+        out.append(UNDER_CALLGRIND)
     return out
 
 

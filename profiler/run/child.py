@@ -10,6 +10,7 @@ The work is the sequence of steps in `STEPS`, each a function of the child's sta
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model.run import ASSERTS_OFF, ASSERTS_ON
+from .counting import Collection
 from .job import ChildJob, ChildResult
 from .markers import mark_variant
 from .trace_cost import TraceCost
@@ -188,6 +190,11 @@ def check_options(s: ChildState) -> None:
             )
         if not torch.cuda.is_available():
             raise PreflightError("--device cuda: torch sees no CUDA device (torch.cuda.is_available() is False)")
+    if s.job.count and not _counter(s).supported():
+        raise PreflightError(
+            f"--count instructions: this torch ({torch.__version__}) was built without valgrind's client requests "
+            "(torch._C._valgrind_supported_platform() is False); use a torch build for Linux x86-64 or aarch64"
+        )
     asked = s.job.backend_options.get("inductor_options") or {}
     if asked:
         import difflib
@@ -243,10 +250,16 @@ def compile_model(s: ChildState) -> None:
                 mark(x, 0)
     if "asserts" in s.job.measure:
         mark_variant(ASSERTS_ON)
-    s.compiled = torch.compile(s.model, **s.backend.compile_kwargs(s.options))
-    with torch.inference_mode():
-        s.outputs = [s.compiled(*s.inputs)]
-        s.outputs += [s.compiled(*m) for m in s.more]
+    with _counter(s) if s.job.count else contextlib.nullcontext():
+        s.compiled = torch.compile(s.model, **s.backend.compile_kwargs(s.options))
+        with torch.inference_mode():
+            s.outputs = [s.compiled(*s.inputs)]
+            s.outputs += [s.compiled(*m) for m in s.more]
+
+
+def _counter(s: ChildState) -> Collection:
+    """Callgrind's collection around the compile step (a no-op outside valgrind)."""
+    return Collection(s.torch, Path(s.job.result).parent, s.job.count_phases, s.job.count_helper)
 
 
 def check_output(s: ChildState) -> None:

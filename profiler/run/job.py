@@ -25,6 +25,9 @@ class ChildJob:
     pairs: int
     progress: str  # where the child writes a JSON line per step start and end
     result: str  # where the child writes its ChildResult
+    count: bool = False  # collect instructions (callgrind) around the compile step
+    count_phases: bool = False  # and dump the counters at each phase boundary
+    count_helper: str | None = None  # the library that switches callgrind's instrumentation on (counting.py)
 
     def write(self, path: Path) -> None:
         """Write the job file."""

@@ -11,6 +11,7 @@ from ..model.run import CACHE_MODES
 from .zoo.catalog import DTYPES, ModelSpec, parse_model, parse_model_args, parse_prefix, parse_sizes, parse_split_ops
 
 MEASURES = ("asserts", "logging")
+COUNTS = ("instructions",)
 DEVICES = ("cpu", "cuda")
 
 
@@ -35,6 +36,8 @@ class RunRequest:
     pairs: int = 6
     repeat: int = 1
     argv: list[str] = field(default_factory=list)  # the command line, as given
+    count: str | None = None  # "instructions": the compile step counted under callgrind
+    count_phases: bool = False  # and per phase
 
 
 @dataclass(slots=True)
@@ -64,6 +67,32 @@ class RunOptions:
     budget: float = 120.0
     repeat: int = 1
     argv: list[str] = field(default_factory=list)
+    count: str | None = None
+    count_phases: bool = False
+
+
+def _check_count(o: RunOptions) -> None:
+    """`--count instructions`: valgrind must be there (before any compile), and nothing timed under it."""
+    if o.count is None:
+        if o.count_phases:
+            raise CompileprofError("--count-phases counts per phase: give it with --count instructions", EXIT_USAGE)
+        return
+    if o.count not in COUNTS:
+        raise CompileprofError(f"--count {o.count}: use {', '.join(COUNTS)}", EXIT_USAGE)
+    if o.measure:
+        raise CompileprofError(
+            "--count instructions runs the child under valgrind, which makes every timing meaningless: "
+            "give --measure in a run of its own",
+            EXIT_USAGE,
+        )
+    if o.device != "cpu":
+        raise CompileprofError(
+            "--count instructions needs --device cpu: valgrind cannot follow a process into a GPU driver",
+            EXIT_USAGE,
+        )
+    from .counting import require_valgrind
+
+    require_valgrind()
 
 
 def _check(o: RunOptions) -> None:
@@ -92,6 +121,7 @@ def _check(o: RunOptions) -> None:
         )
     if o.measure and (o.rounds < 2 or o.pairs < 1 or o.budget <= 0):
         raise CompileprofError("--rounds must be at least 2, --pairs at least 1, --budget positive", EXIT_USAGE)
+    _check_count(o)
 
 
 def _check_factory_kwargs(kwargs: dict[str, Any]) -> None:
@@ -130,11 +160,13 @@ def build_request(o: RunOptions) -> RunRequest:
         cache_dir=o.cache_dir.resolve() if o.cache_dir else None,
         timeout_s=o.timeout,
         threads=threads,
-        measure_calls=o.calls,
+        measure_calls=0 if o.count else o.calls,  # under valgrind a forward's time says nothing
         measure_budget_s=o.budget if measures else 5.0,
         measure=measures,
         rounds=o.rounds,
         pairs=o.pairs,
         repeat=o.repeat,
         argv=o.argv,
+        count=o.count,
+        count_phases=o.count_phases,
     )

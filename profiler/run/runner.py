@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..model.run import ChildRecord, PlannedChild, RunManifest, plan, write_manifest
+from ..model.run import FILL, ChildRecord, PlannedChild, RunManifest, plan, write_manifest
+from . import counting
 from .job import ChildJob, ChildResult
 from .request import RunRequest
 
@@ -40,6 +41,7 @@ class ChildOutcome:
     result: ChildResult | None
     stderr_tail: list[str]
     interrupted: bool = False  # stopped because the user interrupted the run (Ctrl-C)
+    instructions: dict[str, Any] | None = None  # the compile step's count, when counted under callgrind
 
     @property
     def ok(self) -> bool:
@@ -96,6 +98,7 @@ class ChildOutcome:
             measure_asserts=r.measure_asserts,
             measure_logging=r.measure_logging,
             trace_cost=r.trace_cost,
+            instructions=self.instructions,
         )
 
 
@@ -114,7 +117,14 @@ def _job(req: RunRequest, child: PlannedChild, directory: Path) -> ChildJob:
         pairs=req.pairs,
         progress=str(directory / "progress.jsonl"),
         result=str(directory / "result.json"),
+        count=_counted(req, child),
+        count_phases=_counted(req, child) and req.count_phases,
     )
+
+
+def _counted(req: RunRequest, child: PlannedChild) -> bool:
+    """True for a child whose compile is counted: every one but the cache-filling child."""
+    return req.count is not None and child.label != FILL
 
 
 def _wait(proc: subprocess.Popen, directory: Path, label: str, timeout_s: float | None, on_step: OnStep) -> str:
@@ -167,7 +177,10 @@ def run_child(req: RunRequest, child: PlannedChild, cache_dir: Path, on_step: On
     assert req.out is not None
     directory = req.out / child.label
     (directory / "trace").mkdir(parents=True, exist_ok=True)
-    _job(req, child, directory).write(directory / "job.json")
+    job = _job(req, child, directory)
+    helper = counting.build_helper(directory) if job.count else None
+    job.count_helper = str(helper) if helper else None
+    job.write(directory / "job.json")
     env = dict(os.environ)
     env.update(
         TORCH_TRACE=str(directory / "trace"),
@@ -176,6 +189,11 @@ def run_child(req: RunRequest, child: PlannedChild, cache_dir: Path, on_step: On
         PYTHONUNBUFFERED="1",
     )
     cmd = [sys.executable, "-m", "compileprof.profiler.run.child", str(directory / "job.json")]
+    counted = job.count
+    if counted:
+        cmd = [*counting.command(counting.require_valgrind(), directory, helper is None), *cmd]
+        env.update(counting.environment())
+        on_step = _under_callgrind(on_step)
     start = time.perf_counter()
     with open(directory / "stdout.txt", "wb") as out, open(directory / "stderr.txt", "wb") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, start_new_session=True)
@@ -183,9 +201,17 @@ def run_child(req: RunRequest, child: PlannedChild, cache_dir: Path, on_step: On
     wall = time.perf_counter() - start
     result = ChildResult.read(directory / "result.json")
     tail = stderr_tail((directory / "stderr.txt").read_text(errors="replace"))
-    return ChildOutcome(
+    outcome = ChildOutcome(
         child.label, directory, proc.returncode, wall, ended == "timeout", result, tail, ended == "interrupted"
     )
+    if counted:
+        outcome.instructions = counting.read_counts(directory) if outcome.ok else counting.discard(directory)
+    return outcome
+
+
+def _under_callgrind(on_step: OnStep) -> OnStep:
+    """Steps shown as running under callgrind (each is tens of times slower than without)."""
+    return lambda label, step: on_step(label, f"{step} (under callgrind)")
 
 
 def stderr_tail(text: str, lines: int = STDERR_TAIL) -> list[str]:
@@ -245,6 +271,7 @@ def _manifest(req: RunRequest, outcomes: list[ChildOutcome], primary: str, start
         primary=primary if any(o.label == primary for o in outcomes) else last.label,
         children={o.label: o.record() for o in outcomes},
         host=host(),
+        count=req.count,
     )
 
 

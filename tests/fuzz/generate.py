@@ -367,8 +367,15 @@ def fuzz_manifests(rng: random.Random, work: Path, n: int, outcome: Outcome) -> 
     if not run.exists():
         shutil.copytree(FIXTURES / "run_mlp", run)
     good = json.loads((FIXTURES / "run_mlp" / "manifest.json").read_text())
+    counted = copy.deepcopy(good)  # a run counted under callgrind (run --count instructions --count-phases)
+    counted["count"] = "instructions"
+    counted["children"]["cold"]["instructions"] = {
+        "tool": "callgrind", "event": "Ir", "compile": 1990670598, "dumps": 13, "counted": "the compile step",
+        "not_counted": "the C++ compiler", "environment": {"PYTHONHASHSEED": "0"},
+        "phases": {"outside_phases": 840911393, "dynamo": 1149759205, "dynamo/bytecode_tracing": 511335847},
+    }  # fmt: skip
     for i in range(n):
-        doc = _mutate_json(rng, copy.deepcopy(good))
+        doc = _mutate_json(rng, copy.deepcopy(counted if i % 2 else good))
         (run / "manifest.json").write_text(json.dumps(doc, allow_nan=True))
         _attempt(
             outcome,

@@ -37,7 +37,8 @@ def _one(name: str, kind: str, base: list[float], now: list[float], fail_on_time
 
 def test_the_rules_are_the_documented_ones():
     assert (ALPHA, MIN_SAMPLES, gate.DEFAULT_TOLERANCE) == (0.01, 5, {COUNT: {"abs": 0.0, "rel": 0.0},
-                                                                     TIME: {"abs": 0.0, "rel": 0.10}})  # fmt: skip
+                                                                     TIME: {"abs": 0.0, "rel": 0.10},
+                                                                     "instructions": {"abs": 0.0, "rel": 0.01}})  # fmt: skip
 
 
 def test_a_change_past_tolerance_that_is_not_significant_is_inconclusive():

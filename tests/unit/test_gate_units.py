@@ -125,7 +125,7 @@ def test_a_baseline_file_reads_back_what_was_written(tmp_path):
 
 @pytest.mark.parametrize(
     ("entry", "words"),
-    [({"kind": "count"}, "has neither samples nor a value"), ({"kind": "rate", "value": 1}, "count or time"),
+    [({"kind": "count"}, "has neither samples nor a value"), ({"kind": "rate", "value": 1}, "one of count, time, instructions"),
      ({"kind": "time", "value": 1, "tolerance": {"rel": -0.1}}, "tolerance.rel is -0.1")],
 )  # fmt: skip
 def test_a_baseline_entry_that_is_wrong_is_named(tmp_path, entry, words):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from compileprof.profiler.errors import CompileprofError
-from compileprof.profiler.gate.metrics import COUNT, TIME, Metric
+from compileprof.profiler.gate.metrics import COUNT, INSTRUCTIONS, TIME, Metric
 from compileprof.profiler.history import store as store_module
 from compileprof.profiler.history.model import Point
 from compileprof.profiler.history.points import resolve_branch, resolve_commit
@@ -304,3 +304,20 @@ def test_a_history_another_process_creates_meanwhile_is_found_made(tmp_path, mon
     assert calls == [0] and store.count() == 0
     store.add(point(0, 1.0))
     assert open_store(db).count() == 1
+
+
+def test_instruction_counts_are_checked_against_the_latest_point_within_their_tolerance():
+    def with_count(i: int, n: float) -> Point:
+        p = point(i, 2.0)
+        p.metrics["instructions.compile"] = Metric("instructions.compile", INSTRUCTIONS, [n])
+        return p
+
+    window = Window([with_count(i, 1e9 + i) for i in range(3)] + [with_count(3, 2e9)], "main")
+    fp = {**MACHINE, "torch": "2.13.0", "python": "3.11"}  # the run's environment is the series'
+    near = {"instructions.compile": Metric("instructions.compile", INSTRUCTIONS, [2.01e9])}
+    far = {"instructions.compile": Metric("instructions.compile", INSTRUCTIONS, [2.03e9])}
+    (v,) = [x for x in check_window(window, near, [], False, fp).verdicts if x.name == "instructions.compile"]
+    assert (v.status, v.baseline) == ("PASS", 2e9)  # the latest point, not the window's median
+    result = check_window(window, far, [], False, fp)
+    (v,) = [x for x in result.verdicts if x.name == "instructions.compile"]
+    assert (v.status, v.gated, result.exit_code) == ("REGRESSION", True, 1)

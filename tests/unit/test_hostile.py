@@ -148,7 +148,7 @@ GOOD_BASELINE = {"kind": "compileprof-baseline", "metrics": {"compiles": {"kind"
         ({"tolerances": {"time": {"rel": None}}}, "tolerances.time.rel is null"),
         ({"tolerances": {"time": [1]}}, "tolerances.time is a list"),
         ({"metrics": {"compiles": {"kind": "count", "samples": [float("nan")]}}}, "samples[0] is nan"),
-        ({"metrics": {"compiles": {"kind": "speed", "samples": [1]}}}, "count or time"),
+        ({"metrics": {"compiles": {"kind": "speed", "samples": [1]}}}, "one of count, time, instructions"),
     ],
 )
 def test_a_bad_baseline_is_one_line_and_exit_2(change, words, tmp_path):

@@ -259,7 +259,8 @@
     const drawFlame = () => {
       holder.textContent = "";
       const root = pick.value === "" ? d.flame : treeOf(`compile ${d.compiles[+pick.value].compile_id}`, d.compiles[+pick.value].phases);
-      icicle(holder, root, { label: "flame chart", colorOf: (n) => color(n.name) });
+      const extra = (n) => (n.instructions !== undefined ? `\ninstructions ${n.instructions.toLocaleString("en")} (callgrind)` : "");
+      icicle(holder, root, { label: "flame chart", colorOf: (n) => color(n.name), extra });
     };
     pick.addEventListener("change", drawFlame); drawFlame();
     if ((d.jobs || []).length > 1) jobsTable(d, section("Jobs", "jobs"));
@@ -267,6 +268,7 @@
     if ((d.pieces || []).length) pieces(d, section("Piecewise: pieces and sizes", "pieces"));
     overhead(d, section("Logging overhead and runtime asserts", "overhead"));
     if (d.measurements) measurements(d.measurements, section("Measurements", "measurements"));
+    if (d.instructions_view) instructions(d.instructions_view, section("Instructions of the compile step (callgrind)", "instructions"));
     why(d, section("Graph breaks, recompiles, failures, restarts", "why"));
     if ((d.divergence || []).length) divergence(d, section("Divergence between ranks", "divergence"));
   }
@@ -335,6 +337,18 @@
       into.appendChild(el("div", { class: "measure" }, [el("div", { text: `${r.path}: difference ${secs(mid)}, 95% CI ${secs(lo)} to ${secs(hi)}${verdict}` }),
         el("div", { class: "ci", title: "95% confidence interval; the black line is zero" }, [el("span", { style: `left:${pos(lo)}%;width:${Math.max(0.5, pos(hi) - pos(lo))}%` }), el("i", { style: "left:50%" })])]));
     }
+  }
+  function instructions(v, into) {
+    for (const said of v.said) into.appendChild(el("p", { text: said }));
+    if (!v.rows.length) return;
+    const rows = v.rows.map(([phase, n, share, s]) => ({ phase, n, share, s }));
+    const max = Math.max(1, ...rows.map((r) => r.n));
+    into.appendChild(table([
+      ["phase", "phase", "text", (p) => el("span", { style: `padding-left:${(p.length - p.trimStart().length) / 2}em`, text: p.trim() })],
+      ["instructions", "n", "num", (n) => n.toLocaleString("en")], ["share", "share", "num", pct],
+      ["", "n", "text", (n) => el("div", { class: "bar", style: `width:${Math.max(1, Math.round(100 * n / max))}px`, title: n.toLocaleString("en") })],
+      ["traced time", "s", "num", secs],
+    ], rows));
   }
   function why(d, into) {
     const s = d.summary;
