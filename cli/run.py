@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -175,7 +176,9 @@ def run_command(
     )  # fmt: skip
     shown = renderer(REPORT, fmt)  # an unknown format: a usage error before anything runs
     req = build_request(options)
-    req.out = prepare_run_dir(out or default_run_dir(req.model.label), force)
+    run_dir = out or default_run_dir(req.model.label)
+    made = not run_dir.exists()  # a directory this run creates is removed again if the run is refused
+    req.out = prepare_run_dir(run_dir, force)
     if req.count:
         _say_slowdown()
     if quiet:
@@ -185,9 +188,19 @@ def run_command(
 
         _, outcomes = with_progress(lambda on_step: execute(req, on_step), lambda done: done[1][-1].ok)
     view = RenderOptions(limit=limit, trees=trees, depth=depth, width=stdout_width(None))
+    if made and _refused(outcomes[-1]):
+        shutil.rmtree(req.out, ignore_errors=True)
+        message, code = _failure_message(outcomes[-1], req.out, backend)
+        raise fail(message + "; no run directory was left", code)
     _finish(req.out, outcomes, quiet, view, backend, shown)
     if history is not None:
         _record(req.out, history)
+
+
+def _refused(outcome: ChildOutcome) -> bool:
+    """True when the child refused an option before any work (its preflight step): nothing to keep."""
+    error = (outcome.result.error if outcome.result else None) or {}
+    return not outcome.ok and error.get("type") == "PreflightError" and outcome.failed_step == "check options"
 
 
 def _say_slowdown() -> None:

@@ -36,30 +36,34 @@ def noise_warning(
 ) -> str | None:
     """A plain sentence when the machine was busy or the calls spread too much for small differences to
     be resolved (the figures that say so included); None when neither."""
-    said = []
+    said, figure = [], None
     others = busy_load(load, cpus)
     if others is not None and cpus and others > BUSY_SHARE * cpus:
         said.append(f"the machine was busy (load average {others + 1:.1f} on {cpus} CPUs, this measurement included)")
     spreads = [x for x in (spread(s) for s in samples) if x is not None]
     if spreads and max(spreads) > NOISY_SPREAD:
-        said.append(f"repeated calls varied by {max(spreads) * 100:.0f}% (robust coefficient of variation)")
+        figure = f"{max(spreads) * 100:.0f}%"
+        said.append(f"repeated calls varied by {figure} (robust coefficient of variation)")
     if not said:
         return None
-    return (
-        "Noisy: "
-        + "; ".join(said)
-        + ". Differences smaller than that are not resolved here: measure on a quiet machine."
-    )
+    smaller = f"Differences below about {figure} are not" if figure else "Small differences may not be"
+    return "Noisy: " + "; ".join(said) + f". {smaller} resolved here: measure on a quiet machine."
 
 
 def speed_ratio(compiled: Sequence[float], eager: Sequence[float]) -> tuple[float, float, float] | None:
-    """Eager time over compiled time per interleaved round: the median and its bootstrap 95% interval
-    (above 1: compiled is faster); None without enough paired rounds."""
-    pairs = [(e / c) for c, e in zip(compiled, eager, strict=False) if c > 0 and e > 0]
+    """Eager's median time over compiled's (above 1: compiled is faster) and its 95% interval from a
+    paired bootstrap of the interleaved rounds; None without enough paired rounds. The ratio is the
+    ratio of the medians the report prints beside it, so the two tell one story."""
+    pairs = [(c, e) for c, e in zip(compiled, eager, strict=False) if c > 0 and e > 0]
     if len(pairs) < MIN_PAIRS:
         return None
-    lo, hi = bootstrap_ci(pairs)
-    return statistics.median(pairs), lo, hi
+    mid = statistics.median(e for _, e in pairs) / statistics.median(c for c, _ in pairs)
+
+    def ratio(sample: Sequence[int]) -> float:
+        return statistics.median(pairs[i][1] for i in sample) / statistics.median(pairs[i][0] for i in sample)
+
+    lo, hi = bootstrap_ci(range(len(pairs)), ratio)  # type: ignore[arg-type]
+    return mid, min(lo, mid), max(hi, mid)
 
 
 def speed_words(ratio: tuple[float, float, float]) -> str:

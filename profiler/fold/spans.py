@@ -153,8 +153,6 @@ class PhaseBuilder:
             if tree is None or tree.claimed:  # claimed and closed: a new compile, same id
                 tree = self._trees[compile_id] = PhaseTree()
             node = tree.root.child(name)
-        if node.start_s is None:
-            node.start_s = ts / 1e6
         stack.append(_Open(name, ts, node))
 
     def _end(self, key: tuple, name: str, ts: float) -> float | None:
@@ -175,9 +173,8 @@ class PhaseBuilder:
         span = stack.pop()
         dur = self._duration(ts, span.ts)
         node = span.node
-        node.total_s += dur
+        node.add_call(span.ts / 1e6, dur)
         node.self_s += max(0.0, dur - span.child_total)
-        node.count += 1
         if stack:
             stack[-1].child_total += dur
         if name.endswith(TRACE_ONLY_SUFFIX):
@@ -193,11 +190,8 @@ class PhaseBuilder:
         else:
             parent = stack[-1].node if stack else self._tree(compile_id).root
             node = parent.child(name)
-            if node.start_s is None:
-                node.start_s = ts / 1e6
-            node.total_s += dur
+            node.add_call(ts / 1e6, dur)
             node.self_s += dur
-            node.count += 1
             if stack:
                 stack[-1].child_total += dur
         if name.endswith(TRACE_ONLY_SUFFIX):

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_CALLS = 64  # the calls of one phase kept with their times (a timeline draws each); the rest are summed
+
 
 @dataclass(slots=True)
 class PhaseNode:
@@ -17,6 +19,18 @@ class PhaseNode:
     count: int = 0
     children: dict[str, PhaseNode] = field(default_factory=dict)
     start_s: float | None = None  # when its first call began (the log's clock, seconds): for timelines
+    calls: list[tuple[float, float]] | None = None  # (start_s, seconds) of its first MAX_CALLS calls
+
+    def add_call(self, start_s: float, seconds: float) -> None:
+        """Count one call of this phase: its time summed, and its interval kept (up to MAX_CALLS)."""
+        if self.start_s is None:
+            self.start_s = start_s
+        self.total_s += seconds
+        self.count += 1
+        if self.calls is None:
+            self.calls = []
+        if len(self.calls) < MAX_CALLS:
+            self.calls.append((start_s, seconds))
 
     def child(self, name: str) -> PhaseNode:
         """The child node for `name`, created on first use."""
@@ -35,15 +49,19 @@ class PhaseNode:
                 stack.extend(reversed(node.children.values()))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form: name, total_s, self_s, count, children."""
-        return {
+        """The JSON form: name, total_s, self_s, count, start_s, children; `calls` ([start_s, seconds]
+        of each of the first MAX_CALLS calls) where the phase ran more than once."""
+        out = {
             "name": self.name,
             "total_s": round(self.total_s, 6),
             "self_s": round(self.self_s, 6),
             "count": self.count,
             "start_s": round(self.start_s, 6) if self.start_s is not None else None,
-            "children": [c.to_dict() for c in self.children.values()],
         }
+        if self.count > 1 and self.calls:
+            out["calls"] = [[round(a, 6), round(b, 6)] for a, b in self.calls]
+        out["children"] = [c.to_dict() for c in self.children.values()]
+        return out
 
 
 def ns(seconds: float) -> int:

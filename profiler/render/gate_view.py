@@ -171,14 +171,15 @@ class CheckConsole:
     def write(self, doc: CheckOutcome, out: BinaryIO, opts: RenderOptions) -> None:
         """Print the check."""
         console, text = console_on(out, opts)
+        whole = not console.is_terminal  # a log or a pipe: one line per record, never wrapped mid-phrase
         try:
             for note in doc.result.notes:
-                console.print(Text.assemble(styled("note:", "yellow"), styled(f" {note}")))
+                console.print(Text.assemble(styled("note:", "yellow"), styled(f" {note}")), soft_wrap=whole)
             for v in doc.result.verdicts:
-                console.print(verdict_line(v))
-            console.print(styled(summary_line(doc.result), "bold"))
+                console.print(verdict_line(v), soft_wrap=whole)
+            console.print(styled(summary_line(doc.result), "bold"), soft_wrap=whole)
             if doc.exit_code != EXIT_OK:
-                console.print(f"to accept these figures: {doc.update_command}")
+                console.print(f"to accept these figures: {doc.update_command}", soft_wrap=whole)
         finally:
             text.flush()
             text.detach()

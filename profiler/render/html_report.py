@@ -27,7 +27,8 @@ from .registry import RenderOptions
 
 MAX_COMPILES = 2000  # compiles drawn on the timeline and listed (the rest are counted)
 MAX_NODES = 4000  # nodes of the merged flame tree (smaller subtrees beyond are folded into "other")
-TIMELINE_DEPTH = 6  # phase levels drawn under each compile on the timeline
+TIMELINE_DEPTH = 6  # phase levels of a compile kept once MAX_PAGE_NODES nodes are on the page
+MAX_PAGE_NODES = 60_000  # nodes of the compiles' own phase trees a page holds (a few MB)
 MAX_GRAPHS = 200  # graphs whose asserts are listed
 COMPILE_KEYS = (
     "compile_id",
@@ -110,17 +111,25 @@ def _cut(phases: list[dict[str, Any]], depth: int) -> list[dict[str, Any]]:
 
 
 def page_data(report: Report, command: str | None = None) -> dict[str, Any]:
-    """What the report page shows: the JSON report, its compiles cut to MAX_COMPILES, and the flame
-    tree of every compile (read one at a time: memory does not grow with the compiles)."""
+    """What the report page shows: the JSON report, its compiles cut to MAX_COMPILES (each with its
+    whole phase tree until MAX_PAGE_NODES nodes are drawn, then TIMELINE_DEPTH levels), the flame tree
+    of every compile (read one at a time: memory does not grow with the compiles), and the sentences
+    the console prints (`said`)."""
     data = report_to_dict(report, streamed=True)
-    merge, shown = PhaseMerge(), []
+    merge, shown, nodes, cut = PhaseMerge(), [], 0, 0
     for c in report.compiles:
         phases = c.phases()
         merge.add(phases)
         if len(shown) < MAX_COMPILES:
             row = compile_to_dict(c, with_phases=False)
-            shown.append({**{k: row[k] for k in COMPILE_KEYS}, "phases": _cut(phases, TIMELINE_DEPTH)})
+            size = _size(phases)
+            if nodes + size > MAX_PAGE_NODES:
+                phases, cut = _cut(phases, TIMELINE_DEPTH), cut + 1
+                size = _size(phases)
+            nodes += size
+            shown.append({**{k: row[k] for k in COMPILE_KEYS}, "phases": phases})
     data["flame"], data["compiles"], data["compiles_total"] = merge.tree(), shown, merge.root["count"]
+    data["phases_cut"] = cut  # compiles whose own tree was cut to TIMELINE_DEPTH levels (the page says so)
     if report.instructions:
         annotate_flame(data["flame"], report.instructions)
         rows = phase_rows(report.instructions, report.phases)
@@ -129,8 +138,47 @@ def page_data(report: Report, command: str | None = None) -> dict[str, Any]:
     graphs = [g.to_dict() for g in islice(report.graphs, MAX_GRAPHS)]
     data["asserts"] = {**data["asserts"], "graphs": graphs}
     data["graphs_total"] = len(report.graphs)
+    data["said"] = said(report)
     data["made"] = {"tool": f"compileprof {__version__}", "command": command, "at": time.strftime("%Y-%m-%d %H:%M:%S")}
     return data
+
+
+def _size(phases: list[dict[str, Any]]) -> int:
+    """Nodes of a phase tree."""
+    return sum(1 + _size(p["children"]) for p in phases)
+
+
+def said(report: Report) -> dict[str, Any]:
+    """The sentences the console prints about a run and its measurements, for the page to show as text."""
+    from .run_view import assert_sentences, check_sentence, forward_sentence, logging_sentences, wall_sentences
+
+    out: dict[str, Any] = {}
+    m = report.measurements or {}
+    if m.get("asserts"):
+        out["asserts"] = assert_sentences(m["asserts"])
+    if m.get("logging"):
+        out["logging"] = logging_sentences(m["logging"])
+    if report.run is not None:
+        run, primary = report.run.manifest, report.run.manifest.primary_child
+        check, warn = check_sentence(primary.check if primary else None)
+        out["run"] = {
+            "wall": wall_sentences(report.run),
+            "check": check,
+            "check_warn": warn,
+            "forward": forward_sentence(primary.forward if primary else None, run.threads),
+        }
+    return {k: _cleaned(v) for k, v in out.items()}
+
+
+def _cleaned(value: Any) -> Any:
+    """Sentences with control characters removed (the page shows them as text)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    return value
 
 
 def document(kind: str, title: str, data: dict[str, Any], script: str = "report.js") -> bytes:

@@ -9,6 +9,11 @@ last time the log shows. Instants (cache hits and misses, ...) stay instants; gr
 recompiles, which the log records without a clock, are instants at the time of the compile's last
 event before them, their reason in `args`. The logs are read again, streaming: memory does not grow
 with their size.
+
+The file is the trace-event format's object form: `traceEvents`, and `otherData` saying what was read
+and how the clocks were placed. Logs whose clocks are far apart (ranks of different jobs, days apart:
+more than CLOCK_APART times the longest log's own span) are each drawn from their own first event,
+as the report page does, and `otherData.clock_offsets_s` says by how much each was moved.
 """
 
 from __future__ import annotations
@@ -27,27 +32,36 @@ from ..trace.reader import TraceReader
 from ..trace.records import Record
 from ..trace.values import Values
 from ..unicode import dumps
+from .escaping import clean
 from .registry import RenderOptions
 from .text import trace_name
 
+CLOCK_APART = 10.0  # logs this many times further apart than the longest one lasts: each from its own start
 COMPILES_TID = 1  # the track of every compile's spans; background threads get 2, 3, ...
 _REASONS = {"dynamo_graph_break_reason": "graph break", "recompile_reasons": "recompile"}
 
 
 class _Array:
-    """A JSON array written one element at a time (one per line)."""
+    """The trace's `traceEvents` array written one event at a time (one per line), each moved by the
+    clock offset of the log it comes from."""
 
-    def __init__(self, out: BinaryIO) -> None:
-        self.out, self.sep = out, b"[\n"
+    def __init__(self, out: BinaryIO, head: bytes) -> None:
+        self.out, self.sep = out, head + b"[\n"
+        self.empty_head = self.sep
+        self.offset_us = 0.0
 
     def add(self, item: dict[str, Any]) -> None:
-        """Write one element."""
+        """Write one event."""
+        if self.offset_us and "ts" in item:
+            item["ts"] -= self.offset_us
         self.out.write(self.sep + dumps(item))
         self.sep = b",\n"
 
     def close(self) -> None:
-        """End the array (an empty one too)."""
-        self.out.write((b"[" if self.sep == b"[\n" else b"\n") + b"]\n")
+        """End the array (an empty one too) and the object."""
+        if self.sep == self.empty_head:
+            self.out.write(self.sep)
+        self.out.write(b"\n]}\n")
 
 
 class _Track:
@@ -169,8 +183,38 @@ class _LogEvents:
                 self._slice(track, name, start, max(self.clock, start), {**args, "unclosed": True})
 
 
+def clock_offsets(traces: list[TraceReport]) -> list[float] | None:
+    """Seconds to move each log's events by so each starts where the earliest does, when the logs'
+    clocks are far apart (see CLOCK_APART); None when they share a timeline."""
+    spans = [(t.first_s, t.last_s) for t in traces if t.first_s is not None and t.last_s is not None]
+    if len(spans) < 2 or len(spans) != len(traces):
+        return None
+    start, end = min(a for a, _ in spans), max(b for _, b in spans)
+    longest = max(max(b - a for a, b in spans), 1e-6)
+    if end - start <= CLOCK_APART * longest:
+        return None
+    return [a - start for a, _ in spans]
+
+
+def other_data(report: Report, names: list[str], offsets: list[float] | None) -> dict[str, Any]:
+    """What the trace's `otherData` says: the tool, what was read, and how the clocks were placed."""
+    from .. import __version__
+
+    doc: dict[str, Any] = {
+        "tool": f"compileprof {__version__}",
+        "source": clean(report.source),
+        "torch": ", ".join(report.torch_versions) or None,
+        "processes": ", ".join(clean(n) for n in names),
+        "clocks": "each log's own clock, shared" if offsets is None else
+                  "each log from its own first event: their clocks are too far apart to share one timeline",
+    }  # fmt: skip
+    if offsets is not None:
+        doc["clock_offsets_s"] = {clean(n): round(o, 6) for n, o in zip(names, offsets, strict=True)}
+    return doc
+
+
 class PerfettoReport:
-    """The report's logs as one Chrome trace-event JSON array."""
+    """The report's logs as one Chrome trace-event JSON object."""
 
     def write(self, report: Report, out: BinaryIO, opts: RenderOptions) -> None:
         """Write every log's events; each log (rank) is a process."""
@@ -180,14 +224,16 @@ class PerfettoReport:
                 raise CompileprofError(
                     f"{path}: the perfetto format reads the log again and needs a file; save it first", EXIT_USAGE
                 )
-        array = _Array(out)
         ranks = [t.rank for t in report.traces]
         unique = len(set(ranks)) == len(ranks) and None not in ranks
+        labels = [f"rank {t.rank}" if t.rank is not None else trace_name(t) for t in report.traces]
+        offsets = clock_offsets(report.traces)
+        head = b'{"displayTimeUnit": "ms", "otherData": ' + dumps(other_data(report, labels, offsets))
+        array = _Array(out, head + b', "traceEvents": ')
         for index, trace in enumerate(report.traces):
             pid = trace.rank if unique else index
-            label = f"rank {trace.rank}" if trace.rank is not None else trace_name(trace)
-            meta = {"name": "process_name", "ph": "M", "pid": pid, "tid": 0, "args": {"name": label}}
-            array.add(meta)
+            array.offset_us = offsets[index] * 1e6 if offsets else 0.0
+            array.add({"name": "process_name", "ph": "M", "pid": pid, "tid": 0, "args": {"name": labels[index]}})
             events = _LogEvents(pid, array)
             for rec in records_of(trace):
                 events.record(rec)

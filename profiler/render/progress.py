@@ -1,16 +1,26 @@
-"""Progress of `compileprof run` on stderr: one line per child step, with its elapsed time."""
+"""Progress of `compileprof run` on stderr: one line per child step, with its elapsed time.
+
+On a terminal, a spinner per step (rich); anywhere else (a CI log, a pipe) a plain line when each step
+starts and a heartbeat line every HEARTBEAT_S seconds while it runs, so a long compile is never silent.
+"""
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 from rich.console import Console, RenderableType
 from rich.progress import Progress, SpinnerColumn, Task, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from .escaping import clean
+
 T = TypeVar("T")
 OnStep = Callable[[str, str], None]
+HEARTBEAT_S = 30.0
 
 
 class _MarkColumn(SpinnerColumn):
@@ -23,11 +33,16 @@ class _MarkColumn(SpinnerColumn):
         return super().render(task)
 
 
-def with_progress(work: Callable[[OnStep], T], finished: Callable[[T], bool]) -> T:
+def with_progress(work: Callable[[OnStep], T], finished: Callable[[T], bool], interval_s: float = HEARTBEAT_S) -> T:
     """Call `work(on_step)`, showing each step as it starts and marking the previous one done; the last
-    step is marked done when `finished(result)` says the work succeeded, else failed."""
+    step is marked done when `finished(result)` says the work succeeded, else failed. Not on a
+    terminal: plain lines and a heartbeat every `interval_s` seconds (see `Heartbeat`)."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        with Heartbeat(sys.stderr, interval_s) as beat:
+            return work(beat.step)
     columns = [_MarkColumn(finished_text="[green]✓[/]"), TextColumn("{task.description}"), TimeElapsedColumn()]
-    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+    with Progress(*columns, console=console, transient=False) as progress:
         tasks: list[TaskID] = []
 
         def on_step(label: str, step: str) -> None:
@@ -42,3 +57,49 @@ def with_progress(work: Callable[[OnStep], T], finished: Callable[[T], bool]) ->
             progress.update(task, completed=1, failed=not ok)
             progress.stop_task(task)
     return result
+
+
+class Heartbeat:
+    """Plain progress lines for a log: `compileprof: cold: compile` as a step starts, then
+    `compileprof: cold: compile, running for 1 min 30 s` every `interval_s` seconds until the next."""
+
+    def __init__(self, out: TextIO, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.out, self.interval_s, self.clock = out, interval_s, clock
+        self.current: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="compileprof-heartbeat", daemon=True)
+
+    def step(self, label: str, step: str) -> None:
+        """A step started."""
+        with self._lock:
+            self.current = (clean(f"{label}: {step}"), self.clock())
+            self._say(self.current[0])
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            with self._lock:
+                if self.current is not None:
+                    what, since = self.current
+                    self._say(f"{what}, running for {_duration(self.clock() - since)}")
+
+    def _say(self, line: str) -> None:
+        print(f"compileprof: {line}", file=self.out, flush=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _duration(seconds: float) -> str:
+    """`45 s`, `1 min 30 s`, `1 h 2 min`."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60} min"

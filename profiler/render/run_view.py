@@ -18,17 +18,17 @@ from .md import table as md_table
 from .terminal import styled
 from .text import cache_label, count, fmt_s
 
-STEPS = ("import", "build model", "compile", "check output", "measure")
+# The child's steps in the order it runs them (profiler/run/child.py's STEPS).
+STEPS = ("import", "check options", "build model", "compile", "check output", "compile asserts off",
+         "measure asserts", "measure", "measure logging")  # fmt: skip
 
 
 def step_names(children: dict[str, ChildRecord]) -> list[str]:
-    """The steps any child reported, in the order they ran (the usual five first)."""
-    names = list(STEPS)
-    for child in children.values():
-        for name in child.steps_s or {}:
-            if name not in names:
-                names.append(name)
-    return names
+    """The steps any child reported, in the order the child runs them (steps this version does not
+    know, from another version's manifest, after them)."""
+    seen = {name for child in children.values() for name in child.steps_s or {}}
+    known = [name for name in STEPS if name in seen]
+    return known + sorted(seen - set(STEPS))
 
 
 def model_line(run: RunManifest) -> str:
@@ -244,7 +244,7 @@ def ended_sentence(m: dict[str, Any], unit: str) -> str | None:
     elif ended == "precision":
         said = f"It stopped after {n}, once its 95% CI was within +/-{fmt_s(m.get('target_half_width_s'))}"
     elif ended == "rounds":
-        said = f"It ran the {n} asked for"
+        said = f"It reached the --{'rounds' if unit == 'round' else 'pairs'} limit ({n})"
     else:
         return None
     needed, samples = m.get("budget_needed_s"), m.get("samples_needed")

@@ -15,7 +15,7 @@ import pytest
 from conftest import run_cli
 from fuzz.validity import check_html
 
-MODELS = '''
+MODELS = """
 import torch
 
 LAYERS = {layers}
@@ -26,7 +26,7 @@ def build(batch=4, width=32, layers=None, **kwargs):
     for _ in range(layers or LAYERS):
         mods += [torch.nn.Linear(width, width), torch.nn.GELU()]
     return torch.nn.Sequential(*mods), (torch.randn(batch, width),)
-'''
+"""
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.invalid"}  # fmt: skip
 CI = ("GITHUB_SHA", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_SHA", "CI_COMMIT_REF_NAME", "BUILDKITE_COMMIT",

@@ -44,5 +44,3 @@ def hostile_log(path: Path) -> Path:
         recs.append(record_line("compilation_metrics", metrics, **env))
     path.write_text("".join(recs))
     return path
-
-

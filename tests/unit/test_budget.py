@@ -73,10 +73,30 @@ def test_a_budget_that_ended_it_says_what_budget_would_resolve_it():
     assert text.startswith("The budget (20.00 s) ended it after 8 rounds (19.50 s); a 95% CI within +/-10.0 ms")
     assert f", {m['samples_needed']} rounds (--budget {int(m['budget_needed_s']) + 1})" in text
     by_rounds = ended_sentence({**m, "ended_by": "rounds"}, "round")
-    assert by_rounds.startswith("It ran the 8 rounds asked for")
+    assert by_rounds.startswith("It reached the --rounds limit (8 rounds)")
     assert f"(--rounds {m['samples_needed']} --budget" in by_rounds
     assert ended_sentence({"ended_by": None}, "round") is None  # an older manifest: nothing to say
     far = {**m, "budget_needed_s": 45044.6}
     assert "would need about 13 h, " in ended_sentence(far, "round")
     # ended by precision: nothing more is asked for, even if the final interval came out a little wider
     assert ended_sentence({**m, "ended_by": "precision"}, "round").endswith("within +/-10.0 ms.")
+
+
+def test_a_run_off_a_terminal_says_each_step_and_beats_while_one_runs():
+    import io
+    import time as _time
+
+    from compileprof.profiler.render.progress import Heartbeat
+
+    out, now = io.StringIO(), [100.0]
+    with Heartbeat(out, interval_s=0.01, clock=lambda: now[0]) as beat:
+        beat.step("cold", "import")
+        now[0] = 190.0  # the injected clock: 90 s into the step
+        deadline = _time.monotonic() + 5
+        while "running for" not in out.getvalue() and _time.monotonic() < deadline:
+            _time.sleep(0.01)
+        beat.step("cold", "compile\x1b[2J")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "compileprof: cold: import"
+    assert "compileprof: cold: import, running for 1 min 30 s" in lines
+    assert lines[-1].startswith("compileprof: cold: compile") and "\x1b" not in out.getvalue()

@@ -123,10 +123,26 @@ class FakeChild:
         if self.how == "failed":
             result.status = "failed"
             result.error = {"step": "compile", "type": "ValueError", "message": "no weights here"}
+        if self.how == "refused":  # the child's preflight: an option this torch cannot honour
+            result.status = "failed"
+            result.error = {"step": "check options", "type": "PreflightError", "message": "--device cuda: no GPU"}
         ok = self.how == "ok"
         return runner.ChildOutcome(child.label, directory, 0 if ok else 1, 4.2, self.how == "timeout",
                                    result if self.how != "interrupted" else None, ["a line of stderr"],
                                    interrupted=self.how == "interrupted")  # fmt: skip
+
+
+def test_a_refused_run_leaves_no_directory_so_the_corrected_command_needs_no_force(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "run_child", FakeChild("refused"))
+    out = tmp_path / "run"
+    result = run_cli("run", "mlp", "--out", str(out), "--quiet")
+    assert result.exit_code == EXIT_USAGE and "no GPU" in result.stderr and "no run directory was left" in result.stderr
+    assert not out.exists()
+    monkeypatch.setattr(runner, "run_child", FakeChild("ok"))
+    assert run_cli("run", "mlp", "--out", str(out), "--quiet").exit_code == 0  # no --force needed
+    monkeypatch.setattr(runner, "run_child", FakeChild("refused"))
+    kept = run_cli("run", "mlp", "--out", str(out), "--quiet", "--force")  # a directory it did not make is kept
+    assert kept.exit_code == EXIT_USAGE and (out / "manifest.json").is_file()
 
 
 @pytest.mark.parametrize(

@@ -36,9 +36,9 @@ def _one(name: str, kind: str, base: list[float], now: list[float], fail_on_time
 
 
 def test_the_rules_are_the_documented_ones():
-    assert (ALPHA, MIN_SAMPLES, gate.DEFAULT_TOLERANCE) == (0.01, 5, {COUNT: {"abs": 0.0, "rel": 0.0},
-                                                                     TIME: {"abs": 0.0, "rel": 0.10},
-                                                                     "instructions": {"abs": 0.0, "rel": 0.01}})  # fmt: skip
+    tolerances = {COUNT: {"abs": 0.0, "rel": 0.0}, TIME: {"abs": 0.0, "rel": 0.10},
+                  "instructions": {"abs": 0.0, "rel": 0.01}}  # fmt: skip
+    assert (ALPHA, MIN_SAMPLES, gate.DEFAULT_TOLERANCE) == (0.01, 5, tolerances)
 
 
 def test_a_change_past_tolerance_that_is_not_significant_is_inconclusive():
@@ -260,3 +260,17 @@ def test_a_phase_within_tolerance_stays_pass_whatever_its_parent_did():
             "phase.code_gen": now["phase.code_gen"]}  # fmt: skip
     by = {v.name: v for v in compare(base2, now2, [], FP, FP, True).verdicts}
     assert by["phase.code_gen"].status == "MOVED" and "its parent compile_time_s" in by["phase.code_gen"].note
+
+
+def test_check_output_in_a_log_is_one_line_per_verdict_however_long(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    baseline = tmp_path / "b.json"
+    run_cli("check", str(FIXTURES / "mlp.log"), "--baseline", str(baseline), "--update-baseline")
+    result = run_cli("check", str(FIXTURES / "graph_break.log"), "--baseline", str(baseline))
+    lines = result.stdout.splitlines()
+    verdicts = json.loads(run_cli("check", str(FIXTURES / "graph_break.log"), "--baseline", str(baseline),
+                                  "-f", "json").stdout)["verdicts"]  # fmt: skip
+    for v in verdicts:  # each verdict's whole line, its note included, is one line of the output
+        (line,) = [x for x in lines if f" {v['name']} " in x]
+        assert v["status"] in line and (not v["note"] or v["note"] in line)
+    assert len(lines) == len(verdicts) + 2 + sum(x.startswith("note:") for x in lines)

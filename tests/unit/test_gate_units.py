@@ -125,7 +125,8 @@ def test_a_baseline_file_reads_back_what_was_written(tmp_path):
 
 @pytest.mark.parametrize(
     ("entry", "words"),
-    [({"kind": "count"}, "has neither samples nor a value"), ({"kind": "rate", "value": 1}, "one of count, time, instructions"),
+    [({"kind": "count"}, "has neither samples nor a value"),
+     ({"kind": "rate", "value": 1}, "one of count, time, instructions"),
      ({"kind": "time", "value": 1, "tolerance": {"rel": -0.1}}, "tolerance.rel is -0.1")],
 )  # fmt: skip
 def test_a_baseline_entry_that_is_wrong_is_named(tmp_path, entry, words):
@@ -140,13 +141,13 @@ def test_a_baseline_entry_that_is_wrong_is_named(tmp_path, entry, words):
 
 
 def test_pyproject_tolerances_are_read_from_the_nearest_file(tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[tool.compileprof.tolerances]\ntime = {rel = 0.25}\n')
+    (tmp_path / "pyproject.toml").write_text("[tool.compileprof.tolerances]\ntime = {rel = 0.25}\n")
     inner = tmp_path / "a" / "b"
     inner.mkdir(parents=True)
     assert pyproject_layer(inner) == ({"time": {"rel": 0.25}}, tmp_path / "pyproject.toml")
     (inner / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     assert pyproject_layer(inner) == ({}, inner / "pyproject.toml")
-    (inner / "pyproject.toml").write_text('[tool.compileprof.tolerances]\ntime = {rel = -1}\n')
+    (inner / "pyproject.toml").write_text("[tool.compileprof.tolerances]\ntime = {rel = -1}\n")
     with pytest.raises(CompileprofError, match=r"\[tool.compileprof\] tool.compileprof.tolerances.time.rel is -1,"):
         pyproject_layer(inner)
 

@@ -8,7 +8,6 @@ ranks2_small's rank logs in one folder, recorded days apart). See tests/fixtures
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
@@ -18,6 +17,7 @@ from compileprof.profiler.model.trace import TraceReport
 from compileprof.profiler.render.json_report import report_to_dict
 from compileprof.profiler.trace.records import ParseStats
 from conftest import FIXTURES, run_cli
+from fuzz.validity import check_perfetto
 
 
 def _totals(path) -> list[tuple]:
@@ -52,7 +52,7 @@ def test_spans_are_paired_within_a_process_only(tmp_path):
     assert second["totals"]["phases"] == alone["totals"]["phases"]
     trace = tmp_path / "t.json"
     assert run_cli("report", str(joined), "-f", "perfetto", "-o", str(trace)).exit_code == 0
-    longest = max(e.get("dur", 0) for e in json.loads(trace.read_text()) if e.get("ph") == "X")
+    longest = max(e.get("dur", 0) for e in check_perfetto(trace.read_bytes()) if e.get("ph") == "X")
     assert longest < 30e6  # no slice spans the two processes (the longest compile takes 13 s)
 
 

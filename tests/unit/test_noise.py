@@ -38,3 +38,23 @@ def test_forward_sentence_of_a_run_that_had_compiled_slower():
     assert text.startswith("forward: compiled is 1.13x slower than eager") and "Noisy" not in text
     old = {"calls": 20, "compiled_median_s": 1e-3, "eager_median_s": 2e-3}  # an older manifest: no samples
     assert forward_sentence(old, None).startswith("forward: compiled is 2.00x faster than eager;")
+
+
+def test_the_ratio_and_the_medians_tell_one_story_under_load():
+    # the issue's case: noisy interleaved calls whose per-round ratios centred near 1 while the medians
+    # said compiled 1.3 ms vs eager 8.1 ms; the ratio is now the medians' (8.1 / 1.3)
+    compiled = [1.3e-3, 1.2e-3, 40e-3, 1.3e-3, 1.4e-3, 30e-3, 1.3e-3, 1.3e-3, 50e-3]
+    eager = [60e-3, 8.1e-3, 8.0e-3, 70e-3, 8.2e-3, 8.1e-3, 55e-3, 8.1e-3, 8.0e-3]
+    mid, lo, hi = speed_ratio(compiled, eager)
+    assert mid == 8.1e-3 / 1.3e-3 and lo <= mid <= hi
+    fwd = {"calls": 9, "compiled_median_s": 1.3e-3, "eager_median_s": 8.1e-3, "compiled_samples_s": compiled,
+           "eager_samples_s": eager}  # fmt: skip
+    text = forward_sentence(fwd, 2)
+    assert f"{mid:.2f}" in text and "compiled 1.3 ms vs eager 8.1 ms" in text
+
+
+def test_the_noise_warning_names_the_figure_it_cannot_resolve_or_none():
+    noisy = noise_warning([[1.0, 1.5, 0.6, 1.3, 0.7, 1.2]], None, None)
+    assert "Differences below about 40% are not resolved here" in noisy
+    busy = noise_warning([[1.0, 1.01, 0.99, 1.0, 1.0, 1.01]], [3.4], 2)
+    assert "Small differences may not be resolved here" in busy and "than that" not in busy

@@ -12,6 +12,7 @@ from compileprof.profiler.build import build_report
 from compileprof.profiler.render.html_report import MAX_NODES, diff_flame, merge_phases
 from compileprof.profiler.render.json_report import report_to_dict
 from conftest import FIXTURES, event, record_line, run_cli
+from fuzz.validity import check_perfetto
 
 
 def page_data(path: Path) -> dict:
@@ -124,7 +125,7 @@ def check_trace_events(events: list[dict]) -> None:
 def test_perfetto_export_has_a_process_per_rank_and_valid_tracks(tmp_path):
     out = tmp_path / "t.json"
     assert run_cli("report", str(FIXTURES / "ranks2"), "-f", "perfetto", "-o", str(out)).exit_code == 0
-    events = json.loads(out.read_text())
+    events = check_perfetto(out.read_bytes())
     check_trace_events(events)
     names = {e["pid"]: e["args"]["name"] for e in events if e["name"] == "process_name"}
     assert names == {0: "rank 0", 1: "rank 1"}
@@ -156,7 +157,7 @@ def test_perfetto_closes_what_the_log_left_open_and_places_graph_breaks(tmp_path
     )
     out = tmp_path / "t.json"
     assert run_cli("report", str(log), "-f", "perfetto", "-o", str(out)).exit_code == 0
-    events = json.loads(out.read_text())
+    events = check_perfetto(out.read_bytes())
     check_trace_events(events)
     by_name = {e["name"]: e for e in events if e["ph"] == "X" and e["name"] != "dynamo"}
     assert by_name["inner"]["dur"] == 8.0 and "unclosed" not in by_name["inner"]["args"]
@@ -185,7 +186,7 @@ def test_a_log_without_spans_is_timed_from_its_metrics(tmp_path):
     assert run_cli("report", str(log), "-o", str(html)).exit_code == 0
     assert page_data(html)["compiles"][0]["start_s"] == 1712154528.25
     assert run_cli("report", str(log), "-f", "perfetto", "-o", str(trace)).exit_code == 0
-    (s,) = [e for e in json.loads(trace.read_text()) if e["ph"] == "X"]
+    (s,) = [e for e in check_perfetto(trace.read_bytes()) if e["ph"] == "X"]
     assert (s["ts"], s["dur"], s["args"]["compile_id"]) == (1712154528250000.0, 500000.0, "0/0")
 
 
@@ -206,5 +207,24 @@ def test_hostile_clocks_and_names_are_counted_not_drawn(tmp_path):
         assert run_cli("report", str(log), "-f", fmt, "-o", str(out)).exit_code == 0
     d = json.loads((tmp_path / "r.json").read_text())
     assert d["parse"]["bad_value_fields"]["chromium.span"] == 2
-    events = json.loads((tmp_path / "r.perfetto").read_text())
+    events = check_perfetto((tmp_path / "r.perfetto").read_bytes())
     assert [e for e in events if e["ph"] == "X"] == [] and not any(e["name"] == "graph break" for e in events)
+
+
+def test_perfetto_draws_logs_days_apart_each_from_its_own_start_and_says_so(tmp_path):
+    day = 86400e6
+    logs = tmp_path / "job"
+    logs.mkdir()
+    for rank, start in ((0, 1.7e15), (1, 1.7e15 + 3 * day)):
+        lines = [record_line("chromium_event", {}, __import__("json").dumps(
+            {"name": "dynamo", "ts": start + t, "ph": ph, "args": {"compile_id": "0/0"}, "cat": "dynamo_timed",
+             "tid": 0, "pid": 0}), rank=rank, frame_id=0, frame_compile_id=0, attempt=0)
+                 for t, ph in ((0, "B"), (2e6, "E"))]  # fmt: skip
+        (logs / f"dedicated_log_torch_trace_rank_{rank}_x.log").write_text("".join(lines))
+    out = tmp_path / "t.json"
+    assert run_cli("report", str(logs), "-f", "perfetto", "-o", str(out)).exit_code == 0
+    doc = json.loads(out.read_text())
+    events = [e for e in check_perfetto(out.read_bytes()) if e["ph"] == "X"]
+    assert sorted(e["ts"] for e in events) == [1.7e15, 1.7e15]  # both from the earliest start
+    assert doc["otherData"]["clock_offsets_s"] == {"rank 0": 0.0, "rank 1": 3 * 86400.0}
+    assert "own first event" in doc["otherData"]["clocks"]

@@ -102,3 +102,16 @@ def test_manifest_stays_standard_json_when_a_figure_is_nan(tmp_path):
     write_manifest(tmp_path, manifest)
     assert "NaN" not in (tmp_path / "manifest.json").read_text()
     assert read_manifest(tmp_path).children["cold"].check["max_abs_err"] is None
+
+
+def test_the_steps_table_lists_steps_in_the_order_the_child_runs_them():
+    from compileprof.profiler.model.run import ChildRecord
+    from compileprof.profiler.render.run_view import step_names
+    from compileprof.profiler.run.child import STEPS
+
+    steps = {"measure": 1.0, "check options": 0.1, "import": 2.0, "compile": 3.0, "a step of another version": 1.0}
+    kid = ChildRecord("cold", "cold/trace", "ok", steps_s=steps)
+    assert step_names({"cold": kid}) == ["import", "check options", "compile", "measure", "a step of another version"]
+    from compileprof.profiler.render.run_view import STEPS as SHOWN
+
+    assert list(SHOWN) == [name for name, _, _ in STEPS]  # the renderer knows the child's order

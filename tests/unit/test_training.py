@@ -20,7 +20,7 @@ from compileprof.profiler.model import rows
 from compileprof.profiler.render.json_report import report_to_dict
 from compileprof.profiler.render.registry import REPORT, RenderOptions, renderer
 from conftest import FIXTURES, event, record_line, run_cli
-from fuzz.validity import check_html
+from fuzz.validity import check_html, check_perfetto
 
 COLD, WARM = FIXTURES / "train_cold.log", FIXTURES / "train_warm.log"
 
@@ -63,7 +63,7 @@ def test_forward_and_backward_show_side_by_side_in_every_format(tmp_path):
     assert "entire_backward_compile" in {n["name"] for n in data["flame"]["children"]}
     trace = tmp_path / "t.json"
     assert run_cli("report", str(COLD), "-f", "perfetto", "-o", str(trace)).exit_code == 0
-    slices = [e for e in json.loads(trace.read_text()) if e.get("name") == "entire_backward_compile"]
+    slices = [e for e in check_perfetto(trace.read_bytes()) if e.get("name") == "entire_backward_compile"]
     assert sorted(round(e["dur"] / 1e6, 6) for e in slices) == [0.677821, 0.850943]
 
 
