@@ -11,8 +11,8 @@ from rich.text import Text
 
 from ..errors import EXIT_OK
 from ..gate.compare import IMPROVEMENT, MISSING, REGRESSION, CheckOutcome, GateResult, Verdict
-from ..gate.diff import DiffResult
-from ..gate.metrics import COUNT
+from ..gate.diff import EXACT, NOISE, SIGNIFICANT, UNTESTED, DiffResult
+from ..gate.metrics import COUNT, INSTRUCTIONS, TIME
 from ..gate.update import BaselineChange
 from ..unicode import dumps, xml_text
 from .escaping import clean
@@ -29,19 +29,34 @@ STYLE = {
 
 
 def fmt_value(kind: str, v: float | None) -> str:
-    """A count as an integer, a time as a duration."""
+    """A count as an integer, an instruction count with separators, a time as a duration."""
     if v is None:
         return "-"
+    if kind == INSTRUCTIONS:
+        return f"{round(v):,}"
     return f"{v:g}" if kind == COUNT else fmt_s(v)
 
 
 def fmt_change(kind: str, change: float | None, rel: float | None) -> str:
-    """`+2`, `+12.3 ms (+4.1%)`."""
+    """`+2`, `+12.3 ms (+4.1%)`, `+1,234,567 (+0.1%)`."""
     if change is None:
         return "-"
     sign = "+" if change >= 0 else "-"
-    text = f"{sign}{abs(change):g}" if kind == COUNT else f"{sign}{fmt_s(abs(change))}"
+    text = f"{sign}{fmt_value(kind, abs(change))}" if kind != TIME else f"{sign}{fmt_s(abs(change))}"
     return text + (f" ({rel * 100:+.1f}%)" if rel is not None else "")
+
+
+def fmt_evidence(row: dict[str, Any]) -> str:
+    """What a diff row's change rests on, in words: `exact`, `p = 0.003`, `noise (p = 0.31)`,
+    `1 vs 1 samples: untested`."""
+    said, p = row.get("evidence"), row.get("p_value")
+    if said == SIGNIFICANT:
+        return f"p = {p:.2g}"
+    if said == NOISE:
+        return f"noise (p = {p:.2g})" if p is not None else "noise (within 1%)"
+    if said == UNTESTED:
+        return f"{row['samples_a']} vs {row['samples_b']} samples: untested"
+    return str(said or "-")
 
 
 def fmt_tolerance(v: Verdict) -> str:
@@ -140,11 +155,11 @@ def diff_markdown(rows: list[dict[str, Any]], a: str, b: str) -> str:
     """The diff as a Markdown table (paths and metric names escaped)."""
     cells = [
         [code(r["name"]), fmt_value(r["kind"], r["a"]), fmt_value(r["kind"], r["b"]),
-         fmt_change(r["kind"], r["change"], r["rel_change"])]
+         fmt_change(r["kind"], r["change"], r["rel_change"]), fmt_evidence(r)]
         for r in rows
     ]  # fmt: skip
     head = f"## compileprof diff: {code(a)} vs {code(b)}"
-    return "\n".join([head, "", *md_table(["metric", "A", "B", "change"], cells)])
+    return "\n".join([head, "", *md_table(["metric", "A", "B", "change", "evidence"], cells)])
 
 
 def change_line(c: BaselineChange) -> str:
@@ -215,13 +230,13 @@ class DiffConsole:
     def write(self, doc: DiffResult, out: BinaryIO, opts: RenderOptions) -> None:
         """Print the diff."""
         t = Table(title=f"compileprof diff: A = {doc.a}, B = {doc.b}", title_justify="left")
-        for col, j in (("metric", "left"), ("A", "right"), ("B", "right"), ("change", "right")):
+        for col, j in (("metric", "left"), ("A", "right"), ("B", "right"), ("change", "right"), ("evidence", "left")):
             t.add_column(col, justify=j)  # type: ignore[arg-type]
         for r in doc.rows:
-            bold = r["change"] not in (None, 0) and r["kind"] == "count"
+            real = r.get("evidence") in (EXACT, SIGNIFICANT)  # only a change that is known to be real stands out
             t.add_row(
                 r["name"], fmt_value(r["kind"], r["a"]), fmt_value(r["kind"], r["b"]),
-                fmt_change(r["kind"], r["change"], r["rel_change"]), style="bold" if bold else None,
+                fmt_change(r["kind"], r["change"], r["rel_change"]), fmt_evidence(r), style="bold" if real else None,
             )  # fmt: skip
         console, text = console_on(out, opts)
         try:

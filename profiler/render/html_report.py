@@ -225,7 +225,15 @@ class DiffHtml:
 
     def write(self, doc: Any, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the diff page (the flame chart needs the reports the diff was made of)."""
-        data: dict[str, Any] = {"a_label": doc.a, "b_label": doc.b, "rows": doc.rows}
+        from .gate_view import cache_summary, fmt_change, fmt_evidence, fmt_value
+
+        rows = [{**r, "a_text": fmt_value(r["kind"], r["a"]), "b_text": fmt_value(r["kind"], r["b"]),
+                 "change_text": fmt_change(r["kind"], r["change"], r["rel_change"]), "evidence_text": fmt_evidence(r)}
+                for r in doc.rows]  # fmt: skip
+        data: dict[str, Any] = {"a_label": doc.a, "b_label": doc.b, "rows": rows,
+                                "cache_lines": [clean(x) for x in cache_summary(doc.cache)],
+                                "differing": [f"{k} {doc.fingerprint_a.get(k)} vs {doc.fingerprint_b.get(k)}"
+                                              for k in doc.differing]}  # fmt: skip
         if doc.reports is not None:
             pa, pb = (page_data(r) for r in doc.reports)
             data["flame"] = diff_flame(pa["flame"], pb["flame"])

@@ -20,8 +20,8 @@ from compileprof.profiler.gate.baseline import (
     write_baseline,
 )
 from compileprof.profiler.gate.compare import Verdict
-from compileprof.profiler.gate.diff import DiffResult, diff_rows
-from compileprof.profiler.gate.metrics import COUNT, TIME, Metric, merge_samples, report_metrics
+from compileprof.profiler.gate.diff import DiffResult, diff_rows, evidence
+from compileprof.profiler.gate.metrics import COUNT, INSTRUCTIONS, TIME, Metric, merge_samples, report_metrics
 from compileprof.profiler.gate.samples import fingerprint, gather
 from compileprof.profiler.gate.significance import mann_whitney_p
 from compileprof.profiler.model.run import read_manifest
@@ -158,12 +158,34 @@ def test_diff_rows_give_change_and_relative_change():
     rows = {r["name"]: r for r in diff_rows(a, b)}
     assert [r["name"] for r in diff_rows(a, b)] == ["gone", "new", "t", "zero"]
     assert rows["t"] == {"name": "t", "kind": TIME, "a": 2.0, "b": 3.0, "change": 1.0, "rel_change": 0.5,
-                         "samples_a": 1, "samples_b": 2}  # fmt: skip
+                         "samples_a": 1, "samples_b": 2, "evidence": "untested", "p_value": None}  # fmt: skip
+    assert (rows["zero"]["evidence"], rows["gone"]["evidence"]) == ("exact", "one side")
     assert rows["gone"]["b"] is None and rows["gone"]["change"] is None and rows["gone"]["samples_b"] == 0
     assert rows["new"]["a"] is None and rows["new"]["samples_a"] == 0
     assert rows["zero"]["change"] == 2 and rows["zero"]["rel_change"] is None  # no relative change from 0
     d = DiffResult("a", "b", [], {"torch": "1", "cpu_count": 2}, {"torch": "2", "cpu_count": 2})
     assert d.differing == ["torch"]
+
+
+FAST5, SLOW5 = [1.0, 1.01, 1.02, 1.03, 1.04], [2.0, 2.01, 2.02, 2.03, 2.04]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "said", "p"),
+    [(Metric("t", TIME, FAST5), Metric("t", TIME, SLOW5), "significant", 2 / 252),
+     (Metric("t", TIME, FAST5), Metric("t", TIME, [1.0, 1.02, 1.05, 1.04, 1.03]), "noise", None),
+     (Metric("t", TIME, FAST5[:4]), Metric("t", TIME, SLOW5), "untested", None),
+     (Metric("i", INSTRUCTIONS, [1000.0]), Metric("i", INSTRUCTIONS, [1010.0]), "noise", None),
+     (Metric("i", INSTRUCTIONS, [1000.0]), Metric("i", INSTRUCTIONS, [1011.0]), "exact", None),
+     (Metric("c", COUNT, [3]), Metric("c", COUNT, [3]), "same", None)],
+)  # fmt: skip
+def test_a_diff_says_what_each_change_rests_on(a, b, said, p):
+    got, p_value = evidence(a, b)
+    assert got == said
+    if p is not None:
+        assert p_value == pytest.approx(p)
+    elif said != "noise" or a.kind != TIME:
+        assert p_value is None
 
 
 def test_a_verdict_s_json_holds_its_change():

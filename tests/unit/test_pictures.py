@@ -228,3 +228,38 @@ def test_perfetto_draws_logs_days_apart_each_from_its_own_start_and_says_so(tmp_
     assert sorted(e["ts"] for e in events) == [1.7e15, 1.7e15]  # both from the earliest start
     assert doc["otherData"]["clock_offsets_s"] == {"rank 0": 0.0, "rank 1": 3 * 86400.0}
     assert "own first event" in doc["otherData"]["clocks"]
+
+
+def test_the_page_holds_each_compile_s_whole_tree_until_its_node_budget(monkeypatch):
+    from compileprof.profiler.render import html_report
+
+    report = build_report(FIXTURES / "mlp.log")
+    deepest = lambda nodes: 1 + max((deepest(n["children"]) for n in nodes), default=0) if nodes else 0  # noqa: E731
+    full = html_report.page_data(report)
+    assert deepest(full["compiles"][0]["phases"]) > html_report.TIMELINE_DEPTH and full["phases_cut"] == 0
+    monkeypatch.setattr(html_report, "MAX_PAGE_NODES", 10)
+    cut = html_report.page_data(report)
+    assert deepest(cut["compiles"][0]["phases"]) == html_report.TIMELINE_DEPTH and cut["phases_cut"] == 1
+
+
+def test_the_page_says_what_the_console_says_about_a_run():
+    from compileprof.profiler.render.html_report import page_data
+    from compileprof.profiler.render.run_view import assert_sentences, wall_sentences
+
+    report = build_report(FIXTURES / "run_mlp")
+    said = page_data(report)["said"]
+    assert said["asserts"] == assert_sentences(report.measurements["asserts"])
+    assert said["run"]["wall"] == wall_sentences(report.run) and said["run"]["check"].startswith("compiled output")
+
+
+def test_a_phase_called_several_times_keeps_each_call():
+    report = build_report(FIXTURES / "graph_break.log")
+    many = [n for c in report.compiles for n in _walk(c.phases()) if n["count"] > 1]
+    assert many and all(len(n["calls"]) == min(n["count"], 64) for n in many)
+    assert all(abs(sum(d for _, d in n["calls"]) - n["total_s"]) < 1e-5 for n in many if n["count"] <= 64)
+
+
+def _walk(nodes):
+    for n in nodes:
+        yield n
+        yield from _walk(n["children"])
