@@ -20,6 +20,7 @@ from .history import history_app
 from .models import models_command
 from .report import report_command
 from .run import run_command
+from .sweep import sweep_command
 
 
 def _is_click_error(err: BaseException) -> bool:
@@ -64,6 +65,7 @@ app.command("models")(models_command)
 app.command("check")(check_command)
 app.command("diff")(diff_command)
 app.command("explain-cache")(explain_cache_command)
+app.command("sweep")(sweep_command)
 app.add_typer(history_app, name="history")
 
 

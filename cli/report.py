@@ -28,6 +28,9 @@ def report_command(
     trees: int = typer.Option(3, "--trees", min=0, help="Phase trees shown (the slowest compiles)."),
     depth: int = typer.Option(6, "--depth", min=1, help="Depth of the phase trees."),
     jobs: int | None = jobs_option(),
+    ray: str | None = typer.Option(
+        None, "--ray", help="Fold the logs as tasks on this Ray cluster (auto, or HOST:PORT); needs compileprof[ray]."
+    ),
 ) -> None:
     """Break down compile time, TORCH_TRACE logging overhead and runtime asserts from TORCH_TRACE logs."""
     from compileprof.profiler.build import build_report  # imported by the command that needs it: fast start-up
@@ -39,7 +42,7 @@ def report_command(
     refuse_inputs(out, [path])
     err = SafeConsole(stderr=True)
     with err.status(styled(f"Reading {path} ..."), spinner="dots") if err.is_terminal else nullcontext():
-        report = build_report(path, latest=latest, jobs=jobs)
+        report = build_report(path, latest=latest, jobs=jobs, ray=ray)
     refuse_inputs(out, [Path(t.path) for t in report.traces] + [path / "manifest.json"])
     opts = RenderOptions(limit=limit, trees=trees, depth=depth, width=stdout_width(out))
     emit(renderer, report, opts, out, force)

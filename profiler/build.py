@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 CACHE_RUN_PHASES = 8  # span totals kept per child in a run's cold/warm comparison
 
 
-def build_report(path: str | Path, latest: bool = False, jobs: int | None = None) -> Report:
+def build_report(path: str | Path, latest: bool = False, jobs: int | None = None, ray: str | None = None) -> Report:
     """Find the logs under `path`, read them (in parallel) and combine them.
 
     A run directory (it holds a `compileprof run` manifest) is reported from its primary child's
@@ -32,20 +32,21 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
     cache runs) in `Report.run` and its A/B measurements in `Report.measurements`.
     A run directory whose manifest is damaged is read as a plain trace directory, the damage named
     in `Report.manifest_error`. Raises `CompileprofError` when the path is missing, holds no log, or
-    is one file that is not a TORCH_TRACE log.
+    is one file that is not a TORCH_TRACE log. With `ray` (a cluster address), the logs are folded as
+    Ray tasks on that cluster (see fold/on_ray.py): the same report.
     """
     if not Path(path).is_dir():  # a log file (or stdin): no run manifest to look for
-        return _read_found(discover(path, latest=latest), str(path), jobs)
+        return _read_found(discover(path, latest=latest), str(path), jobs, ray)
     from .model.run import DamagedManifest, read_manifest  # run directories only: a fast start on a log
 
     try:
         manifest = read_manifest(Path(path))
     except DamagedManifest as err:
-        report = _read_found(discover(path, latest=latest), str(path), jobs)
+        report = _read_found(discover(path, latest=latest), str(path), jobs, ray)
         report.manifest_error = err.message
         return report
     if manifest is None:
-        return _read_found(discover(path, latest=latest), str(path), jobs)
+        return _read_found(discover(path, latest=latest), str(path), jobs, ray)
     child = manifest.primary_child
     trace = child.trace if child is not None else "cold/trace"
     try:
@@ -54,7 +55,7 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
         raise CompileprofError(
             f"{path}: the run ({manifest.status}) left no trace in {trace}; its manifest.json says what happened"
         ) from None
-    report = read_logs(logs, str(path), jobs)
+    report = read_logs(logs, str(path), jobs, ray)
     report.run = RunFacts(manifest, cache_runs(Path(path), manifest, report, jobs))
     report.instructions = series_instructions(manifest)
     if child is not None:
@@ -83,15 +84,21 @@ def series_instructions(manifest: RunManifest) -> Instructions | None:
     return counted
 
 
-def _read_found(found: Found, source: str, jobs: int | None) -> Report:
-    report = read_logs(found.logs, source, jobs)
+def _read_found(found: Found, source: str, jobs: int | None, ray: str | None = None) -> Report:
+    report = read_logs(found.logs, source, jobs, ray)
     report.skipped_files = found.skipped
     return report
 
 
-def read_logs(logs: list[Path], source: str, jobs: int | None) -> Report:
-    """Read `logs` (in parallel) and combine them into one report; `source` names what was asked for."""
-    traces = fold_files(logs, jobs=jobs)
+def read_logs(logs: list[Path], source: str, jobs: int | None, ray: str | None = None) -> Report:
+    """Read `logs` (in parallel processes, or as Ray tasks on the cluster at `ray`) and combine them
+    into one report; `source` names what was asked for."""
+    if ray is not None:
+        from .fold.on_ray import fold_files_on_ray
+
+        traces = fold_files_on_ray(logs, ray)
+    else:
+        traces = fold_files(logs, jobs=jobs)
     if len(traces) == 1 and traces[0].parse.records == 0 and traces[0].parse.lines > 0:
         t = traces[0]
         raise CompileprofError(

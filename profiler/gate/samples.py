@@ -50,9 +50,39 @@ def _samples_of_run(run_dir: Path, manifest: RunManifest, primary_report: Report
     return reports
 
 
+def gather_sweep(path: Path, jobs: int | None = None) -> tuple[dict[str, Metric], dict[str, Any], list[Report]] | None:
+    """A sweep directory's metrics, cell by cell (`CELL:metric`, each cell's run gathered as a run is),
+    the first finished cell's fingerprint and the reports; None when `path` holds no sweep. A cell that
+    did not finish has no metrics: against a baseline that has them, they are MISSING."""
+    from ..sweep.results import read_sweep
+
+    sweep = read_sweep(path) if Path(path).is_dir() else None
+    if sweep is None:
+        return None
+    metrics: dict[str, Metric] = {}
+    fp: dict[str, Any] = {}
+    reports: list[Report] = []
+    for row in sweep.rows:
+        if row.status != "ok" or not (Path(path) / row.key).is_dir():
+            continue
+        cell, cell_fp, cell_reports = gather([Path(path) / row.key], jobs)
+        for name, m in cell.items():
+            metrics[f"{row.key}:{name}"] = Metric(f"{row.key}:{name}", m.kind, m.samples)
+        fp = fp or cell_fp
+        reports += cell_reports
+    if not reports:
+        raise CompileprofError(f"{path}: no cell of the sweep finished; nothing to compare", EXIT_NO_DATA)
+    return metrics, fp, reports
+
+
 def gather(paths: list[Path], jobs: int | None = None) -> tuple[dict[str, Metric], dict[str, Any], list[Report]]:
     """Metrics of one or more runs or traces of the same thing (their times become samples), the
-    fingerprint of the first, and the reports read. A run made with `--repeat N` gives N samples."""
+    fingerprint of the first, and the reports read. A run made with `--repeat N` gives N samples; a
+    sweep directory gives each cell's metrics (see `gather_sweep`)."""
+    if len(paths) == 1:
+        swept = gather_sweep(Path(paths[0]), jobs)
+        if swept is not None:
+            return swept
     per_report: list[dict[str, Metric]] = []
     reports: list[Report] = []
     fp: dict[str, Any] | None = None

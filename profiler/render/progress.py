@@ -103,3 +103,56 @@ def _duration(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
     return f"{s // 3600} h {s % 3600 // 60} min"
+
+
+class SweepProgress:
+    """A sweep's progress on stderr: on a terminal one bar (cells done of all, with how many failed and
+    are running, and where the last one ran); anywhere else a line per finished cell and a heartbeat
+    every `interval_s` seconds. Its `event` is the executors' OnEvent."""
+
+    def __init__(self, total: int, where: str, interval_s: float = HEARTBEAT_S) -> None:
+        self.total, self.where, self.done, self.failed, self.running = total, where, 0, 0, 0
+        self.console = Console(stderr=True)
+        self._lock = threading.Lock()
+        self._bar: Progress | None = None
+        self._beat: Heartbeat | None = None
+        self.interval_s = interval_s
+
+    def __enter__(self) -> SweepProgress:
+        if self.console.is_terminal:
+            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=self.console, transient=False)  # fmt: skip
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self._words(), total=self.total)
+        else:
+            self._beat = Heartbeat(sys.stderr, self.interval_s).__enter__()
+            self._beat.step("sweep", f"{self.total} cells ({self.where})")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+        if self._beat is not None:
+            self._beat.__exit__()
+
+    def _words(self, last: str = "") -> str:
+        return (f"sweep: {self.done}/{self.total} done, {self.failed} failed, {self.running} running "
+                f"({self.where}){last}")  # fmt: skip
+
+    def event(self, kind: str, cell: object, run: object | None) -> None:
+        """A cell started or ended."""
+        with self._lock:
+            if kind == "start":
+                self.running += 1
+                last = ""
+            else:
+                self.running = max(0, self.running - 1)
+                self.done += 1
+                status, where = getattr(run, "status", "?"), getattr(run, "where", "?")
+                self.failed += status != "ok"
+                last = clean(f"; last: {getattr(cell, 'key', '?')} {status} on {where}")
+            if self._bar is not None:
+                self._bar.update(self._task, completed=self.done, description=self._words(last))
+            elif self._beat is not None and kind == "end":
+                wall = getattr(run, "wall_s", 0.0)
+                self._beat.step("sweep", f"{self.done}/{self.total} done{last} after {wall:.1f} s")

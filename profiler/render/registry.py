@@ -16,7 +16,9 @@ from typing import Any, BinaryIO, Protocol
 
 from ..errors import EXIT_USAGE, CompileprofError
 
-REPORT, CHECK, DIFF, CACHE, HISTORY, CHANGES = "report", "check", "diff", "cache", "history", "changes"
+REPORT, CHECK, DIFF, CACHE, HISTORY, CHANGES, SWEEP = (
+    "report", "check", "diff", "cache", "history", "changes", "sweep",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,10 @@ _RENDERERS = [
     Renderer(CHANGES, "console", (".txt",), "history_view:ChangesConsole"),
     Renderer(CHANGES, "json", (".json",), "history_view:ChangesJson"),
     Renderer(CHANGES, "markdown", (".md", ".markdown"), "history_view:ChangesMarkdown"),
+    Renderer(SWEEP, "console", (".txt",), "sweep_view:SweepConsole"),
+    Renderer(SWEEP, "json", (".json",), "sweep_view:SweepJson"),
+    Renderer(SWEEP, "markdown", (".md", ".markdown"), "sweep_view:SweepMarkdown"),
+    Renderer(SWEEP, "html", (".html", ".htm"), "sweep_view:SweepHtml"),
 ]
 
 

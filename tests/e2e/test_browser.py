@@ -93,6 +93,8 @@ def test_report_page_draws_and_responds(browser, tmp_path):
     page.locator("#flame input[type=search]").fill("inductor")
     assert page.locator("#flame rect.hit").count() > 0
     page.get_by_role("button", name="reset").click()
+    page.locator("#flame input[type=search]").fill("")
+    page.evaluate("window.scrollTo(0, 0)")
     shoot(page, tmp_path, "report.png")
     assert errors == []
 
@@ -124,7 +126,6 @@ def test_diff_page_draws_the_differential_flame_chart(browser, tmp_path):
     page.locator("#all-changes").check()  # asked for: untested changes coloured too
     assert len(set(fills(page))) > 3
     assert page.locator("#metrics tbody tr").count() > 3
-    shoot(page, tmp_path, "diff.png")
     assert errors == []
 
 
@@ -158,17 +159,19 @@ def repeated_run(root: Path, name: str, log: Path, repeats: int = 5) -> Path:
     return run
 
 
-def test_the_diff_page_colours_a_change_once_the_samples_show_it(browser, tmp_path):
+def test_the_diff_page_colours_a_change_once_the_samples_show_it(browser, tmp_path, monkeypatch):
     # five repeats a side, each side's compiles alike: every phase's change is significant
     a = repeated_run(tmp_path, "a", FIXTURES / "train_cold.log")
     b = repeated_run(tmp_path, "b", FIXTURES / "train_warm.log")
     html = tmp_path / "diff.html"
-    assert run_cli("diff", str(a), str(b), "-o", str(html)).exit_code == 0
+    monkeypatch.chdir(tmp_path)  # the page names A and B as given: short
+    assert run_cli("diff", "a", "b", "-o", str(html)).exit_code == 0
     page, errors = open_page(browser, html)
     coloured = [f for f in fills(page) if f != GREY]
     assert coloured and all(f.startswith("#") and len(f) == 7 for f in coloured)
     row = page.locator("#metrics tbody tr", has_text="phase.backend_compile")
     assert row.locator(".chg.better").count() == 1 and "p = 0.00" in row.inner_text()  # significant at 0.01
+    shoot(page, tmp_path, "diff.png")
     assert errors == []
 
 
@@ -254,6 +257,8 @@ def test_export_and_run_sections_are_drawn(browser, tmp_path):
     assert page2.locator("#run table").nth(1).locator("tbody tr").count() == 2  # cold and warm children
     assert "Cold and warm Inductor cache" in section
     assert "asserts" in page2.locator("#measurements").inner_text().lower()
+    page2.locator("#run").scroll_into_view_if_needed()
+    shoot(page2, tmp_path, "run.png")
     assert errors == errors2 == []
 
 

@@ -607,5 +607,25 @@
     all.addEventListener("change", draw); draw();
   }
 
-  if (D.kind === "diff") diffPage(D); else reportPage(D);
+  // ---- sweep page --------------------------------------------------------------------------------
+  function sweepPage(d) {
+    app.appendChild(el("h1", { text: "compileprof sweep" }));
+    app.appendChild(el("div", { class: "meta", text: `${d.summary} · started ${d.started}` + (d.made ? ` · made by ${d.made.tool}` : "") }));
+    app.appendChild(el("div", { id: "status", class: "note", "aria-live": "polite" }));
+    const s = section("Cells: model x variant", "cells");
+    const max = Math.max(1e-12, ...d.rows.map((r) => r.compile_time_s || 0));
+    const safe = /^[A-Za-z0-9_.-]+\/report\.html$/;  // a link this sweep made to a cell's page; nothing else
+    s.appendChild(table([
+      ["model", "model", "text"], ["variant", "variant", "text"], ["status", "status", "text", (v) => el("span", { class: v === "ok" ? "" : "warn", text: v })],
+      ["compile time", "compile_time_s", "num", secs],
+      ["", "compile_time_s", "text", (v) => el("div", { class: "bar", style: `width:${Math.max(1, Math.round(160 * (v || 0) / max))}px`, title: secs(v) })],
+      ["frames", "frames", "num"], ["graph breaks", "graph_breaks", "num"], ["recompiles", "recompiles", "num"], ["pieces", "pieces", "num"],
+      ["asserts", "asserts", "num"], ["cache hit/miss", "cache_misses", "num", (v, r) => (r.cache_hits === null ? "-" : `${r.cache_hits}/${v}`)],
+      ["wall", "wall_s", "num", secs], ["where", "where", "text"],
+      ["report", "report", "text", (v) => (v && safe.test(v) ? el("a", { href: v, text: "report" }) : "-")],
+      ["error", "error", "text"],
+    ], d.rows));
+  }
+
+  if (D.kind === "diff") diffPage(D); else if (D.kind === "sweep") sweepPage(D); else reportPage(D);
 })();

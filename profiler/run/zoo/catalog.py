@@ -27,7 +27,23 @@ BUILTIN: dict[str, tuple[str, str]] = {
     ),
 }
 
-HF_ARCHS = ("llama", "gpt2", "qwen2", "mistral")
+# `hf:ARCH`: transformers architectures (their model_type) built offline from their config classes at a
+# small size with random weights, and the head each is built with (a causal LM, or a masked LM for an
+# encoder). The `hf-small` suite of `compileprof sweep` is all of them: decoders that cover the
+# attention variants serving stacks compile (multi-head, grouped- and multi-query, ALiBi, rotary and
+# partial rotary, sliding windows, parallel attention and MLP blocks, logit soft-capping, mixture-of-
+# experts routing) and encoders that cover bidirectional attention, factorized embeddings (albert),
+# bottlenecks (mobilebert), disentangled attention (deberta-v2), block-sparse attention (big_bird) and
+# convolution mixing (convbert). Encoder-decoder models (t5, bart) need decoder inputs and are not listed.
+HF_ARCHS: dict[str, str] = {
+    **dict.fromkeys(
+        ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "phi", "phi3", "gpt2", "gptj",
+         "gpt_neox", "opt", "bloom", "falcon", "stablelm", "starcoder2", "olmo", "olmo2", "cohere", "granite",
+         "codegen", "mixtral", "qwen2_moe"), "causal"),
+    **dict.fromkeys(
+        ("bert", "roberta", "distilbert", "albert", "electra", "deberta-v2", "xlm-roberta", "mobilebert",
+         "modernbert", "roformer", "convbert", "big_bird"), "masked"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +79,10 @@ def parse_model(text: str) -> ModelSpec:
     if text.startswith("hf:"):
         arch = text[3:].strip().lower()
         if arch not in HF_ARCHS:
+            close = [a for a in HF_ARCHS if a.startswith(arch[:3])][:5] or list(HF_ARCHS)[:5]
             raise CompileprofError(
-                f"{text}: unknown transformers architecture; use one of {', '.join('hf:' + a for a in HF_ARCHS)}",
+                f"{text}: not one of the {len(HF_ARCHS)} transformers architectures compileprof builds (such as "
+                f"{', '.join('hf:' + a for a in close)}; `compileprof models` lists them all)",
                 EXIT_USAGE,
             )
         return ModelSpec("hf", arch)
