@@ -80,7 +80,8 @@ def parse_variant(text: str) -> Variant:
     owned = [a for a in args if a.split("=", 1)[0] in OWNED]
     if owned:
         raise CompileprofError(
-            f"--variant {name}: {owned[0]} is the sweep's to set for every cell; leave it out", EXIT_USAGE
+            f"--variant {name}: {owned[0].split('=', 1)[0]} is the sweep's to set for every cell; leave it out",
+            EXIT_USAGE,
         )
     return Variant(name, args)
 

@@ -161,8 +161,8 @@ def repeated_run(root: Path, name: str, log: Path, repeats: int = 5) -> Path:
 
 def test_the_diff_page_colours_a_change_once_the_samples_show_it(browser, tmp_path, monkeypatch):
     # five repeats a side, each side's compiles alike: every phase's change is significant
-    a = repeated_run(tmp_path, "a", FIXTURES / "train_cold.log")
-    b = repeated_run(tmp_path, "b", FIXTURES / "train_warm.log")
+    repeated_run(tmp_path, "a", FIXTURES / "train_cold.log")
+    repeated_run(tmp_path, "b", FIXTURES / "train_warm.log")
     html = tmp_path / "diff.html"
     monkeypatch.chdir(tmp_path)  # the page names A and B as given: short
     assert run_cli("diff", "a", "b", "-o", str(html)).exit_code == 0
