@@ -124,14 +124,30 @@ def change_text(c: Change, lines: int = 12) -> str:
     return f"`{c.name}` differs{flag if c.unstable else ''}:\n{body}"
 
 
-_FIELD = re.compile(r",\s*(?![^()\[\]]*[)\]])")  # a comma outside brackets
+_WRAPPED = re.compile(r"^[A-Za-z_][\w.]*\((.*)\)$", re.S)  # `TensorMetadata(...)`: its fields are inside
+
+
+def _fields(text: str) -> list[str]:
+    """A one-line repr's fields: split at the commas outside any bracket (of its call, when it is one)."""
+    m = _WRAPPED.match(text.strip())
+    body = m.group(1) if m else text
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(body):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(body[start:i])
+            start = i + 1
+    return [*out, body[start:]]
 
 
 def _field_changes(a: str, b: str, most: int = 4) -> list[tuple[str, str]]:
     """The differing `name=value` fields of two one-line reprs with the same fields (else [])."""
     if "\n" in a + b:
         return []
-    fa, fb = _FIELD.split(a), _FIELD.split(b)
+    fa, fb = _fields(a), _fields(b)
     if len(fa) != len(fb) or len(fa) < 2:
         return []
     pairs = [(x.strip(), y.strip()) for x, y in zip(fa, fb, strict=True) if x != y]
