@@ -503,6 +503,17 @@ class LogFold:
         pieces = self.pieces
         return self.spans.idle and not self.pending and self.variant is None and not pieces.pieces and not pieces.split
 
+    def can_cut(self) -> bool:
+        """`idle` without its side effects: True when, once its finished compiles were sealed, nothing
+        read so far would wait for a later record (the fold may then be finished here and what follows
+        read from scratch with the one-pass result)."""
+        keys = {key for key, _ in self.unsealed}
+        if any(self.spans.is_open(key) for key in keys):
+            return False
+        pieces = self.pieces
+        return (self.spans.idle_once_released(keys) and not self.pending and self.variant is None
+                and not pieces.pieces and not pieces.split)  # fmt: skip
+
     def finish(self, rank: int | None) -> TraceReport:
         """End of the records: close what is open and return the report."""
         report = self.report
@@ -552,6 +563,52 @@ def backward_only(key: str | None, bwd: BackwardInfo) -> CompileInfo:
 MAX_PROCESSES = 256  # processes of one file folded apart; records of any further one join the last
 
 
+class RangeFold:
+    """The fold of one file's records read range after range, as one pass would read them: the
+    folds (one per process), the reader's tables and counters carry across ranges, so a range whose
+    start found the fold busy (a span open, a compile waiting) is read on as if never cut."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self.folds: dict[int, LogFold] = {}
+        self.reader: TraceReader | None = None
+
+    def feed(self, start: int = 0, end: int | None = None) -> None:
+        """Read the records of the bytes `[start, end)` (beginning at a record start) into the folds."""
+        reader = TraceReader(self.path, start=start, end=end)
+        if self.reader is not None:  # the same tables, ranks, ids and counters as the ranges before
+            previous = self.reader
+            reader.stats, reader.values, reader.ranks = previous.stats, previous.values, previous.ranks
+            reader.tables, reader._ids = previous.tables, previous._ids
+        self.reader = reader
+        folds = self.folds
+        last: LogFold | None = None
+        last_pid = -1
+        for rec in reader:
+            pid = rec.pid
+            if pid != last_pid:  # most files are one process: one dict look-up per change of writer
+                last = folds.get(pid)
+                if last is None:
+                    if len(folds) < MAX_PROCESSES:
+                        last = folds[pid] = LogFold(self.path, reader, pid, first=not folds)
+                    else:
+                        last = next(reversed(folds.values()))
+                last_pid = pid
+            last.feed(rec)  # type: ignore[union-attr]
+
+    def can_cut(self) -> bool:
+        """True when every process's fold waits for nothing (see `LogFold.can_cut`): it may be finished
+        here and what follows read from scratch with the one-pass result. Nothing changes."""
+        return all(fold.can_cut() for fold in self.folds.values())
+
+    def finish(self) -> list[TraceReport]:
+        """The report of each process, in order of appearance."""
+        reader = self.reader or TraceReader(self.path, start=0, end=0)
+        if not self.folds:
+            return [LogFold(self.path, reader).finish(None)]
+        return [fold.finish(reader.ranks.get(pid)) for pid, fold in self.folds.items()]
+
+
 def fold_range(path: str | Path, start: int = 0, end: int | None = None) -> list[TraceReport]:
     """Fold the records of `path` (or of its bytes `[start, end)`) into one report per process that
     wrote into it (the glog prefix's pid, in order of appearance): logs joined into one file
@@ -561,21 +618,6 @@ def fold_range(path: str | Path, start: int = 0, end: int | None = None) -> list
     Never raises on damaged content; counts it instead (in the first process's report). The rank is
     the records' (see `parallel` for the file-name fallback).
     """
-    reader = TraceReader(path, start=start, end=end)
-    folds: dict[int, LogFold] = {}
-    last: LogFold | None = None
-    last_pid = -1
-    for rec in reader:
-        pid = rec.pid
-        if pid != last_pid:  # most files are one process: one dict look-up per change of writer
-            last = folds.get(pid)
-            if last is None:
-                if len(folds) < MAX_PROCESSES:
-                    last = folds[pid] = LogFold(path, reader, pid, first=not folds)
-                else:
-                    last = next(reversed(folds.values()))
-            last_pid = pid
-        last.feed(rec)  # type: ignore[union-attr]
-    if not folds:
-        return [LogFold(path, reader).finish(None)]
-    return [fold.finish(reader.ranks.get(pid)) for pid, fold in folds.items()]
+    fold = RangeFold(path)
+    fold.feed(start, end)
+    return fold.finish()

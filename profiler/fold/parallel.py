@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from ..model.trace import RuntimeCost, TraceReport
 from ..trace.reader import compile_boundary
 from ..trace.records import ParseStats
 from ..trace.values import MAX_RANK
-from .log import GRAPH_BREAK, backward_only, fold_range, widen
+from .log import GRAPH_BREAK, RangeFold, backward_only, fold_range, widen
 from .spans import MAX_BACKGROUND
 from .sums import merge_span_totals, merge_sums
 
@@ -139,50 +140,138 @@ def _range(args: tuple[str, int, int | None]) -> list[TraceReport]:
 
 
 def _split_read(path: str | Path, workers: int) -> list[TraceReport] | None:
-    """Read `path` in `workers` byte ranges cut at compile boundaries, each process's parts merged;
-    None when it cannot be split, or a process's parts do not join exactly (see `exact_split`) or
-    name several ranks (first-rank-wins needs one sequential pass)."""
+    """Read `path` in `workers` byte ranges cut at compile boundaries (see `read_cut`)."""
     size = os.path.getsize(path)
     near = [size * i // workers for i in range(1, workers)]
     cuts = sorted({c for c in (compile_boundary(path, n) for n in near) if c})
     return read_cut(path, cuts) if cuts else None
 
 
+class _Prefix:
+    """What the parts accepted so far end with, per process: an export still open, graph-break records
+    met, the rank first named."""
+
+    def __init__(self) -> None:
+        self.export_open: dict[int | None, bool] = {}
+        self.breaks: set[int | None] = set()
+        self.ranks: dict[int | None, int] = {}
+
+    def add(self, streams: list[TraceReport]) -> None:
+        """A finished part's streams follow."""
+        for t in streams:
+            self.export_open[t.pid] = t.export_open
+            if GRAPH_BREAK in t.artifacts:
+                self.breaks.add(t.pid)
+            if t.rank is not None:
+                self.ranks.setdefault(t.pid, t.rank)
+
+    def add_live(self, live: RangeFold) -> None:
+        """The live fold's state at its end (read without finishing it)."""
+        for pid, fold in live.folds.items():
+            self.export_open[pid] = fold.export.active
+            if GRAPH_BREAK in fold.report.artifacts:
+                self.breaks.add(pid)
+        if live.reader is not None:
+            for pid, rank in live.reader.ranks.items():
+                self.ranks.setdefault(pid, rank)
+
+    def takes(self, part: list[TraceReport]) -> bool:
+        """True when a part read from scratch is what one pass would read after this prefix: none of
+        its spans named their compile only in their args, none of its export stacks named a file it had
+        not met, an export open here is closed by its first record, it counted no graph breaks from
+        restart reasons after graph-break records here, and it names no other rank."""
+        for t in part:
+            if t.args_only_spans or t.export_unresolved:
+                return False
+            if self.export_open.get(t.pid) and t.first_kind != "export":
+                return False
+            if t.breaks_from_restarts and t.pid in self.breaks:
+                return False
+            first = self.ranks.get(t.pid)
+            if first is not None and t.rank is not None and t.rank != first:
+                return False
+        return True
+
+
 def read_cut(path: str | Path, cuts: list[int], parallel: bool = True) -> list[TraceReport] | None:
-    """Read `path` in the parts between `cuts` (offsets where records begin), in parallel processes,
-    each process's parts merged; None when a process's parts do not join as one pass would read them."""
+    """Read `path` in the parts between `cuts` (offsets where records begin), each process's parts
+    merged into what one pass reads. The parts after the first are read from scratch, in parallel
+    processes, while this process reads the first; a part is taken when the fold was idle where it
+    begins and idle where it ends (see `LogFold.can_cut`, `_Prefix.takes`). Where it was not (a span
+    open across the cut, a compile waiting for records), this process reads that part on from the
+    state it reached: never the whole log again. None only when the parts' file-name tables or span
+    claims do not join (see `_joins`); the caller then reads the log in one pass."""
     ranges = [(str(path), a, b) for a, b in pairwise([0, *cuts, os.path.getsize(path)])]
-    if parallel and len(ranges) > 1:
+    if len(ranges) == 1:
+        return fold_range(path)
+    if parallel:
         from concurrent.futures import ProcessPoolExecutor  # only when reading in parallel: a fast start
 
         with ProcessPoolExecutor(max_workers=len(ranges) - 1) as pool:
-            rest = pool.map(_range, ranges[1:])
-            parts = [_range(ranges[0]), *rest]  # this process reads the first part meanwhile
+            futures = [pool.submit(_range, r) for r in ranges[1:]]
+            segments = _assemble(path, ranges, lambda k: futures[k - 1].result())
     else:
-        parts = [_range(r) for r in ranges]
+        segments = _assemble(path, ranges, lambda k: _range(ranges[k]))
+    return _merge_segments(segments)
+
+
+def _assemble(path: str | Path, ranges: list, part: Callable[[int], list[TraceReport]]) -> list[list[TraceReport]]:
+    """The segments that make the log, in order: parts read from scratch where they may be taken, and
+    stretches this process read on from the state the fold was in (`read_cut`)."""
+    segments: list[list[TraceReport]] = []
+    prefix = _Prefix()
+    live: RangeFold | None = RangeFold(path)
+    live.feed(ranges[0][1], ranges[0][2])
+    for k in range(1, len(ranges)):
+        spec = part(k)
+        last = k == len(ranges) - 1
+        idle_here = live is None or live.can_cut()
+        if live is not None and idle_here:
+            prefix.add_live(live)
+        if idle_here and (last or all(t.ended_idle for t in spec)) and prefix.takes(spec):
+            if live is not None:
+                segments.append(live.finish())
+                live = None
+            segments.append(spec)
+            prefix.add(spec)
+            continue
+        if live is None:  # the state here is idle (the part taken last ended so): read on from scratch
+            live = RangeFold(path)
+        live.feed(ranges[k][1], ranges[k][2])
+    if live is not None:
+        segments.append(live.finish())
+    return segments
+
+
+def _merge_segments(segments: list[list[TraceReport]]) -> list[TraceReport] | None:
+    """Each process's streams of every segment merged, in order of first appearance; None when they do
+    not join as one pass reads them (`_joins`)."""
     by_process: dict[int | None, list[TraceReport]] = {}
-    for part in parts:
-        for stream in part:
+    recordless: list[TraceReport] = []  # a part that held no record (damage only): its counters, no process
+    for segment in segments:
+        if len(segment) == 1 and segment[0].parse.records == 0 and not segment[0].record_kinds:
+            recordless.append(segment[0])
+            continue
+        for stream in segment:
             by_process.setdefault(stream.pid, []).append(stream)
+    if not by_process:  # no record anywhere: one report of the file's counters, as one pass gives
+        return [merge_parts(recordless)]
+    first = next(iter(by_process.values()))[0]
+    for part in recordless:
+        first.parse.merge(part.parse)
     streams = []
     for stream_parts in by_process.values():
-        if len({p.rank for p in stream_parts if p.rank is not None}) > 1 or not exact_split(stream_parts):
+        if not _joins(stream_parts):
             return None
-        streams.append(merge_parts(stream_parts))
+        streams.append(merge_parts(stream_parts) if len(stream_parts) > 1 else stream_parts[0])
     return streams
 
 
-def exact_split(parts: list[TraceReport]) -> bool:
-    """True when the parts, merged, are what one pass gives: every part but the last ended with the
-    fold idle, and no part counted graph breaks from restart reasons after an earlier part had
-    graph-break records (one pass would not have), and no part but the first met spans whose compile
-    only their args name (whether those ran after their compile depends on what came before), nor an
-    export stack naming a file the part had not met; and an export open at a part's end is closed by
-    the next part's first record (an export that failed logs no program: the next begins)."""
-    if not all(p.ended_idle for p in parts[:-1]) or any(p.args_only_spans or p.export_unresolved for p in parts[1:]):
-        return False
-    if any(p.export_open and after.first_kind != "export" for p, after in pairwise(parts)):
-        return False  # an open export takes the records up to the next export; one pass would have
+def _joins(parts: list[TraceReport]) -> bool:
+    """True when a process's parts, merged, are what one pass gives, as far as what only the whole
+    sequence shows: every file-name index a part used before interning it names what one pass would
+    have named (`_files_resolve_alike`), and no part's spans that no metrics claimed are claimed by a
+    later part's metrics."""
     if not _files_resolve_alike(parts):
         return False
     claimed_later: set[str] = set()
@@ -190,12 +279,21 @@ def exact_split(parts: list[TraceReport]) -> bool:
         if part.unclaimed_ids & claimed_later:
             return False
         claimed_later |= part.claimed_ids
-    seen_breaks = False
-    for p in parts:
-        if seen_breaks and p.breaks_from_restarts:
-            return False
-        seen_breaks = seen_breaks or GRAPH_BREAK in p.artifacts
     return True
+
+
+def exact_split(parts: list[TraceReport]) -> bool:
+    """True when parts read each from scratch, merged, are what one pass gives: each began where the
+    fold before it was idle (every part but the last ended idle), `_Prefix.takes` each in turn, and
+    they join (`_joins`)."""
+    if not all(p.ended_idle for p in parts[:-1]):
+        return False
+    prefix = _Prefix()
+    for p in parts:
+        if not prefix.takes([p]):
+            return False
+        prefix.add([p])
+    return _joins(parts)
 
 
 def _files_resolve_alike(parts: list[TraceReport]) -> bool:

@@ -268,6 +268,14 @@ class PhaseBuilder:
         return (unclaimed and not self._runtime and not any(self._stacks.values())
                 and not any(self._flat_open.values()))  # fmt: skip
 
+    def idle_once_released(self, keys: set[str | None]) -> bool:
+        """`idle` as it would be once the trees of `keys` (compiles whose spans have all closed) were
+        sealed and released; nothing changes."""
+        trees = {cid: t for cid, t in self._trees.items() if cid not in keys}
+        unclaimed = all(not t.claimed for t in trees.values()) and AOT not in trees
+        return (unclaimed and not self._runtime and not any(self._stacks.values())
+                and not any(self._flat_open.values()))  # fmt: skip
+
     @property
     def unclaimed(self) -> set[str]:
         """Compile ids whose spans no metrics record has claimed (compiled autograd's, for one)."""

@@ -187,20 +187,22 @@ def _compile_log(path):
     from conftest import event, record_line
 
     cid = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
+    # fmt: off
     lines = [
         event("dynamo", "B", 1_000_000.0), event("dynamo", "E", 2_000_000.0),
         record_line("symbolic_shape_specialization", {"symbol": "s0", "value": "8", "sources": ["L['x'].size()[0]",
-                    "L['y'].size()[0]"], "reason": "Eq(s0, 8)\n  at model.py:3"}, **cid),  # fmt: skip
+                    "L['y'].size()[0]"], "reason": "Eq(s0, 8)\n  at model.py:3"}, **cid),
         record_line("artifact", {"name": "inductor_collective_schedule", "encoding": "json"},
                     json.dumps(["_c10d_functional.all_reduce_", None, "x" * 300]), **cid),
         record_line("compilation_metrics", {"entire_frame_compile_time_s": 1.0, "co_name": "forward"}, **cid),
         record_line("compilation_metrics_runtime", {"runtime_triton_autotune_time_us": 2_000_000, "start_time_us": 5,
-                    "end_time_us": 9, "cudagraphify_time_us": None, "bad_us": "x", "zero_us": 0}, **cid),  # fmt: skip
+                    "end_time_us": 9, "cudagraphify_time_us": None, "bad_us": "x", "zero_us": 0}, **cid),
         record_line("compilation_metrics_runtime", {"runtime_triton_autotune_time_us": 500_000}, **cid),
         event("entire_backward_compile", "B", 3_000_000.0), event("x_torch_trace_only", "B", 3_100_000.0),
         event("x_torch_trace_only", "E", 3_200_000.0), event("entire_backward_compile", "E", 3_500_000.0),
         record_line("bwd_compilation_metrics", {"inductor_compile_time_s": 0.4, "start_time": 1700000003.0}, **cid),
-    ]  # fmt: skip
+    ]
+    # fmt: on
     path.write_text("".join(lines))
     return path
 
@@ -220,3 +222,17 @@ def test_a_compile_s_own_records_each_give_their_exact_figure(tmp_path):
     assert report.phases["entire_backward_compile"] == 0.5 and report.phases["x_torch_trace_only"] == 0.1
     assert report.phases["dynamo"] == 1.0
     assert [p["name"] for p in c.phases()] == ["dynamo", "entire_backward_compile"]
+
+
+def test_large_payloads_are_checked_on_a_thread_and_their_damage_counted(tmp_path):
+    from compileprof.profiler.trace.reader import MD5_PENDING, MD5_THREAD_BYTES, TraceReader
+    from conftest import record_line
+
+    big = "x" * (MD5_THREAD_BYTES + 10)
+    good = record_line("artifact", {"name": "a", "encoding": "string"}, big)
+    bad = good[: good.index('"has_payload": "') + 16] + "0" * 32 + good[good.index('"has_payload": "') + 48 :]
+    log = tmp_path / "big.log"
+    log.write_text(good * 3 + bad * (MD5_PENDING + 5) + record_line("artifact", {"name": "small"}, "tiny"))
+    reader = TraceReader(log)
+    records = list(reader)
+    assert len(records) == 3 + MD5_PENDING + 5 + 1 and reader.stats.fail_payload_md5 == MD5_PENDING + 5

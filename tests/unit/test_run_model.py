@@ -73,7 +73,7 @@ def test_command_line_is_what_the_user_typed():
     ("args", "words"),
     [
         (["run", "no-such-model"], "not a model"),
-        (["run", "hf:bert"], "unknown transformers architecture"),
+        (["run", "hf:bart"], "not one of the 36 transformers architectures"),
         (["run", "missing.py:build"], "no such file"),
         (["run", "--backend", "tvm"], "unknown backend"),
         (["run", "--model-arg", "oops"], "KEY=VALUE"),
