@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from compileprof.profiler.errors import CompileprofError
 from compileprof.profiler.files import refuse_inputs
 from compileprof.profiler.render.registry import CHECK, DIFF, RenderOptions, choose, formats, renderer
 
@@ -162,6 +163,19 @@ def explain_caches(a: Path, b: Path) -> CacheComparison | None:
         return None
 
 
+def _graph_changes(a: Path, b: Path, reports: tuple, full: bool) -> list | None:
+    """What changed in what was compiled (None when the logs cannot be read again: a sweep, a pipe)."""
+    from compileprof.profiler.build import build_graph_changes
+    from compileprof.profiler.sweep.results import read_sweep
+
+    if any(p.is_dir() and read_sweep(p) is not None for p in (a, b)) or "-" in (str(a), str(b)):
+        return None
+    try:
+        return build_graph_changes(a, b, reports, full)
+    except (CompileprofError, OSError):
+        return None
+
+
 @user_errors
 def diff_command(
     a: Path = typer.Argument(..., help="Run directory, trace file or trace directory A."),
@@ -170,8 +184,10 @@ def diff_command(
     out: Path | None = typer.Option(None, "--output", "-o", help="Write the diff to FILE (format from its extension)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
     jobs: int | None = jobs_option(),
+    graphs: bool = typer.Option(False, "--graphs", help="Also the full diff of every changed graph's code."),
 ) -> None:
-    """Two runs or traces side by side: counts, asserts, cache misses, per-phase and per-piece times."""
+    """Two runs or traces side by side: counts, asserts, cache misses, per-phase and per-piece times, and
+    what changed in what was compiled (graphs, guards, kernels, configs), ranked by the time it cost."""
     from compileprof.profiler.gate.diff import DiffResult, diff_rows
     from compileprof.profiler.gate.samples import gather
 
@@ -181,4 +197,5 @@ def diff_command(
     mb, fpb, rb = gather([b], jobs)
     refuse_inputs(out, _inputs([a, b], ra + rb))
     doc = DiffResult(str(a), str(b), diff_rows(ma, mb), fpa, fpb, (ra[0], rb[0]), explain_caches(a, b))
+    doc.changes, doc.graphs = _graph_changes(a, b, (ra[0], rb[0]), graphs), graphs
     emit(chosen, doc, RenderOptions(width=stdout_width(out)), out, force)

@@ -67,6 +67,30 @@ def build_report(path: str | Path, latest: bool = False, jobs: int | None = None
     return report
 
 
+def logs_of(path: str | Path) -> list[Path]:
+    """The logs a report of `path` reads: a run directory's primary child's, else the logs under it."""
+    from .model.run import read_manifest
+
+    if Path(path).is_dir():
+        manifest = read_manifest(Path(path))
+        if manifest is not None:
+            child = manifest.primary_child
+            return find_logs(Path(path) / (child.trace if child is not None else "cold/trace"))
+    return find_logs(path)
+
+
+def build_graph_changes(a: str | Path, b: str | Path, reports: tuple[Report, Report], full: bool = False) -> list:
+    """What changed in what was compiled between runs (or traces) A and B: each compile matched and
+    compared, ranked by the time its change cost (see analysis/graph_diff.py). Reads the logs' graph
+    payloads, which `report` never does."""
+    from .analysis.graph_diff import compare
+    from .fold.graphs import read_compiled
+
+    compiled_a = read_compiled(logs_of(a))
+    compiled_b = read_compiled(logs_of(b), other=compiled_a)
+    return compare(compiled_a, compiled_b, reports[0], reports[1], full)
+
+
 def series_instructions(manifest: RunManifest) -> Instructions | None:
     """The primary child's instruction count, with the compile counts of its series' children (the
     primary and its repeats) as samples; None when the run was not counted."""

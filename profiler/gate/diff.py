@@ -17,6 +17,7 @@ EXACT, SIGNIFICANT, NOISE, UNTESTED, SAME, ONE_SIDE = "exact", "significant", "n
 
 if TYPE_CHECKING:
     from ..model.cache_keys import CacheReport
+    from ..model.graphs import CompileChange
     from ..model.report import Report
 
 
@@ -31,6 +32,8 @@ class DiffResult:
     fingerprint_b: dict[str, Any]
     reports: tuple[Report, Report] | None = None  # the first report of A and of B (for pictures)
     cache: CacheReport | None = None  # B's cache misses explained against A, when the logs could be read again
+    changes: list[CompileChange] | None = None  # what changed in what was compiled, ranked by its time
+    graphs: bool = False  # --graphs: the full diff of each changed graph's code
 
     @property
     def differing(self) -> list[str]:

@@ -247,6 +247,19 @@ class DiffConsole:
                 console.print(Text.assemble(styled("note:", "yellow"), styled(f" environments differ: {differ}")))
             for line in cache_summary(doc.cache):
                 console.print(styled(line))
+            if doc.changes is not None:
+                from .graph_view import TITLE, change_lines, graph_diffs
+
+                lines = change_lines(doc.changes)
+                if lines:
+                    console.print(styled(TITLE + ":", "bold"))
+                for line in lines:
+                    console.print(styled("  " + line))
+                for title, diff in graph_diffs(doc.changes) if doc.graphs else []:
+                    console.print(styled(title, "bold"))
+                    for line in diff:
+                        console.print(styled(line, "green" if line.startswith("+") else "red" if line.startswith("-")
+                                             else ""), soft_wrap=True)  # fmt: skip
         finally:
             text.flush()
             text.detach()
@@ -282,6 +295,8 @@ class DiffJson:
             from .cache_view import comparison_to_dict
 
             body["cache_explain"] = comparison_to_dict(doc.cache)
+        if doc.changes is not None:
+            body["changes"] = [c.to_dict(doc.graphs) for c in doc.changes]
         _dump(body, out)
 
 
@@ -290,4 +305,12 @@ class DiffMarkdown:
 
     def write(self, doc: DiffResult, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the diff as Markdown."""
-        out.write(clean(diff_markdown(doc.rows, doc.a, doc.b)).encode())
+        text = diff_markdown(doc.rows, doc.a, doc.b)
+        if doc.changes:
+            from .graph_view import TITLE, change_lines, graph_diffs
+            from .md import block
+
+            text += f"\n### {TITLE}\n\n" + "\n".join(f"- {esc(x)}" for x in change_lines(doc.changes)) + "\n"
+            for title, diff in graph_diffs(doc.changes) if doc.graphs else []:
+                text += f"\n**{esc(title)}**\n\n{block(chr(10).join(diff), 'diff')}\n"
+        out.write(clean(text).encode())

@@ -234,6 +234,10 @@ class DiffHtml:
                                 "cache_lines": [clean(x) for x in cache_summary(doc.cache)],
                                 "differing": [f"{k} {doc.fingerprint_a.get(k)} vs {doc.fingerprint_b.get(k)}"
                                               for k in doc.differing]}  # fmt: skip
+        if doc.changes is not None:
+            from .graph_view import page_changes
+
+            data["changes"] = page_changes(doc.changes)
         if doc.reports is not None:
             pa, pb = (page_data(r) for r in doc.reports)
             data["flame"] = diff_flame(pa["flame"], pb["flame"])

@@ -49,6 +49,14 @@ def code(text: object) -> Md:
     return Md(f"{fence}{pad}{s}{pad}{fence}")
 
 
+def block(text: object, lang: str = "text") -> Md:
+    """Hostile text as a fenced code block: its fence longer than any run of backticks inside (and at
+    least three), control characters removed; never read as Markdown or HTML."""
+    body = clean(text).replace("\r", "")
+    fence = "`" * max(3, 1 + max((len(m) for m in _BACKTICKS.findall(body)), default=0))
+    return Md(f"{fence}{lang}\n{body}\n{fence}")
+
+
 def cell(value: object) -> str:
     """A table cell: Markdown kept, anything else escaped; `|` escaped and newlines made spaces."""
     text = value if isinstance(value, Md) else esc(value)

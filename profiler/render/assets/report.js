@@ -573,8 +573,27 @@
     m.appendChild(el("p", { class: "note", text: "A change is coloured only when it is real: an exact count that changed, an instruction count past 1%, or a time significant at p < 0.01 over 5 or more samples a side (compileprof run --repeat 5). Other time changes are marked noise or untested." }));
     m.appendChild(table([["metric", "name", "text"], ["kind", "kind", "text"], ["A", "a", "num", (v, r) => r.a_text], ["B", "b", "num", (v, r) => r.b_text],
       ["change", "rel_change", "num", (v, r) => changeCell(r)], ["evidence", "evidence", "text", (v, r) => r.evidence_text]], d.rows));
+    if ((d.changes || []).length) whatChanged(d, section("What changed in what was compiled (ranked by the time each compile's change cost)", "changes"));
     if ((d.cache_lines || []).length) { const c = section("Cache misses of B, explained against A", "cache"); c.appendChild(el("pre", { text: d.cache_lines.join("\n") })); }
     if (d.a) { cards(d.a, section("A", "a")); cards(d.b, section("B", "b")); }
+  }
+  function whatChanged(d, into) {
+    const view = el("div", { class: "sbs-holder" });
+    const list = el("ol", { class: "changes" }, d.changes.map((c, i) => el("li", {}, [
+      el("span", { class: c.status === "changed" ? "" : "warn", text: c.summary }),
+      ...c.graphs.map((g, j) => el("button", { type: "button", class: "small", "data-change": `${i}.${j}`, text: `side by side: ${g.name}${g.kind.includes("#") ? " " + g.kind.split("#")[1] : ""}`,
+        onclick: () => sideBySide(view, `compile ${c.compile_id}: ${g.name}`, g.rows) })),
+    ])));
+    into.appendChild(list); into.appendChild(view);
+  }
+  function sideBySide(into, title, rows) {
+    into.textContent = "";
+    into.appendChild(el("h3", { text: title }));
+    into.appendChild(el("p", { class: "note", text: "The normalized code of A (left) and B (right): node names without their counters, comments dropped. Yellow: changed lines; red: only in A; green: only in B." }));
+    const body = el("tbody", {}, rows.map(([tag, a, b]) => el("tr", { class: { "~": "chg-line", "-": "only-a", "+": "only-b", "...": "gap-line" }[tag] || "" }, [
+      el("td", { class: "code" }, [el("code", { text: a })]), el("td", { class: "code" }, [el("code", { text: b })])])));
+    into.appendChild(el("table", { class: "sbs", role: "table" }, [el("thead", {}, [el("tr", {}, [el("th", { text: "A" }), el("th", { text: "B" })])]), body]));
+    into.scrollIntoView({ block: "nearest" });
   }
   function changeCell(r) {
     if (r.change === null || r.change === undefined) return "-";
