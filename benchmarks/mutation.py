@@ -3,6 +3,7 @@
     python benchmarks/mutation.py                      # gate, fold, analysis, trace, escaping: about an hour
     python benchmarks/mutation.py --packages gate      # one package
     python benchmarks/mutation.py --json out.json      # the scores and every surviving mutant, for scripts
+    python benchmarks/mutation.py --packages fold --sample 300   # a seeded random sample of each package's mutants
 
 Why mutmut (3.x) and not cosmic-ray: mutmut writes every mutant of a function into one copy of the
 source behind a trampoline, runs the suite once to learn which tests reach which function, then forks
@@ -98,6 +99,29 @@ def scores(outcomes: dict[str, str]) -> dict[str, dict[str, object]]:
     return table
 
 
+def all_mutants(work: Path) -> list[str]:
+    """Every mutant mutmut generated in `work` (from its .meta files), sorted."""
+    names = []
+    for meta in (work / "mutants").rglob("*.meta"):
+        names += json.loads(meta.read_text()).get("exit_code_by_key", {})
+    return sorted(names)
+
+
+def sampled(work: Path, packages: list[str], n: int, seed: int) -> list[str]:
+    """`n` mutants of each package drawn at random (seeded): generated first by a run that matches
+    no mutant (mutmut generates them all, then finds nothing to test)."""
+    import random
+
+    probe = [sys.executable, "-m", "mutmut", "run", "compileprof-generate-only-*"]
+    subprocess.run(probe, cwd=work, check=False, capture_output=True)
+    rng = random.Random(seed)
+    chosen = []
+    for package in packages:
+        names = [m for m in all_mutants(work) if package_of(m) == package]
+        chosen += rng.sample(names, min(n, len(names)))
+    return chosen
+
+
 def main() -> int:
     """Run mutmut over the packages asked for; print each package's score; exit 1 below --floor."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -105,28 +129,35 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write the scores and every survivor here")
     ap.add_argument("--floor", type=float, default=0.85, help="the score each package must reach (default 0.85)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy (to browse survivors with mutmut)")
+    ap.add_argument("--sample", type=int, help="test only this many mutants of each package, drawn at random")
+    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="compileprof-mutation-"))
     copy_repo(work, [g for p in args.packages for g in PACKAGES[p]])
     start = time.perf_counter()
     log = work / "mutmut.log"
+    names = sampled(work, args.packages, args.sample, args.seed) if args.sample else []
     with open(log, "wb") as fh:
-        command = [sys.executable, "-m", "mutmut", "run"]
+        command = [sys.executable, "-m", "mutmut", "run", *names]
         subprocess.run(command, cwd=work, check=False, stdout=fh, stderr=subprocess.STDOUT)
-    table = scores(results(work))
+    outcomes = results(work)
+    if names:  # the sample's outcomes only (the rest were never run)
+        outcomes = {k: v for k, v in outcomes.items() if k in set(names)}
+    table = scores(outcomes)
     if not table:  # mutmut stops before any mutant when the suite is not green without mutations
         tail = log.read_text(errors="replace").strip().splitlines()[-15:]
         print("mutmut tested no mutant; the end of its output:\n" + "\n".join(tail), file=sys.stderr)
         return 2
     wall = time.perf_counter() - start
-    print(f"mutation testing of {', '.join(args.packages)} in {wall / 60:.1f} min (work folder {work})")
+    sample = f", {args.sample} mutants drawn per package (seed {args.seed})" if args.sample else ""
+    print(f"mutation testing of {', '.join(args.packages)}{sample} in {wall / 60:.1f} min (work folder {work})")
     print(f"{'package':<10} {'killed':>7} {'survived':>9} {'score':>7}")
     for name in args.packages:
         row = table.get(name, {"killed": 0, "survived": 0, "score": None})
         score = f"{row['score']:.1%}" if row["score"] is not None else "-"
         print(f"{name:<10} {row['killed']:>7} {row['survived']:>9} {score:>7}")
     if args.json:
-        args.json.write_text(json.dumps({"wall_s": round(wall), "packages": table}, indent=2))
+        args.json.write_text(json.dumps({"wall_s": round(wall), "sample": args.sample, "packages": table}, indent=2))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     low = [n for n in args.packages if (table.get(n, {}).get("score") or 0) < args.floor]

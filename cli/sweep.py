@@ -122,18 +122,26 @@ def _execute(todo: list, target: Path, jobs: int, ray: str | None, shared: bool,
 
 def _record(target: Path, sweep, db: str) -> None:
     """--history: every finished cell as a point of its own series (model and options)."""
-    from compileprof.profiler.history.points import point_of, resolve_branch, resolve_commit
-    from compileprof.profiler.history.store import database_errors, open_store
-    from compileprof.profiler.render.terminal import SafeConsole
+    from compileprof.profiler.history import points
+    from compileprof.profiler.history.store import Conflict, database_errors, open_store
+    from compileprof.profiler.render.terminal import SafeConsole, styled
 
     cwd = Path.cwd()
-    commit, branch = resolve_commit(None, cwd), resolve_branch(None, cwd)
+    commit, branch = points.resolve_commit(None, cwd), points.resolve_branch(None, cwd)
     store = open_store(db)
-    added = 0
+    added, skipped = 0, []
     with database_errors(store.where):
         for row in sweep.rows:
-            if row.status == "ok":
-                store.add(point_of(target / row.key, commit, branch, {}))
+            if row.status != "ok":
+                continue
+            try:
+                store.add(points.point_of(target / row.key, commit, branch, {"sweep_cell": row.key}))
                 added += 1
+            except Conflict:  # a cell of the same series at this commit: recorded once
+                skipped.append(row.key)
     store.close()
-    SafeConsole(stderr=True).print(f"recorded {added} cells in the history {store.where} at commit {commit[:10]}")
+    console = SafeConsole(stderr=True, soft_wrap=True)
+    console.print(styled(f"recorded {added} cells in the history {store.where} at commit {commit[:10]}"))
+    if skipped:
+        console.print(styled(f"not recorded (this commit already has a point of their series): {', '.join(skipped)}",
+                             "yellow"))  # fmt: skip

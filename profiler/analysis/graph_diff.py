@@ -26,8 +26,26 @@ PHASE_WORDS = {"bytecode_tracing": "Dynamo's tracing", "build_guards": "guard bu
                "entire_backward_compile": "the backward"}  # fmt: skip
 
 
+def _through_attempts(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A level of a phase tree with `compile_attempt_N` spans (a restart after a graph break makes a
+    second) replaced by what they hold, added up by name: where time went is inside them."""
+    if not any(n["name"].startswith("compile_attempt") for n in nodes):
+        return nodes
+    out: dict[str, dict[str, Any]] = {}
+    for n in nodes:
+        for m in n["children"] if n["name"].startswith("compile_attempt") else [n]:
+            have = out.get(m["name"])
+            if have is None:
+                out[m["name"]] = {"name": m["name"], "total_s": m["total_s"], "children": list(m["children"])}
+            else:
+                have["total_s"] += m["total_s"]
+                have["children"] += m["children"]
+    return _through_attempts(list(out.values()))
+
+
 def _merged(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[tuple[str, float, list]]:
-    """Two phase trees merged by path: (name, B - A, children) per node."""
+    """Two phase trees merged by path: (name, B - A, children) per node (compile attempts seen through)."""
+    a, b = _through_attempts(a), _through_attempts(b)
     ka, kb = {p["name"]: p for p in a}, {p["name"]: p for p in b}
     out = []
     for name in dict.fromkeys([*ka, *kb]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..analysis.graph_diff import PHASE_WORDS
 from ..model.graphs import GRAPH_KINDS, CompileChange, GraphChange
-from .text import fmt_s
+from .text import count, fmt_s
 
 SHOWN = 12  # compiles listed in the console and Markdown (JSON and the page hold them all)
 
@@ -36,7 +36,7 @@ def _graph_words(g: GraphChange) -> str:
     """`the AOT forward graph gained 40 nodes (aten.gelu +20, aten.mul +20)`."""
     name = GRAPH_KINDS.get(g.kind.split("#")[0], g.kind) + (f" #{g.kind.split('#')[1]}" if "#" in g.kind else "")
     n = g.nodes_b - g.nodes_a
-    verb = f"gained {n} nodes" if n > 0 else f"lost {-n} nodes" if n < 0 else "changed"
+    verb = f"gained {count(n, 'node')}" if n > 0 else f"lost {count(-n, 'node')}" if n < 0 else "changed"
     ops = ", ".join(f"{op} {d:+d}" for op, d in list(g.ops.items())[:4])
     inputs = f"; {g.inputs[0]}" + (f" (+{len(g.inputs) - 1} inputs)" if len(g.inputs) > 1 else "") if g.inputs else ""
     moves = f" ({ops})" if ops else f" ({g.retargeted} retargeted)" if g.retargeted else ""

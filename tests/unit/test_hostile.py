@@ -74,7 +74,8 @@ def test_deep_and_unbalanced_spans_are_bounded(tmp_path):
 
     # THEN the tree stops at 64 levels, the deeper spans are counted, the open ones too
     assert depth(d["compiles"][0]["phases"]) == 64
-    assert d["parse"]["too_deep"] == 700 - 64 and d["stray_events"]["unmatched_begin"] > 0
+    # closing s499 closes the 200 spans opened inside it (counted as unmatched begins); s498..s0 then close
+    assert d["parse"]["too_deep"] == 700 - 64 and d["stray_events"]["unmatched_begin"] == 200
     assert run_cli("report", str(log)).exit_code == 0
 
 

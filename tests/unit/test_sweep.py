@@ -201,3 +201,25 @@ def test_without_ray_the_ray_options_say_how_to_install_it(tmp_path, monkeypatch
     out = tmp_path / "s"
     swept = run_cli("sweep", "mlp", "--ray", "auto", "--out", str(out))
     assert swept.exit_code == EXIT_USAGE and "pip install 'compileprof[ray]'" in swept.stderr
+
+
+def test_every_finished_cell_is_recorded_in_the_history(tmp_path, monkeypatch):
+    from compileprof.cli import sweep as sweep_cli
+    from compileprof.profiler.history import points
+    from compileprof.profiler.history.store import open_store
+
+    out = fake_sweep(tmp_path, "s", {"mlp.a": "ok", "mlp.b": "ok", "mlp.c": "ok", "bad.a": "failed"})
+    manifest = json.loads((out / "mlp.b" / "manifest.json").read_text())
+    (out / "mlp.b" / "manifest.json").write_text(json.dumps({**manifest, "backend": "inductor"}))  # another series
+    monkeypatch.setattr(points, "resolve_commit", lambda given, cwd: "a" * 40)
+    monkeypatch.setattr(points, "resolve_branch", lambda given, cwd: "main")
+    db = tmp_path / "h.db"
+    sweep_cli._record(out, read_sweep(out), str(db))
+    store = open_store(db)
+    try:
+        recorded = store.points()
+        # mlp.c is mlp.a again (the same series at the same commit): recorded once, said so
+        assert len(recorded) == 2 and {p.commit for p in recorded} == {"a" * 40}
+        assert {p.labels["sweep_cell"] for p in recorded} == {"mlp.a", "mlp.b"}
+    finally:
+        store.close()
