@@ -33,7 +33,7 @@ class Md(str):
 def esc(text: object) -> Md:
     """Hostile text as plain Markdown text: control characters removed, newlines as spaces, what
     opens Markdown or HTML escaped, autolinks broken (see the module's docstring)."""
-    s = clean(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    s = clean(text).replace("\n", " ").replace("\t", " ")  # (clean already removed CR)
     s = _SPECIAL.sub(r"\\\1", s)
     s = _AUTOLINK.sub(lambda m: "\\:\\/\\/" if m.group(1) == "://" else m.group(1)[:-1] + "\\.", s)
     return Md(s.replace("@", "@" + WORD_JOINER))
@@ -41,7 +41,7 @@ def esc(text: object) -> Md:
 
 def code(text: object) -> Md:
     """Hostile text as an inline code span (newlines as spaces; an empty string shows as `-`)."""
-    s = clean(text).replace("\r", " ").replace("\n", " ")
+    s = clean(text).replace("\n", " ")  # (clean already removed CR)
     if not s.strip():
         return Md("-") if not s else Md("` `")
     fence = "`" * (max((len(m) for m in _BACKTICKS.findall(s)), default=0) + 1)
@@ -52,7 +52,7 @@ def code(text: object) -> Md:
 def block(text: object, lang: str = "text") -> Md:
     """Hostile text as a fenced code block: its fence longer than any run of backticks inside (and at
     least three), control characters removed; never read as Markdown or HTML."""
-    body = clean(text).replace("\r", "")
+    body = clean(text)  # (CR removed)
     fence = "`" * max(3, 1 + max((len(m) for m in _BACKTICKS.findall(body)), default=0))
     return Md(f"{fence}{lang}\n{body}\n{fence}")
 

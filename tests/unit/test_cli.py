@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from compileprof.cli.main import app
@@ -108,3 +109,12 @@ def test_subprocess_json_and_no_torch_import(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 4 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_every_test_module_has_a_name_of_its_own():
+    # pytest imports test modules by their file name (no packages): two files of one name in tests/unit
+    # and tests/e2e would stop the collection of the whole suite
+    from collections import Counter
+
+    names = Counter(p.name for p in (Path(__file__).parent.parent).rglob("test_*.py"))
+    assert [n for n, k in names.items() if k > 1] == []
