@@ -19,7 +19,7 @@ from compileprof.profiler.render.json_report import write_json
 from conftest import FIXTURES, event, one_process
 
 LOGS = sorted(p for p in FIXTURES.rglob("*.log") if p.stat().st_size < 4_000_000)
-FAST_CUTS, DENSE_CUTS = 8, 60  # record starts tried per log in the fast lane, and in the slow dense run
+FAST_CUTS, DENSE_CUTS = 4, 60  # record starts tried per log in the fast lane, and in the slow dense run
 
 
 def _json(traces) -> bytes:
@@ -80,7 +80,7 @@ def test_logs_joined_with_spans_left_open_read_as_one_pass_at_any_cut(tmp_path):
     log = tmp_path / "joined.log"
     log.write_bytes(one_process(*[x for p in parts for x in (p.read_bytes(), open_span)]))
     # THEN every cut reads as one pass, none thrown away
-    assert assert_every_cut_exact(log, 30) == 30
+    assert assert_every_cut_exact(log, 12) == 12
 
 
 def test_several_processes_interleaved_read_as_one_pass_at_any_cut(tmp_path):
@@ -88,7 +88,7 @@ def test_several_processes_interleaved_read_as_one_pass_at_any_cut(tmp_path):
     b = one_process((FIXTURES / "warm_cache.log").read_bytes(), pid=77).splitlines(keepends=True)
     log = tmp_path / "two.log"
     log.write_bytes(b"".join(x for pair in zip(a, b, strict=False) for x in pair))
-    assert assert_every_cut_exact(log, 30) == 30
+    assert assert_every_cut_exact(log, 12) == 12
 
 
 def test_a_busy_cut_is_read_on_not_read_again(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ from fuzz.generate import fuzz
 
 
 def test_short_fuzz_run_has_no_crash(tmp_path):
-    outcome = fuzz(80, seed=20261129, work=tmp_path)
-    assert outcome.inputs == 80
+    outcome = fuzz(25, seed=20261129, work=tmp_path)
+    assert outcome.inputs == 25
     assert outcome.crashes == [], outcome.crashes[0]
     assert outcome.refused > 0  # some damaged manifests and baselines were refused with a one-line error

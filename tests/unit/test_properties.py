@@ -33,7 +33,7 @@ from fuzz.validity import check_html, check_junit, check_markdown
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-SETTINGS = settings(max_examples=int(os.environ.get("COMPILEPROF_HYPOTHESIS_EXAMPLES", "25")), deadline=None,
+SETTINGS = settings(max_examples=int(os.environ.get("COMPILEPROF_HYPOTHESIS_EXAMPLES", "15")), deadline=None,
                     derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 LOG = one_process(*((FIXTURES / name).read_bytes() for name in ("warm_cache.log", "export_fail.log", "warm_cache.log",
                                                                   "cache_bypass.log")))  # fmt: skip
