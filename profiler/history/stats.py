@@ -99,6 +99,13 @@ class Change:
         return self.step / self.before if self.before else None
 
 
+# A change point of a time: significant at CHANGE_ALPHA by the permutation test and a step of at least
+# MIN_EFFECT. With ten points (five a side) a perfect step's p is about 2/252 = 0.008 by its nature:
+# 0.01 would miss half of them; the effect floor keeps noise's small steps out.
+CHANGE_ALPHA = 0.05
+MIN_EFFECT = 0.05
+
+
 def _median(values: list[float]) -> float:
     s = sorted(values)
     n = len(s)
@@ -132,10 +139,11 @@ def _best_split(values: list[float], min_size: int) -> tuple[int, float]:
     return min_size + best, float(q[best])
 
 
-def change_points(values: list[float], min_size: int = 3, permutations: int = 999, alpha: float = 0.01,
-                  seed: int = 0) -> list[Change]:  # fmt: skip
+def change_points(values: list[float], min_size: int = 3, permutations: int = 999, alpha: float = CHANGE_ALPHA,
+                  seed: int = 0, min_effect: float = MIN_EFFECT) -> list[Change]:  # fmt: skip
     """E-Divisive means change points of a series, in order: each split accepted while its permutation
-    p-value is below `alpha` (the smallest p `permutations` allow is 1 / (permutations + 1))."""
+    p-value is below `alpha` (the smallest p `permutations` allow is 1 / (permutations + 1)) and the
+    medians either side differ by at least `min_effect` of the one before (noise moves less)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -151,6 +159,9 @@ def change_points(values: list[float], min_size: int = 3, permutations: int = 99
         if not scored:
             break
         q, a, b, at = max(scored)
+        before, after = _median(values[a:at]), _median(values[at:b])
+        if abs(after - before) < min_effect * abs(before):
+            break
         p = _permutation_p(values[a:b], q, min_size, permutations, alpha, rng)
         if p >= alpha:
             break

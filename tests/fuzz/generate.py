@@ -273,6 +273,26 @@ def render_all(report: Any, console: bool = True, gate_console: bool = True) -> 
         _render(DIFF, fmt, doc, opts)
 
 
+_SEED_REPORT: dict[str, Any] = {}
+
+
+def graphs_all(path: Path, report: Any) -> None:
+    """What changed in what was compiled between a real fixture and the input (every graph, guard and
+    kernel of the input read, normalized, matched and said), in every diff format with --graphs."""
+    from compileprof.profiler.build import build_graph_changes
+
+    seed = FIXTURES / "graph_break.log"
+    if "seed" not in _SEED_REPORT:
+        _SEED_REPORT["seed"] = build_report(seed, jobs=1)
+    changes = build_graph_changes(seed, path, (_SEED_REPORT["seed"], report), full=True)
+    metrics = report_metrics(report)
+    doc = DiffResult(
+        str(seed), report.source, diff_rows(metrics, metrics), {}, {}, (report, report), None, changes, True
+    )
+    for fmt in formats(DIFF):
+        _render(DIFF, fmt, doc, RenderOptions(limit=5, width=100))
+
+
 def explain_all(path: Path) -> None:
     """explain-cache of the log against itself and against an empty set, in every format."""
     from compileprof.profiler.analysis.cache_explain import explain, within
@@ -338,11 +358,20 @@ def fuzz_logs(rng: random.Random, seeds: list[list[Rec]], work: Path, n: int, ou
         _attempt(
             outcome,
             f"log #{i} ({size} bytes)",
-            lambda p=path, c=console, g=gate: (render_all(build_report(p, jobs=1), c, g), explain_all(p)),
+            lambda p=path, c=console, g=gate: _every_output(p, c, g),
         )
         if outcome.crashes and outcome.crashes[-1].startswith(f"log #{i} "):
             keep = work / f"crash_{i}{'' if path.is_file() else '_dir'}"
             shutil.copytree(path, keep) if path.is_dir() else shutil.copy(path, keep.with_suffix(".log"))
+
+
+def _every_output(path: Path, console: bool, gate: bool) -> None:
+    """A fuzzed log through the report's formats, check and diff, explain-cache and the graph diff."""
+    report = build_report(path, jobs=1)
+    render_all(report, console, gate)
+    explain_all(path)
+    if path.is_file():
+        graphs_all(path, report)
 
 
 def _mutate_json(rng: random.Random, doc: Any, depth: int = 0) -> Any:

@@ -321,3 +321,15 @@ def test_instruction_counts_are_checked_against_the_latest_point_within_their_to
     result = check_window(window, far, [], False, fp)
     (v,) = [x for x in result.verdicts if x.name == "instructions.compile"]
     assert (v.status, v.gated, result.exit_code) == ("REGRESSION", True, 1)
+
+
+def test_a_step_in_ten_points_is_found_whatever_the_seed_and_noise_is_not():
+    from compileprof.profiler.history.stats import change_points
+
+    rng = __import__("random").Random(3)
+    step = [1.0 + rng.uniform(-0.03, 0.03) for _ in range(5)] + [3.0 + rng.uniform(-0.09, 0.09) for _ in range(5)]
+    for seed in range(10):  # five points a side: a perfect step's p is about 0.008 by nature
+        (found,) = change_points(step, seed=seed)
+        assert found.index == 5 and found.p_value < 0.05
+    noise = [1.0 + rng.uniform(-0.03, 0.03) for _ in range(30)]
+    assert all(change_points(noise, seed=s) == [] for s in range(10))
