@@ -189,9 +189,8 @@ def test_preflight_refuses_what_this_torch_cannot_do_before_any_compile(factory_
     assert result.exit_code == EXIT_USAGE, result.output
     error = result.output.split("compileprof: error:")[1]
     assert words in error and error.count("\n") == 1 and "Traceback" not in result.output
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["children"]["cold"]["failed_step"] == "check options"
-    assert "compile" not in manifest["children"]["cold"]["steps_s"]
+    # refused in the child's preflight step, before any compile: the directory it made is gone again
+    assert not out.exists()
 
 
 def test_a_logging_budget_too_small_for_two_pairs_is_refused_after_one_with_the_budget_needed(factory_file, tmp_path):
