@@ -2,18 +2,21 @@
 
     python benchmarks/report_speed.py [--mb 200] [--repeat 3] [--keep]
 
-Builds three logs of at least --mb MB each under benchmarks/out/ by concatenating whole real logs
-(one process's each: a file holding several ranks would be read as its first rank only):
+Builds four logs of at least --mb MB each under benchmarks/out/ by concatenating whole real logs:
 - `fixtures.log`: this repository's CPU fixtures (graph_break.log, mlp.log): few, large payloads;
 - `shared.log`: ../shared/traces (simple.log, comp_metrics.log, cache_hit_miss.log), logs written
   by other projects on GPUs: many small records;
 - `fidelity.log`: the fidelity fixtures (rank 0 of ranks2, aoti, export ok and failing, warm cache,
-  bypass, compiled autograd).
+  bypass, compiled autograd);
+- `mix.log`: different projects' logs and several processes in one file: ../shared/traces' single
+  logs, its four multi_rank logs (four processes) and this repository's fixtures, one after another.
 For each it runs, as child processes, `compileprof report LOG -f json` with every core and with
 `-j 1`, and `tlparse LOG` (when installed: `pip install tlparse`), --repeat times each, and prints
 the best wall time, MB/s and the peak RSS. Then: how one large log and a directory of rank logs scale
-from 1 to N processes, a directory of 1,000 small rank logs, and start-up (`--help`, `report` on a
-small log). Nothing here runs in the test suite; run it on a quiet machine.
+from 1 to N processes, a directory of 1,000 small rank logs, start-up (`--help`, `report` on a
+small log), and what 16 cores would give: each log cut into 16 parts as `report -j 16` cuts it, each
+part's fold timed alone, so the balance of the parts and the serial rest (Amdahl) show without such a
+machine. Nothing here runs in the test suite; run it on a quiet machine.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ SOURCES = {
     "fidelity.log": [FIXTURES / "ranks2" / "dedicated_log_torch_trace_rank_0.log", FIXTURES / "aoti.log",
                      FIXTURES / "export_ok.log", FIXTURES / "export_fail.log", FIXTURES / "warm_cache.log",
                      FIXTURES / "cache_bypass.log", FIXTURES / "compiled_autograd.log"],
+    "mix.log": [SHARED / "simple.log", SHARED / "comp_metrics.log", SHARED / "cache_hit_miss.log",
+                *sorted((SHARED / "multi_rank").glob("*.log")), FIXTURES / "graph_break.log", FIXTURES / "mlp.log",
+                FIXTURES / "warm_cache.log"],
 }  # fmt: skip
 
 
@@ -140,6 +146,28 @@ def many_ranks(work: Path, n: int = 1000) -> None:
           f"{rss:.0f} MB peak RSS")  # fmt: skip
 
 
+def balance(log: Path, parts: int = 16) -> None:
+    """Cut `log` where `report -j parts` would and time each part's fold alone in this process: the
+    largest part bounds the wall time on `parts` cores; the rest of a one-process read (`-j 1`) that is
+    not in any part is serial (merge, output, start-up)."""
+    from compileprof.profiler.fold.log import fold_range
+    from compileprof.profiler.trace.reader import compile_boundary
+
+    size = log.stat().st_size
+    cuts = sorted({c for c in (compile_boundary(log, size * i // parts) for i in range(1, parts)) if c})
+    times = []
+    for a, b in zip([0, *cuts], [*cuts, size], strict=True):
+        start = time.perf_counter()
+        fold_range(log, a, b)
+        times.append(time.perf_counter() - start)
+    one = ours(log, 1, 1)[0]
+    serial = max(0.0, one - sum(times))
+    print(f"{log.name}: {len(times)} parts, fold {sum(times):.2f} s in all, largest part {max(times):.2f} s, "
+          f"mean {sum(times) / len(times):.2f} s (balance {max(times) / (sum(times) / len(times)):.2f}); "
+          f"-j 1 {one:.2f} s, so serial {serial:.2f} s ({serial / one:.0%}); on {parts} cores at best "
+          f"{serial + max(times):.2f} s, {one / (serial + max(times)):.1f}x -j 1")  # fmt: skip
+
+
 def start_up(repeat: int = 5) -> None:
     """Wall time of `compileprof --help` and of `report` on a small log."""
     small = FIXTURES / "mlp.log"
@@ -170,6 +198,9 @@ def main() -> None:
     scaling(OUT / "shared.log", ranks, args.repeat)
     many_ranks(OUT)
     start_up()
+    print("\nwhat 16 cores would give:")
+    for log in logs:
+        balance(log)
     if not args.keep:
         shutil.rmtree(OUT)
 

@@ -149,7 +149,7 @@ def graph_change(slot: str, a: Graph | None, b: Graph | None, full: bool) -> Gra
     ops_a, ops_b = (a.ops if a else Counter()), (b.ops if b else Counter())
     ops = {op: ops_b.get(op, 0) - ops_a.get(op, 0) for op in set(ops_a) | set(ops_b)}
     change = GraphChange(slot if slot != kind else kind, a.nodes if a else 0, b.nodes if b else 0,
-                         {k: v for k, v in sorted(ops.items(), key=lambda kv: -abs(kv[1])) if v},
+                         {k: v for k, v in sorted(ops.items(), key=lambda kv: (-abs(kv[1]), kv[0])) if v},
                          _inputs(a, b) if a and b else [])  # fmt: skip
     code_a, code_b = (a.code() if a else "") or "", (b.code() if b else "") or ""
     if (a is None or a.text is not None) and (b is None or b.text is not None):
@@ -162,10 +162,16 @@ def graph_change(slot: str, a: Graph | None, b: Graph | None, full: bool) -> Gra
     return change
 
 
+def _slot_order(slot: str) -> tuple[int, int]:
+    """Graph slots by kind (as GRAPH_KINDS lists them), then by the order they were logged (`kind#n`)."""
+    kind, _, n = slot.partition("#")
+    return list(GRAPH_KINDS).index(kind), int(n or 0)
+
+
 def compare_compiled(a: Compiled, b: Compiled, full: bool) -> CompileChange:
     """A matched compile's changes (its times are filled by `compare`)."""
     out = CompileChange(b.compile_id, b.rank, "same", b.frame or a.frame)
-    for slot in sorted(set(a.graphs) | set(b.graphs), key=lambda s: list(GRAPH_KINDS).index(s.split("#")[0])):
+    for slot in sorted(set(a.graphs) | set(b.graphs), key=_slot_order):
         change = graph_change(slot, a.graphs.get(slot), b.graphs.get(slot), full)
         if change is not None:
             out.graphs.append(change)

@@ -150,3 +150,27 @@ def test_hostile_graph_code_stays_text_in_every_format(tmp_path):
     doc = json.loads(run_cli("diff", str(FIXTURES / "graph_break.log"), str(log), "-f", "json", "--graphs").stdout)
     assert any(hostile[:20] in line for c in doc["changes"] for g in c["graphs"] for line in g["diff"])
     assert "\x1b" not in run_cli("diff", str(FIXTURES / "graph_break.log"), str(log), "--graphs").stdout
+
+
+def test_changes_come_in_one_order_whatever_the_hash_seed():
+    # GIVEN a compile with a dozen graphs of one kind (a piecewise backend's pieces) and operators
+    # whose changes tie in size
+    def graphs(seed: int) -> dict[str, Graph]:
+        out = {}
+        for n in range(12):
+            ops = Counter({f"op{(n + seed) % 3}": 1, "aten.mm": 2}) if seed else Counter({"aten.add": 1})
+            out["dynamo_output_graph" if n == 0 else f"dynamo_output_graph#{n}"] = Graph(
+                "dynamo_output_graph", f"{seed}-{n}", 3, ops
+            )
+        return out
+
+    a, b = Compiled("0/0", None, graphs(0)), Compiled("0/0", None, graphs(1))
+    # WHEN they are compared
+    from compileprof.profiler.analysis.graph_diff import compare_compiled
+
+    change = compare_compiled(a, b, False)
+    # THEN the graphs come in the order they were logged (#2 before #10), ties of operators by name
+    assert [g.kind for g in change.graphs][:3] == ["dynamo_output_graph", "dynamo_output_graph#1",
+                                                  "dynamo_output_graph#2"]  # fmt: skip
+    assert [g.kind for g in change.graphs][-2:] == ["dynamo_output_graph#10", "dynamo_output_graph#11"]
+    assert list(change.graphs[0].ops) == ["aten.mm", "aten.add", "op1"]

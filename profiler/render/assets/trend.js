@@ -81,7 +81,10 @@
     sec.appendChild(el("h2", { text: `${series.model} on ${series.machine_text}` + (series.branch ? `, branch ${series.branch}` : "") }));
     sec.appendChild(el("p", { class: "note", text: `${series.commits.length} points, commits ${series.commits[0].slice(0, 10)} to ${series.commits[series.commits.length - 1].slice(0, 10)}` }));
     app.appendChild(sec);
-    for (const m of series.metrics) {
+    // metrics that changed first (the largest step first), then the rest in name order
+    const step = (m) => Math.max(0, ...m.changes.map((c) => Math.abs(c.relative === null ? 1e9 : c.relative)));
+    const ordered = series.metrics.slice().sort((a, b) => (b.changes.length > 0) - (a.changes.length > 0) || step(b) - step(a) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const m of ordered) {
       const box = el("div", { class: "metric" });
       const last = m.changes.length ? m.changes[m.changes.length - 1] : null;
       const said = last ? `; changed at ${last.commit.slice(0, 10)}` + (last.relative === null ? "" : ` (${(last.relative * 100).toFixed(1)}%)`) : "";
