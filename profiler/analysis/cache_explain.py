@@ -45,27 +45,62 @@ def diff_components(a: Lookup, b: Lookup) -> list[Change]:
     return out
 
 
-def _overlap(a: Lookup, b: Lookup) -> int:
-    return sum(1 for n, (h, _) in b.components.items() if a.components.get(n, ("",))[0] == h)
+NEAREST = 256  # distinct component sets a miss is compared with, the latest first: bounded work per miss
 
 
-def _counterpart(miss: Lookup, index: int, pool: list[Lookup]) -> tuple[Lookup | None, str]:
-    """The lookup of A the miss should have matched: the same compile's (its same occurrence), else
-    the lookup of the same cache sharing the most component hashes."""
-    same = [x for x in pool if x.cache == miss.cache and x.compile_id == miss.compile_id and x.rank == miss.rank]
+class _Nearest:
+    """Lookups by their component set, each set once (its first lookup): the closest to a miss is the
+    one sharing the most component hashes, the earliest of equals. Lookups read by `read_lookups` share
+    equal sets, so a run repeating its graphs holds few."""
+
+    def __init__(self) -> None:
+        self.firsts: list[Lookup] = []
+        self.pairs: list[frozenset] = []
+        self.known: set[frozenset] = set()
+
+    def add(self, lookup: Lookup) -> None:
+        pairs = _pairs(lookup)
+        if pairs not in self.known:
+            self.known.add(pairs)
+            self.firsts.append(lookup)
+            self.pairs.append(pairs)
+
+    def closest(self, miss: Lookup) -> Lookup | None:
+        """The first of the latest NEAREST sets that shares the most component hashes with `miss`."""
+        want, best, most = _pairs(miss), None, -1
+        start = max(0, len(self.firsts) - NEAREST)
+        for lookup, pairs in zip(self.firsts[start:], self.pairs[start:], strict=True):
+            shared = len(want & pairs)
+            if shared > most:
+                best, most = lookup, shared
+        return best
+
+
+def _pairs(lookup: Lookup) -> frozenset:
+    """A lookup's components as (name, hash) pairs: two lookups share a component when a pair is in both."""
+    return frozenset((name, h) for name, (h, _) in lookup.components.items())
+
+
+def _counterpart(miss: Lookup, index: int, same: list[Lookup], nearest: _Nearest | None) -> tuple[Lookup | None, str]:
+    """The lookup of A the miss should have matched: the same compile's (its same occurrence; `same`:
+    A's lookups of the miss's cache, compile and rank), else the lookup of the same cache sharing the
+    most component hashes."""
     piece = [x for x in same if x.piece == miss.piece] if miss.piece else []
     if piece:  # a piecewise backend: the same piece and size of the same compile
         return piece[min(index, len(piece) - 1)], "same compile and piece in A"
     if index < len(same):
         return same[index], "same compile in A"
-    candidates = [x for x in pool if x.cache == miss.cache]
-    if not candidates:
-        return None, "none"
-    return max(candidates, key=lambda x: _overlap(x, miss)), "closest graph in A"
+    found = nearest.closest(miss) if nearest is not None else None
+    return (found, "closest graph in A") if found is not None else (None, "none")
 
 
 def explain(a: list[Lookup], b: list[Lookup]) -> list[Explanation]:
     """Each miss of B explained against A."""
+    by_compile: dict[tuple, list[Lookup]] = {}
+    nearest: dict[str, _Nearest] = {}
+    for x in a:
+        by_compile.setdefault((x.cache, x.compile_id, x.rank), []).append(x)
+        nearest.setdefault(x.cache, _Nearest()).add(x)
     out, seen = [], {}
     for lookup in b:
         slot = (lookup.cache, lookup.compile_id, lookup.rank)
@@ -73,7 +108,7 @@ def explain(a: list[Lookup], b: list[Lookup]) -> list[Explanation]:
         seen[slot] = index + 1
         if lookup.state != "miss":
             continue
-        other, how = _counterpart(lookup, index, a)
+        other, how = _counterpart(lookup, index, by_compile.get(slot, []), nearest.get(lookup.cache))
         out.append(Explanation(lookup, other, how, diff_components(other, lookup) if other else []))
     return out
 
@@ -83,13 +118,15 @@ def within(lookups: list[Lookup]) -> list[Explanation]:
     backend) in all but one or two (a recompile for a new size, an option changed between two compiles
     of the same graph)."""
     out = []
-    for i, miss in enumerate(lookups):
-        if miss.state != "miss" or not miss.components:
+    earlier: dict[tuple, _Nearest] = {}
+    for miss in lookups:
+        if not miss.components:
             continue
-        earlier = [x for x in lookups[:i] if x.cache == miss.cache and x.components and x.piece == miss.piece]
-        if not earlier:
+        group = earlier.setdefault((miss.cache, miss.piece), _Nearest())
+        best = group.closest(miss) if miss.state == "miss" else None
+        group.add(miss)
+        if best is None:
             continue
-        best = max(earlier, key=lambda x: _overlap(x, miss))
         changes = diff_components(best, miss)
         if 0 < len(changes) <= 2:
             out.append(Explanation(miss, best, "earlier in the same run", changes))

@@ -25,6 +25,7 @@ import orjson
 from ..model.graphs import CODE, GRAPH_KINDS, Compiled, Graph
 from ..trace.reader import TraceReader
 
+MAX_MET = 50_000  # distinct graphs remembered per run by their payload's digest (about 100 bytes each)
 TEXT_BUDGET = 48 << 20  # bytes of compressed normalized code kept per run
 MAX_GUARDS = 400  # guard lines kept per compile
 MAX_TEXT = 4 << 20  # a graph's code longer than this is summed up, not kept
@@ -158,6 +159,7 @@ class GraphReader:
         self.budget = budget
         self.compiled: dict[tuple, Compiled] = {}
         self.seen: Counter = Counter()  # (compile, kind) -> graphs of that kind met (pieces log several)
+        self.met: dict[tuple[str, str], Graph] = {}  # (kind, payload digest) -> its graph (pieces repeat)
 
     def _compile(self, rank: int | None, cid: str | None) -> Compiled:
         key = (rank, cid)
@@ -212,10 +214,16 @@ class GraphReader:
         if same is not None and same.raw == raw:
             c.graphs[slot] = same  # byte for byte the first run's: not decoded again
             return
+        met = self.met.get((kind, raw))
+        if met is not None:  # byte for byte a graph this run logged before (a layer's piece, a repeat)
+            c.graphs[slot] = met
+            return
         lines, nodes, ops, inputs = normalize(rec.text())
         text = "\n".join(lines)
         digest = hashlib.md5(text.encode()).hexdigest()
-        c.graphs[slot] = Graph(kind, digest, nodes, ops, inputs, self.budget.keep(text), raw)
+        c.graphs[slot] = graph = Graph(kind, digest, nodes, ops, inputs, self.budget.keep(text), raw)
+        if len(self.met) < MAX_MET:
+            self.met[(kind, raw)] = graph
 
 
 def read_compiled(logs: list[Path], other: dict[tuple, Compiled] | None = None) -> dict[tuple, Compiled]:

@@ -174,3 +174,15 @@ def test_changes_come_in_one_order_whatever_the_hash_seed():
                                                   "dynamo_output_graph#2"]  # fmt: skip
     assert [g.kind for g in change.graphs][-2:] == ["dynamo_output_graph#10", "dynamo_output_graph#11"]
     assert list(change.graphs[0].ops) == ["aten.mm", "aten.add", "op1"]
+
+
+def test_a_graph_logged_again_byte_for_byte_is_read_once(tmp_path):
+    # GIVEN a log holding the same job twice (as pieces of one layer repeat in a piecewise backend)
+    log = tmp_path / "twice.log"
+    log.write_bytes((FIXTURES / "mlp.log").read_bytes() * 2)
+    # WHEN its graphs are read
+    compiled = read_compiled([log])
+    # THEN the second copy of each graph is the first one's object, not a second decoding
+    graphs = compiled[(None, "0/0")].graphs
+    assert graphs["dynamo_output_graph#1"] is graphs["dynamo_output_graph"]
+    assert graphs["dynamo_output_graph"].nodes > 0
