@@ -14,6 +14,7 @@ from typing import Any
 from ..fold.graphs import _NODE, op_of
 from ..model.graphs import GRAPH_KINDS, CompileChange, Compiled, Graph, GraphChange
 
+MAX_GRAPH_CHANGES = 64  # changed graphs of one compile described; more are counted (memory stays bounded)
 MAX_ROWS = 1500  # side-by-side rows of one graph kept for the page
 CONTEXT = 3  # equal lines kept around a change in the side-by-side rows
 PHASES_SHOWN = 3
@@ -172,7 +173,11 @@ def compare_compiled(a: Compiled, b: Compiled, full: bool) -> CompileChange:
     """A matched compile's changes (its times are filled by `compare`)."""
     out = CompileChange(b.compile_id, b.rank, "same", b.frame or a.frame)
     for slot in sorted(set(a.graphs) | set(b.graphs), key=_slot_order):
-        change = graph_change(slot, a.graphs.get(slot), b.graphs.get(slot), full)
+        was, now = a.graphs.get(slot), b.graphs.get(slot)
+        if len(out.graphs) >= MAX_GRAPH_CHANGES:  # past it, counted: a compile logging thousands of graphs
+            out.more_graphs += was is None or now is None or was.digest != now.digest
+            continue
+        change = graph_change(slot, was, now, full)
         if change is not None:
             out.graphs.append(change)
     ga, gb = set(a.guards), set(b.guards)

@@ -95,6 +95,7 @@ class CompileChange:
     time_b: float | None = None
     phases: list[tuple[str, float]] = field(default_factory=list)  # the phases whose time moved most (B - A)
     graphs: list[GraphChange] = field(default_factory=list)
+    more_graphs: int = 0  # graphs that changed past MAX_GRAPH_CHANGES, counted only
     guards_added: list[str] = field(default_factory=list)
     guards_removed: list[str] = field(default_factory=list)
     kernels: dict[str, int] = field(default_factory=dict)  # generated kernels added (+) and removed (-)
@@ -116,6 +117,7 @@ class CompileChange:
             "compile_id": self.compile_id, "rank": self.rank, "status": self.status, "frame": self.frame,
             "matched_by": self.matched_by, "time_a_s": self.time_a, "time_b_s": self.time_b, "delta_s": self.delta_s,
             "phases_s": dict(self.phases), "graphs": [g.to_dict(full) for g in self.graphs],
+            "more_graphs": self.more_graphs,
             "guards_added": self.guards_added, "guards_removed": self.guards_removed, "kernels": self.kernels,
             "code_bytes": list(self.code_bytes), "config": [list(c) for c in self.config], "reason": self.reason,
         }  # fmt: skip

@@ -19,6 +19,8 @@ def summary(c: CompileChange) -> str:
     if c.status.startswith("only"):
         return f"{head}: {c.status}" + (f": {c.reason}" if c.reason else "")
     said = ([c.reason] if c.reason else []) + [_graph_words(g) for g in c.graphs[:3]]
+    if len(c.graphs) + c.more_graphs > 3:
+        said.append(f"{len(c.graphs) + c.more_graphs - 3:,} more graphs changed")
     if c.config:
         said.append("config changed: " + ", ".join(f"{k} {a!r} -> {b!r}" for k, a, b in c.config[:4]))
     if c.guards_added or c.guards_removed:

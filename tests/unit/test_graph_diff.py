@@ -186,3 +186,19 @@ def test_a_graph_logged_again_byte_for_byte_is_read_once(tmp_path):
     graphs = compiled[(None, "0/0")].graphs
     assert graphs["dynamo_output_graph#1"] is graphs["dynamo_output_graph"]
     assert graphs["dynamo_output_graph"].nodes > 0
+
+
+def test_a_compile_logging_thousands_of_graphs_keeps_64_described_and_counts_the_rest():
+    # GIVEN a compile whose 500 graphs all changed
+    def graphs(tag: str) -> dict[str, Graph]:
+        return {f"dynamo_output_graph#{n}" if n else "dynamo_output_graph": Graph("dynamo_output_graph",
+                f"{tag}{n}", 2, Counter({"aten.add": 1})) for n in range(500)}  # fmt: skip
+
+    from compileprof.profiler.analysis.graph_diff import MAX_GRAPH_CHANGES, compare_compiled
+
+    change = compare_compiled(Compiled("0/0", None, graphs("a")), Compiled("0/0", None, graphs("b")), False)
+    # THEN 64 are described, 436 counted, and the sentence says how many in all
+    assert (len(change.graphs), change.more_graphs) == (MAX_GRAPH_CHANGES, 500 - MAX_GRAPH_CHANGES) == (64, 436)
+    assert change.to_dict()["more_graphs"] == 436
+    change.status = "changed"
+    assert "497 more graphs changed" in summary(change)
