@@ -209,3 +209,59 @@ def test_mann_whitney_exact_and_approximate_paths_agree_with_references():
     a, b = [float(i) for i in range(21)], [float(i) + 0.5 for i in range(21)]
     assert mann_whitney_p(a, b) == pytest.approx(0.8013831883084928, rel=1e-12)
     assert mann_whitney_p([2.0], [2.0]) == 1.0 and mann_whitney_p([1.0, 1.0], [1.0, 1.0]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("child", "parent", "moved"),
+    [
+        (-1.0, 0.0, True),  # the parent did not move: the child's time went elsewhere
+        (-1.0, -0.5, False),  # the parent moved the same way by exactly half the child's change: real
+        (-1.0, -0.4, True),  # by less than half: moved
+        (-0.8, -0.5, False),  # changes below a second (their product under 1) still count as the same way
+        (-1.0, +2.0, True),  # the parent went the other way
+        (+1.0, 0.0, True),  # a slower child under a still parent: moved, said "not slower"
+    ],
+)
+def test_a_phase_is_moved_exactly_when_its_parent_did_not_follow_by_half(child, parent, moved):
+    from compileprof.profiler.gate.compare import IMPROVEMENT, MOVED, REGRESSION, _moved
+
+    status = IMPROVEMENT if child < 0 else REGRESSION
+    v = Verdict("phase.code_gen", TIME, status, 10.0, 10.0 + child, {"abs": 0.0, "rel": 0.0})
+    p = Verdict("phase.inductor_compile", TIME, "PASS", 20.0, 20.0 + parent, {"abs": 0.0, "rel": 0.0})
+    out = _moved(v, {"phase.inductor_compile": p})
+    assert (out.status == MOVED) is moved and (out is v) is not moved
+    if moved:
+        went = "slower" if child > 0 else "faster"
+        rel = f" ({parent / 20.0 * 100:+.1f}%)"
+        assert out.note == (f"time moved, not {went}: its parent phase.inductor_compile changed {parent:+.3g} s{rel} "
+                            f"while it changed {child:+.3g} s")  # fmt: skip
+        assert out.gated is False and (out.baseline, out.current) == (v.baseline, v.current)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"{not json", "not a readable baseline (Expecting property name enclosed in double quotes"),
+        (b'{"kind": "something else", "metrics": {}}', "not a compileprof baseline (kind 'compileprof-baseline'"),
+    ],
+)
+def test_a_bad_baseline_is_named_with_what_is_wrong_and_exit_2(tmp_path, content, words):
+    from compileprof.profiler.errors import EXIT_USAGE
+
+    path = tmp_path / "b.json"
+    path.write_bytes(content)
+    with pytest.raises(CompileprofError) as err:
+        read_baseline(path)
+    assert err.value.exit_code == EXIT_USAGE == 2
+    assert str(err.value).startswith(f"{path}: ") and words in str(err.value)
+
+
+def test_a_written_baseline_says_when_and_from_what(tmp_path):
+    import time as clock
+
+    path = tmp_path / "b.json"
+    write_baseline(path, {"ops": Metric("ops", COUNT, [4.0])}, {"torch": "2.13"}, None, "runs/x")
+    data = json.loads(path.read_text())
+    assert data["source"] == "runs/x" and data["fingerprint"] == {"torch": "2.13"} and data["schema_version"] == 1
+    stamp = clock.strptime(data["updated"], "%Y-%m-%dT%H:%M:%S%z")  # a local time with its offset
+    assert abs(clock.mktime(stamp) - clock.time()) < 3600 * 24
