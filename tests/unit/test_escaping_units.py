@@ -85,3 +85,7 @@ def test_console_on_writes_utf8_with_its_own_newlines_at_once():
     assert out.getvalue() == "é\ufffd x\ny\n".encode()  # written through, valid UTF-8, CR removed
     assert console.width == 40 and not console.is_terminal
     text.detach()
+
+
+def test_a_markdown_cell_holding_markdown_with_a_newline_stays_one_row():
+    assert cell(Md("`a`\n**b** | c")) == "`a` **b** \\| c"

@@ -236,3 +236,24 @@ def test_large_payloads_are_checked_on_a_thread_and_their_damage_counted(tmp_pat
     reader = TraceReader(log)
     records = list(reader)
     assert len(records) == 3 + MD5_PENDING + 5 + 1 and reader.stats.fail_payload_md5 == MD5_PENDING + 5
+
+
+def test_bad_values_are_counted_under_the_field_they_were_found_in(tmp_path):
+    # GIVEN records whose fields hold values of the wrong type
+    from compileprof.profiler.build import build_report
+    from conftest import record_line
+
+    env = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
+    log = tmp_path / "bad.log"
+    metrics = {"co_name": "f", "co_firstlineno": "ten", "pytorch_version": [2], "entire_frame_compile_time_s": 1.5}
+    special = {"symbol": {"s": 0}, "value": 8, "reason": ["r"]}
+    log.write_text(record_line("symbolic_shape_specialization", special, **env)
+                   + record_line("compilation_metrics", metrics, **env))  # fmt: skip
+    # WHEN the log is read
+    report = build_report(log)
+    # THEN each is counted once under its own field, and the rest of the records stands
+    fields = report.parse.bad_value_fields
+    assert {k: fields[k] for k in ("symbol", "reason", "co_firstlineno", "pytorch_version")} == dict.fromkeys(
+        ("symbol", "reason", "co_firstlineno", "pytorch_version"), 1)  # fmt: skip
+    (c,) = list(report.compiles)
+    assert c.compile_time_s == 1.5 and c.co_firstlineno is None and c.specializations == ["None () = 8"]

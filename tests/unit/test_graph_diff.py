@@ -202,3 +202,16 @@ def test_a_compile_logging_thousands_of_graphs_keeps_64_described_and_counts_the
     assert change.to_dict()["more_graphs"] == 436
     change.status = "changed"
     assert "497 more graphs changed" in summary(change)
+
+
+def test_a_compile_s_generated_code_is_summed_over_its_output_code_records(tmp_path):
+    from conftest import record_line
+
+    env = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
+    code_a = "def triton_poi_fused_add_0(in_ptr0):\n    pass"
+    code_b = "def cpp_fused_mul_1(in_ptr0):\n    pass\n"
+    log = tmp_path / "code.log"
+    log.write_text(record_line("inductor_output_code", {"filename": "a.py"}, code_a, **env)
+                   + record_line("inductor_output_code", {"filename": "b.py"}, code_b, **env))  # fmt: skip
+    (c,) = read_compiled([log]).values()
+    assert c.code_bytes == len(code_a.encode()) + len(code_b.encode())

@@ -129,3 +129,20 @@ def test_a_bad_pid_inside_an_aot_compile_is_counted_once_per_event(tmp_path):
     d = report_to_dict(build_report(log))
     # THEN each bad value is counted once, however many times the fold needs the event's thread
     assert d["parse"]["bad_value_fields"] == {"chromium.pid": 2}
+
+
+def test_a_complete_event_inside_a_span_is_a_child_with_its_duration_and_start():
+    # GIVEN a dynamo span holding complete ("X") events (0.2 s at 0.3 s, 0.1 s at 0.6 s), one more at the top
+    b = PhaseBuilder()
+    feed(b, [ev("dynamo", "B", 0), ev("autotune", "X", 300_000, dur=200_000), ev("autotune", "X", 600_000, dur=100_000),
+             ev("dynamo", "E", 1_000_000),
+             ev("guards_X", "X", 1_100_000, dur=50_000)])  # fmt: skip
+    tree = b.claim("0/0")
+    b.finish()
+    # THEN the X event is dynamo's child, counted in dynamo's children, started where it says
+    dynamo, top = tree.roots
+    autotune = dynamo.children["autotune"]
+    assert autotune.total_s == pytest.approx(0.3) and autotune.self_s == pytest.approx(0.3) and autotune.count == 2
+    assert autotune.start_s == pytest.approx(0.3)
+    assert dynamo.self_s == pytest.approx(0.7) and dynamo.total_s == pytest.approx(1.0)
+    assert (top.name, top.total_s, top.start_s) == ("guards_X", pytest.approx(0.05), pytest.approx(1.1))

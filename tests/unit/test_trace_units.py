@@ -1,0 +1,93 @@
+"""The trace wing's small parts, each at its boundaries with exact values: typed value reads (what is
+kept, what is counted as bad and under which field), glog times, payload blocks without a record, and
+the envelope's rank and attempt bounds."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from compileprof.profiler.trace.reader import TraceReader
+from compileprof.profiler.trace.records import Record
+from compileprof.profiler.trace.values import MAX_INT, MAX_RANK, MAX_TEXT, Values
+from conftest import record_line
+
+
+def test_integers_are_kept_inclusive_of_both_bounds_and_counted_by_field_outside():
+    v = Values()
+    assert (v.int(0, "a"), v.int(7, "a", hi=7), v.int(MAX_INT, "a")) == (0, 7, MAX_INT)
+    assert (v.int(8, "a", hi=7), v.int(-1, "b"), v.int(True, "b"), v.int(None, "c")) == (None, None, None, None)
+    assert v.stats.bad_value == 3 and v.stats.bad_value_fields == {"a": 1, "b": 2}
+
+
+def test_lists_of_integers_take_zero_and_refuse_negatives_or_other_types():
+    v = Values()
+    assert v.ints([0, 1, MAX_INT], "ids") == [0, 1, MAX_INT]
+    assert (v.ints([0, -1], "ids"), v.ints(["1"], "ids"), v.ints(3, "ids")) == (None, None, None)
+    assert v.stats.bad_value_fields == {"ids": 3}
+
+
+def test_text_is_cut_at_exactly_max_text_characters():
+    v = Values()
+    assert v.str("x" * MAX_TEXT, "r") == "x" * MAX_TEXT
+    assert v.str("y" * (MAX_TEXT + 5), "r") == "y" * MAX_TEXT and v.stats.bad_value == 0
+    assert v.text(3, "r") == "3" and v.text([1], "r") is None and v.stats.bad_value_fields == {"r": 1}
+
+
+def test_numbers_from_1e300_on_are_refused_and_those_below_kept():
+    v = Values()
+    assert v.number(9e299, "n") == 9e299 and v.number(10**299, "n") == 1e299
+    assert v.number(1e300, "n") is None and v.number(10**301, "n") is None and v.number(math.nan, "n") is None
+    assert v.seconds(-0.5, "s") is None and v.seconds(0.0, "s") == 0.0
+    assert v.stats.bad_value_fields == {"n": 3, "s": 1}
+
+
+def test_booleans_count_a_wrong_type_under_their_field():
+    v = Values()
+    assert (v.bool(True, "flag"), v.bool(None, "flag"), v.bool(1, "flag")) == (True, None, None)
+    assert v.stats.bad_value_fields == {"flag": 1}
+
+
+@pytest.mark.parametrize(
+    ("stamp", "seconds"),
+    [(b"02:10:24.560000", 2 * 3600 + 10 * 60 + 24.56), (b"23:59:59.5", 86399.5), (b"", None), (b"1:2", None)],
+)
+def test_a_glog_time_is_seconds_since_midnight(stamp, seconds):
+    rec = Record("x", {}, None, None, None, stamp=stamp)
+    assert rec.seconds_of_day() == (pytest.approx(seconds) if seconds is not None else None)
+    assert rec.text() == ""  # no payload: empty text
+
+
+def _read(tmp_path, data: bytes) -> TraceReader:
+    log = tmp_path / "t.log"
+    log.write_bytes(data)
+    reader = TraceReader(log)
+    reader.records = list(reader)  # type: ignore[attr-defined]
+    return reader
+
+
+def test_payload_lines_with_no_record_before_them_count_one_each(tmp_path):
+    data = b"\tstray one\n\tstray two\n\tstray three\n" + record_line("str", {"str": ["a.py", 0]}).encode()
+    reader = _read(tmp_path, data)
+    assert reader.stats.fail_glog == 3 and len(reader.records) == 1
+
+
+def test_a_log_opening_with_a_windows_line_end_reads_clean(tmp_path):
+    reader = _read(tmp_path, b"\r\n" + record_line("str", {"str": ["a.py", 0]}).replace("\n", "\r\n").encode())
+    assert reader.stats.fail_glog == 0 and len(reader.records) == 1
+
+
+@pytest.mark.parametrize(
+    ("rank", "kept", "bad"),
+    [(0, 0, 0), (MAX_RANK, MAX_RANK, 0), (MAX_RANK + 1, None, 1), (-1, None, 1), ("0", None, 1)],
+)
+def test_a_rank_is_read_from_0_to_its_bound(tmp_path, rank, kept, bad):
+    reader = _read(tmp_path, record_line("str", {"str": ["a.py", 0]}, rank=rank).encode())
+    assert reader.records[0].rank == kept and reader.stats.bad_value_fields.get("rank", 0) == bad
+
+
+@pytest.mark.parametrize(("attempt", "kept", "bad"), [(0, 0, 0), (1 << 16, 1 << 16, 0), ((1 << 16) + 1, None, 1)])
+def test_an_attempt_is_read_up_to_65536(tmp_path, attempt, kept, bad):
+    line = record_line("dynamo_start", {"stack": []}, frame_id=0, frame_compile_id=0, attempt=attempt)
+    reader = _read(tmp_path, line.encode())
+    assert reader.records[0].attempt == kept and reader.stats.bad_value_fields.get("attempt", 0) == bad
