@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from compileprof.profiler.errors import CompileprofError
+from compileprof.profiler.errors import EXIT_REGRESSION, CompileprofError
 from compileprof.profiler.files import refuse_inputs
 from compileprof.profiler.render.registry import CHECK, DIFF, RenderOptions, choose, formats, renderer
 
@@ -101,10 +101,13 @@ def check_command(
     time_too = fail_on is FailOn.time
     if history is not None:
         result, update, inputs = _against_history(paths, history, branch, window, jobs, time_too)
+        outcome = CheckOutcome(result, update)
     else:
-        result, update, inputs = _against_baseline(paths, baseline, jobs, time_too)
+        result, update, inputs, old, reports = _against_baseline(paths, baseline, jobs, time_too)
+        outcome = CheckOutcome(result, update)
+        if outcome.exit_code == EXIT_REGRESSION:
+            outcome.against, outcome.changes = _what_changed(old.get("source"), paths, reports, jobs)
     refuse_inputs(junit_xml, inputs, "JUnit XML")
-    outcome = CheckOutcome(result, update)
     if junit_xml is not None:
         emit(renderer(CHECK, "junit"), outcome, opts, junit_xml, force)
     _step_summary(outcome)
@@ -124,7 +127,25 @@ def _against_baseline(paths: list[Path], baseline: Path, jobs: int | None, time_
     layers = [tolerances, *baseline_layers(old)]
     result = compare(baseline_metrics(old), current, layers, old.get("fingerprint") or {}, fp, time_too)
     update = shlex.join(["compileprof", "check", *map(str, paths), "--baseline", str(baseline), "--update-baseline"])
-    return result, update, [baseline, *_inputs(paths, reports)]
+    return result, update, [baseline, *_inputs(paths, reports)], old, reports
+
+
+def _what_changed(source: object, paths: list[Path], reports: list, jobs: int | None) -> tuple[str | None, list | None]:
+    """On a failure: what changed in what was compiled between the run the baseline was written from
+    (its `source`, when that run or trace is still on disk and is not the one checked) and the first
+    run checked; (None, None) when there is nothing to compare with."""
+    from compileprof.profiler.gate.samples import gather
+
+    text = source if isinstance(source, str) else ""
+    found = next((Path(c) for c in (text, *text.split(" ")) if c and Path(c).exists()), None)
+    if found is None or found.resolve() == paths[0].resolve():
+        return None, None
+    try:
+        _, _, before = gather([found], jobs)
+    except (CompileprofError, OSError):
+        return None, None
+    changes = _graph_changes(found, paths[0], (before[0], reports[0]), False)
+    return (str(found), changes) if changes is not None else (None, None)
 
 
 def _against_history(paths: list[Path], db: str, branch: str | None, window: int, jobs: int | None,

@@ -145,6 +145,8 @@ class CheckOutcome:
 
     result: GateResult
     update_command: str
+    changes: list | None = None  # on a failure: what changed in what was compiled since `against`
+    against: str | None = None  # the run the baseline was written from, still on disk
 
     @property
     def exit_code(self) -> int:

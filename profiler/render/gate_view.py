@@ -180,6 +180,15 @@ def _dump(doc: dict[str, Any], out: BinaryIO) -> None:
     out.write(dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
 
 
+def check_change_lines(doc: CheckOutcome) -> list[str]:
+    """A failed check's "what changed" section: its title (naming the baseline's run), then a line per
+    compile; empty when there was nothing to compare with or nothing changed."""
+    from .graph_view import TITLE, change_lines
+
+    lines = change_lines(doc.changes or [])
+    return [f"{TITLE}, since the baseline's run {doc.against}:", *lines] if lines else []
+
+
 class CheckConsole:
     """A line per metric, the summary, and how to accept the figures."""
 
@@ -193,6 +202,8 @@ class CheckConsole:
             for v in doc.result.verdicts:
                 console.print(verdict_line(v), soft_wrap=whole)
             console.print(styled(summary_line(doc.result), "bold"), soft_wrap=whole)
+            for i, line in enumerate(check_change_lines(doc)):
+                console.print(styled(line if i == 0 else "  " + line, "bold" if i == 0 else ""), soft_wrap=whole)
             if doc.exit_code != EXIT_OK:
                 console.print(f"to accept these figures: {doc.update_command}", soft_wrap=whole)
         finally:
@@ -204,8 +215,12 @@ class CheckJson:
     """The check as JSON."""
 
     def write(self, doc: CheckOutcome, out: BinaryIO, opts: RenderOptions) -> None:
-        """Write the check as JSON."""
-        _dump(gate_json(doc.result, doc.exit_code), out)
+        """Write the check as JSON (`changes` and `changes_against` on a failure, when the baseline's run
+        is still on disk)."""
+        body = gate_json(doc.result, doc.exit_code)
+        if doc.changes is not None:
+            body["changes_against"], body["changes"] = doc.against, [c.to_dict() for c in doc.changes]
+        _dump(body, out)
 
 
 class CheckMarkdown:
@@ -213,7 +228,11 @@ class CheckMarkdown:
 
     def write(self, doc: CheckOutcome, out: BinaryIO, opts: RenderOptions) -> None:
         """Write the check as Markdown."""
-        out.write(clean(gate_markdown(doc.result, doc.update_command)).encode())
+        text = gate_markdown(doc.result, doc.update_command)
+        lines = check_change_lines(doc)
+        if lines:
+            text += f"\n### {esc(lines[0])}\n\n" + "\n".join(f"- {esc(x)}" for x in lines[1:]) + "\n"
+        out.write(clean(text).encode())
 
 
 class CheckJunit:

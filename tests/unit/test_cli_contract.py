@@ -14,6 +14,7 @@ from compileprof.profiler.errors import (
     EXIT_DAMAGED,
     EXIT_INTERRUPTED,
     EXIT_NO_DATA,
+    EXIT_REGRESSION,
     EXIT_RUN_FAILED,
     EXIT_TIMEOUT,
     EXIT_USAGE,
@@ -176,3 +177,29 @@ def test_run_prints_its_report_in_the_format_asked(fmt, check, tmp_path, monkeyp
     assert "run directory:" in (result.stdout if fmt == "console" else result.stderr)
     written = check_json((tmp_path / "run" / "report.json").read_bytes())
     assert written["run"]["model"]["label"] == "mlp" and Path(tmp_path / "run" / "report.md").is_file()
+
+
+def test_a_failed_check_says_what_changed_since_the_baseline_s_run_while_that_run_is_on_disk(tmp_path, monkeypatch):
+    # GIVEN a baseline written from one trace, and another trace with a graph break where it had none
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(FIXTURES / "mlp.log", tmp_path / "a.log")
+    shutil.copy(FIXTURES / "graph_break.log", tmp_path / "b.log")
+    assert run_cli("check", "a.log", "--baseline", "base.json", "--update-baseline").exit_code == 0
+    # WHEN the second is checked: it fails, and says what changed in what was compiled, ranked by time
+    result = run_cli("check", "b.log", "--baseline", "base.json")
+    assert result.exit_code == EXIT_REGRESSION
+    text = result.stdout
+    assert "What changed in what was compiled (each compile ranked by the time its change cost), since the " \
+           "baseline's run a.log:" in text  # fmt: skip
+    assert "  0/0 fn (<string>:7) -6.43 s: a new graph break at <string>:7 in fn" in text
+    assert "  1/0 torch_dynamo_resume_in_fn_at_9 (<string>:9) +608.3 ms: only in B: the rest of fn after a graph " \
+           "break at line 9" in text  # fmt: skip
+    d = json.loads(run_cli("check", "b.log", "--baseline", "base.json", "-f", "json").stdout)
+    assert d["changes_against"] == "a.log" and [c["status"] for c in d["changes"]][:2] == ["changed", "only in B"]
+    md = run_cli("check", "b.log", "--baseline", "base.json", "-f", "markdown").stdout
+    assert "### What changed in what was compiled" in md and "- 0/0 fn (<string>:7)" not in md  # escaped: \<
+    check_markdown(md)
+    # a run that passes, or a baseline whose run is gone, says nothing of changes
+    (tmp_path / "a.log").unlink()
+    gone = run_cli("check", "b.log", "--baseline", "base.json", "-f", "json")
+    assert gone.exit_code == EXIT_REGRESSION and "changes" not in json.loads(gone.stdout)
