@@ -270,7 +270,13 @@ def test_check_output_in_a_log_is_one_line_per_verdict_however_long(tmp_path, mo
     lines = result.stdout.splitlines()
     verdicts = json.loads(run_cli("check", str(FIXTURES / "graph_break.log"), "--baseline", str(baseline),
                                   "-f", "json").stdout)["verdicts"]  # fmt: skip
+    end = next(i for i, x in enumerate(lines) if x.startswith("FAIL: "))  # the summary follows the verdicts
     for v in verdicts:  # each verdict's whole line, its note included, is one line of the output
-        (line,) = [x for x in lines if f" {v['name']} " in x]
+        (line,) = [x for x in lines[:end] if f" {v['name']} " in x]
         assert v["status"] in line and (not v["note"] or v["note"] in line)
-    assert len(lines) == len(verdicts) + 2 + sum(x.startswith("note:") for x in lines)
+    assert end == len(verdicts) + sum(x.startswith("note:") for x in lines)
+    # then what changed since the baseline's run (mlp.log, still there): a title and a line per compile,
+    # each one line however long; then the command that accepts the figures
+    changes = lines[end + 1 : -1]
+    assert changes[0].startswith("What changed in what was compiled") and len(changes) == 1 + 4
+    assert lines[-1].startswith("to accept these figures: ")
