@@ -118,3 +118,20 @@ def test_every_test_module_has_a_name_of_its_own():
 
     names = Counter(p.name for p in (Path(__file__).parent.parent).rglob("test_*.py"))
     assert [n for n, k in names.items() if k > 1] == []
+
+
+def test_every_package_folder_is_installed_by_a_wheel_too():
+    # an editable install finds a folder the package list forgets; a wheel (a Ray worker's, a user's
+    # `pip install .`) would not: every folder of Python sources is a listed package with an __init__
+    tomllib = pytest.importorskip("tomllib", reason="Python 3.11's tomllib reads pyproject.toml")
+    root = Path(__file__).resolve().parents[2]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    for top, name in (
+        ("profiler", "compileprof.profiler"),
+        ("cli", "compileprof.cli"),
+        ("backends", "compileprof.backends"),
+    ):
+        for folder in [root / top, *(p for p in (root / top).rglob("*") if p.is_dir() and p.name != "__pycache__")]:
+            if any(folder.glob("*.py")):
+                dotted = ".".join([name, *folder.relative_to(root / top).parts])
+                assert dotted in listed and (folder / "__init__.py").exists(), dotted
