@@ -58,16 +58,17 @@ class _Nearest:
         self.pairs: list[frozenset] = []
         self.known: set[frozenset] = set()
 
-    def add(self, lookup: Lookup) -> None:
-        pairs = _pairs(lookup)
+    def add(self, lookup: Lookup, pairs: frozenset) -> None:
+        """A lookup with its `_pairs`, kept when its set is new."""
         if pairs not in self.known:
             self.known.add(pairs)
             self.firsts.append(lookup)
             self.pairs.append(pairs)
 
-    def closest(self, miss: Lookup) -> Lookup | None:
-        """The first of the latest NEAREST sets that shares the most component hashes with `miss`."""
-        want, best, most = _pairs(miss), None, -1
+    def closest(self, want: frozenset) -> Lookup | None:
+        """The first of the latest NEAREST sets that shares the most component hashes with `want` (a
+        miss's `_pairs`)."""
+        best, most = None, -1
         start = max(0, len(self.firsts) - NEAREST)
         for lookup, pairs in zip(self.firsts[start:], self.pairs[start:], strict=True):
             shared = len(want & pairs)
@@ -90,7 +91,7 @@ def _counterpart(miss: Lookup, index: int, same: list[Lookup], nearest: _Nearest
         return piece[min(index, len(piece) - 1)], "same compile and piece in A"
     if index < len(same):
         return same[index], "same compile in A"
-    found = nearest.closest(miss) if nearest is not None else None
+    found = nearest.closest(_pairs(miss)) if nearest is not None else None
     return (found, "closest graph in A") if found is not None else (None, "none")
 
 
@@ -100,7 +101,7 @@ def explain(a: list[Lookup], b: list[Lookup]) -> list[Explanation]:
     nearest: dict[str, _Nearest] = {}
     for x in a:
         by_compile.setdefault((x.cache, x.compile_id, x.rank), []).append(x)
-        nearest.setdefault(x.cache, _Nearest()).add(x)
+        nearest.setdefault(x.cache, _Nearest()).add(x, _pairs(x))
     out, seen = [], {}
     for lookup in b:
         slot = (lookup.cache, lookup.compile_id, lookup.rank)
@@ -122,9 +123,9 @@ def within(lookups: list[Lookup]) -> list[Explanation]:
     for miss in lookups:
         if not miss.components:
             continue
-        group = earlier.setdefault((miss.cache, miss.piece), _Nearest())
-        best = group.closest(miss) if miss.state == "miss" else None
-        group.add(miss)
+        group, pairs = earlier.setdefault((miss.cache, miss.piece), _Nearest()), _pairs(miss)
+        best = group.closest(pairs) if miss.state == "miss" else None
+        group.add(miss, pairs)
         if best is None:
             continue
         changes = diff_components(best, miss)

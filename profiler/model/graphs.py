@@ -29,7 +29,8 @@ class Graph:
     digest: str  # of the normalized code: equal digests, equal graphs
     nodes: int
     ops: Counter = field(default_factory=Counter)  # operator -> nodes calling it (`aten.mm`)
-    inputs: list[tuple[str, str]] = field(default_factory=list)  # (name, `f32[2, 32]`): its placeholders
+    # the graph's inputs (its FX placeholder nodes) as (name, `f32[2, 32]`)
+    inputs: list[tuple[str, str]] = field(default_factory=list)
     text: bytes | None = None  # the normalized code, zlib-compressed (kept within a budget; None beyond)
     raw: str = ""  # the digest of the payload as logged (an identical one is not decoded again)
 
