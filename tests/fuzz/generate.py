@@ -54,8 +54,9 @@ FILE_NAMES = [b"dedicated_log_torch_trace_fuzz.log", b"dedicated_log_torch_trace
               b"dedicated_log_torch_trace_\xff\xfe.log", b"dedicated_log_torch_trace_a\nb|`c`.log",
               b"dedicated_log_torch_trace_\xe2\x80\xaeevil.log",
               b"dedicated_log_torch_trace_[red]x&amp;.log"]  # fmt: skip
-CONSOLE_EVERY = 4  # inputs per rich console report (JSON and Markdown: every input)
-GATE_CONSOLE_EVERY = 20
+CONSOLE_EVERY = 10  # inputs per rich console report (JSON and Markdown: every input)
+HTML5LIB_EVERY = 10  # inputs per page parsed by html5lib too (every page: by the exact structural rule)
+GATE_CONSOLE_EVERY = 50
 ENVELOPE = ("rank", "frame_id", "frame_compile_id", "attempt", "compiled_autograd_id", "has_payload", "stack")
 EVENT_FIELDS = ("name", "ph", "ts", "dur", "pid", "tid", "args", "cat")
 
@@ -245,14 +246,15 @@ class Outcome:
     refused: int = 0  # inputs the tool refused with its own one-line error
 
 
-def _render(doc_kind: str, fmt: str, doc: Any, opts: RenderOptions) -> None:
-    """Render one document in one format and check the output is valid and safe for that format."""
+def _render(doc_kind: str, fmt: str, doc: Any, opts: RenderOptions, full: bool = True) -> None:
+    """Render one document in one format and check the output is valid and safe for that format (a
+    page by html5lib too with `full`)."""
     out = io.BytesIO()
     renderer(doc_kind, fmt).write(doc, out, opts)
-    check_output(fmt, out.getvalue())
+    check_output(fmt, out.getvalue(), full)
 
 
-def render_all(report: Any, console: bool = True, gate_console: bool = True) -> None:
+def render_all(report: Any, console: bool = True, gate_console: bool = True, full: bool = True) -> None:
     """Every report format, the gate's metrics of the report, and a check and diff of it against itself
     (the rich consoles, ten times slower than the rest, only when asked); every output checked for
     its format (HTML parses with its scripts intact, JUnit parses, JSON and Perfetto load, Markdown
@@ -263,22 +265,23 @@ def render_all(report: Any, console: bool = True, gate_console: bool = True) -> 
         return fmt != "console" or asked
 
     for fmt in (f for f in formats(REPORT) if wanted(f, console)):
-        _render(REPORT, fmt, report, opts)
+        _render(REPORT, fmt, report, opts, full)
     metrics = report_metrics(report)
     result = compare(metrics, metrics, [], {"torch": "2.12\x01<b>"}, {}, fail_on_time=True)
     for fmt in (f for f in formats(CHECK) if wanted(f, gate_console)):
-        _render(CHECK, fmt, CheckOutcome(result, "compileprof check x"), opts)
+        _render(CHECK, fmt, CheckOutcome(result, "compileprof check x"), opts, full)
     for fmt in (f for f in formats(DIFF) if wanted(f, gate_console)):
         doc = DiffResult(report.source, "b", diff_rows(metrics, metrics), {}, {}, (report, report))
-        _render(DIFF, fmt, doc, opts)
+        _render(DIFF, fmt, doc, opts, full)
 
 
 _SEED_REPORT: dict[str, Any] = {}
 
 
-def graphs_all(path: Path, report: Any) -> None:
+def graphs_all(path: Path, report: Any, full: bool = True, console: bool = True) -> None:
     """What changed in what was compiled between a real fixture and the input (every graph, guard and
-    kernel of the input read, normalized, matched and said), in every diff format with --graphs."""
+    kernel of the input read, normalized, matched and said), in every diff format with --graphs (the
+    rich console only with `console`)."""
     from compileprof.profiler.build import build_graph_changes
 
     seed = FIXTURES / "graph_break.log"
@@ -289,11 +292,11 @@ def graphs_all(path: Path, report: Any) -> None:
     doc = DiffResult(
         str(seed), report.source, diff_rows(metrics, metrics), {}, {}, (report, report), None, changes, True
     )
-    for fmt in formats(DIFF):
-        _render(DIFF, fmt, doc, RenderOptions(limit=5, width=100))
+    for fmt in (f for f in formats(DIFF) if f != "console" or console):
+        _render(DIFF, fmt, doc, RenderOptions(limit=5, width=100), full)
 
 
-def explain_all(path: Path) -> None:
+def explain_all(path: Path, full: bool = True) -> None:
     """explain-cache of the log against itself and against an empty set, in every format."""
     from compileprof.profiler.analysis.cache_explain import explain, within
     from compileprof.profiler.fold.cache_keys import read_lookups
@@ -304,7 +307,7 @@ def explain_all(path: Path) -> None:
         pair = CacheReport(str(path), "b", len(a), len(lookups), 0, explain(a, lookups), within(lookups), "x vs y")
         doc = CacheComparison(str(path), "b", [pair, pair] if len(a) % 2 else [pair])
         for fmt in formats(CACHE):
-            _render(CACHE, fmt, doc, RenderOptions())
+            _render(CACHE, fmt, doc, RenderOptions(), full)
 
 
 def _attempt(outcome: Outcome, what: str, fn: Callable[[], None]) -> None:
@@ -354,24 +357,24 @@ def fuzz_logs(rng: random.Random, seeds: list[list[Rec]], work: Path, n: int, ou
             path = work / _log_name(rng)
             path.write_bytes(_mutated_log(rng, seeds))
             size = path.stat().st_size
-        console, gate = i % CONSOLE_EVERY == 0, i % GATE_CONSOLE_EVERY == 0
+        console, gate, full = i % CONSOLE_EVERY == 0, i % GATE_CONSOLE_EVERY == 0, i % HTML5LIB_EVERY == 0
         _attempt(
             outcome,
             f"log #{i} ({size} bytes)",
-            lambda p=path, c=console, g=gate: _every_output(p, c, g),
+            lambda p=path, c=console, g=gate, f=full: _every_output(p, c, g, f),
         )
         if outcome.crashes and outcome.crashes[-1].startswith(f"log #{i} "):
             keep = work / f"crash_{i}{'' if path.is_file() else '_dir'}"
             shutil.copytree(path, keep) if path.is_dir() else shutil.copy(path, keep.with_suffix(".log"))
 
 
-def _every_output(path: Path, console: bool, gate: bool) -> None:
+def _every_output(path: Path, console: bool, gate: bool, full: bool) -> None:
     """A fuzzed log through the report's formats, check and diff, explain-cache and the graph diff."""
     report = build_report(path, jobs=1)
-    render_all(report, console, gate)
-    explain_all(path)
+    render_all(report, console, gate, full)
+    explain_all(path, full)
     if path.is_file():
-        graphs_all(path, report)
+        graphs_all(path, report, full, console)
 
 
 def _mutate_json(rng: random.Random, doc: Any, depth: int = 0) -> Any:
@@ -409,7 +412,9 @@ def fuzz_manifests(rng: random.Random, work: Path, n: int, outcome: Outcome) -> 
         _attempt(
             outcome,
             f"manifest #{i}: {json.dumps(doc, allow_nan=True)[:300]}",
-            lambda: render_all(build_report(run, jobs=1)),
+            lambda i=i: render_all(
+                build_report(run, jobs=1), i % CONSOLE_EVERY == 0, i % GATE_CONSOLE_EVERY == 0, i % HTML5LIB_EVERY == 0
+            ),
         )
 
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from importlib import resources
 from typing import Any
@@ -37,12 +38,13 @@ def page_script(kind: str = "report") -> str:
 
 
 def check_html(page: bytes, full: bool = True) -> dict[str, Any]:
-    """The page's data, after checking that its two scripts survive HTML parsing intact: with `full`,
-    by html5lib; else by the exact rule that makes that so (the data script holds no `<`, so the
-    parser cannot leave it before its own `</script>`, and the drawing script follows unchanged),
-    which costs nothing and lets the fuzzer check every page."""
+    """The page's data, after checking that its two scripts survive HTML parsing intact: by the exact
+    rule that makes that so (the head is the template's with a title holding no `<`; the data script
+    holds no `<`, so the parser cannot leave it before its own `</script>`; the drawing script follows
+    unchanged), which costs nothing and lets the fuzzer check every page; with `full`, by html5lib too."""
+    data = _check_html_structure(page)
     if not full:
-        return _check_html_structure(page)
+        return data
     import html5lib
 
     doc = html5lib.parse(page, namespaceHTMLElements=False)
@@ -55,10 +57,28 @@ def check_html(page: bytes, full: bool = True) -> dict[str, Any]:
     return data
 
 
+def page_head() -> tuple[bytes, bytes]:
+    """What every page holds before and after its title's text, up to its data script."""
+    style = (resources.files("compileprof.profiler.render") / "assets" / "report.css").read_text(encoding="utf-8")
+    before = (
+        b'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        b'<meta name="viewport" content="width=device-width, initial-scale=1"><title>'
+    )
+    after = (
+        f"</title><style>{style}</style></head>\n"
+        '<body><main id="app"><noscript>This report draws with JavaScript.</noscript></main>\n'
+    ).encode()
+    return before, after
+
+
 def _check_html_structure(page: bytes) -> dict[str, Any]:
     head, sep, rest = page.partition(b'<script type="application/json" id="data">')
-    if not sep or b"<script" in head:
-        raise Unsafe("the page has no data script where it belongs")
+    before, after = page_head()
+    title = head[len(before) : len(head) - len(after)]
+    if not sep or not head.startswith(before) or not head.endswith(after) or len(head) < len(before) + len(after):
+        raise Unsafe("the page's head is not the template's, or it has no data script where it belongs")
+    if b"<" in title:  # RCDATA: only `</title` leaves it, and every `<` of a title is written `&lt;`
+        raise Unsafe("the page's title holds a `<`")
     raw, sep, tail = rest.partition(b"</script>")
     data = _data(raw.decode("utf-8"))
     if not sep or tail != f"\n<script>{page_script(data.get('kind', 'report'))}</script></body></html>\n".encode():
@@ -78,17 +98,20 @@ def _data(raw: str) -> dict[str, Any]:
 def check_markdown(text: str) -> str:
     """The text GitHub would show for `text`, after checking it carries no HTML, link or image."""
     import cmarkgfm
-    import html5lib
 
-    html = cmarkgfm.github_flavored_markdown_to_html(text)
-    if "raw HTML omitted" in html:
+    rendered = cmarkgfm.github_flavored_markdown_to_html(text)
+    if "raw HTML omitted" in rendered:
         raise Unsafe("the Markdown holds raw HTML")
-    doc = html5lib.parse(html, namespaceHTMLElements=False)
-    tags = {el.tag for el in doc.iter() if isinstance(el.tag, str)}
+    # cmark-gfm writes every `<`, `>`, `&` and `"` of text and attributes as an entity, so (raw HTML
+    # being off) each `<` of its output opens a tag cmark-gfm itself wrote
+    tags = {m.lower() for m in _TAG.findall(rendered)}
     if tags - MARKDOWN_ELEMENTS:
         raise Unsafe(f"the Markdown renders elements compileprof does not write: {sorted(tags - MARKDOWN_ELEMENTS)}")
     _check_table_rows(text)
-    return "".join(doc.itertext())
+    return html.unescape(re.sub(r"<[^>]*>", "", rendered))
+
+
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
 
 
 _SEPARATOR = re.compile(r"(?<!\\)\|")  # GFM splits a table row at every `|` not escaped as `\|`
