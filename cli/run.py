@@ -14,6 +14,7 @@ from compileprof.profiler.run.zoo.catalog import DEFAULT_MODEL, DTYPES
 
 if TYPE_CHECKING:
     from compileprof.profiler.model.report import Report
+    from compileprof.profiler.run.request import RunOptions
     from compileprof.profiler.run.runner import ChildOutcome
 
 from .common import command_line, emit, fail, stdout_width, user_errors
@@ -165,9 +166,7 @@ def run_command(
     fmt: str = typer.Option("console", "--format", "-f", help="The report printed on stdout: console, json, markdown."),
 ) -> None:
     """Compile MODEL with TORCH_TRACE on in a clean child process, then report where compile time went."""
-    from compileprof.profiler.run.request import RunOptions, build_request
-    from compileprof.profiler.run.rundir import default_run_dir, prepare_run_dir
-    from compileprof.profiler.run.runner import execute
+    from compileprof.profiler.run.request import RunOptions
 
     options = RunOptions(
         model, batch, seq_len, dtype, model_arg, backend, inductor_option, split_ops, compile_sizes, artifact_prefix,
@@ -175,7 +174,21 @@ def run_command(
         pairs, budget, repeat, argv=command_line(ctx), count=count.value if count else None, count_phases=count_phases,
     )  # fmt: skip
     shown = renderer(REPORT, fmt)  # an unknown format: a usage error before anything runs
+    view = RenderOptions(limit=limit, trees=trees, depth=depth, width=stdout_width(None))
+    _run(options, out, force, quiet, view, shown, history)
+
+
+def _run(
+    options: RunOptions, out: Path | None, force: bool, quiet: bool, view: RenderOptions, shown: Renderer,
+    history: str | None,
+) -> None:  # fmt: skip
+    """Prepare the run directory, run the children (with progress unless `quiet`), report, record."""
+    from compileprof.profiler.run.request import build_request
+    from compileprof.profiler.run.rundir import default_run_dir, prepare_run_dir
+    from compileprof.profiler.run.runner import execute
+
     req = build_request(options)
+    backend = options.backend
     run_dir = out or default_run_dir(req.model.label)
     made = not run_dir.exists()  # a directory this run creates is removed again if the run is refused
     req.out = prepare_run_dir(run_dir, force)
@@ -187,7 +200,6 @@ def run_command(
         from compileprof.profiler.render.progress import with_progress
 
         _, outcomes = with_progress(lambda on_step: execute(req, on_step), lambda done: done[1][-1].ok)
-    view = RenderOptions(limit=limit, trees=trees, depth=depth, width=stdout_width(None))
     if made and _refused(outcomes[-1]):
         shutil.rmtree(req.out, ignore_errors=True)
         message, code = _failure_message(outcomes[-1], req.out, backend)
