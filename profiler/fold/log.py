@@ -160,10 +160,14 @@ class LogFold:
         if handler is not None:
             handler(rec)
 
-    def _compile_of(self, rec: Record) -> str | None:
+    def _compile_of(self, rec: Record, count: bool = True) -> str | None:
         """The compile a metrics record is about. The envelope is the truth; the payload's own
-        compile_id is used only when the envelope has none (some logs' payloads disagree)."""
-        return rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id")
+        compile_id is used only when the envelope has none (some logs' payloads disagree). A bad
+        payload id is counted unless `count` is off (the caller reads it again, and counts it then)."""
+        if rec.compile_id or count:
+            return rec.compile_id or self.values.str(rec.meta.get("compile_id"), "compile_id")
+        payload_id = rec.meta.get("compile_id")
+        return payload_id if type(payload_id) is str else None
 
     def _pending(self, compile_id: str | None) -> _Pending:
         return self.pending.setdefault(compile_id, _Pending())
@@ -187,7 +191,7 @@ class LogFold:
             return
         self.pieces.metrics(rec)
         self._seal_finished()
-        key = self._compile_of(rec)
+        key = self._compile_of(rec, count=False)  # compile_from_metrics reads (and counts) it
         if key is None and self.spans.aot_pending():
             key = AOT  # an AOTInductor compile's metrics: its spans were kept under compile_fx_aot
         info = compile_from_metrics(rec.meta, rec.compile_id, rec.attempt, rec.rank, self.spans.claim(key), self.values)

@@ -119,12 +119,10 @@ def compile_from_metrics(
         return seconds(meta, name_s, name_us, v)
 
     compile_time = secs("entire_frame_compile_time_s", "dynamo_cumulative_compile_time_us")
+    start_us = v.number(meta.get("start_time_us"), "start_time_us", 0.0)
     if compile_time is None:  # AOTInductor's metrics carry only when the compile started and ended
-        start, end = (
-            v.number(meta.get("start_time_us"), "start_time_us"),
-            v.number(meta.get("end_time_us"), "end_time_us"),
-        )
-        compile_time = (end - start) / 1e6 if start is not None and end is not None and end >= start else None
+        end = v.number(meta.get("end_time_us"), "end_time_us")
+        compile_time = (end - start_us) / 1e6 if start_us is not None and end is not None and end >= start_us else None
 
     info = CompileInfo(
         compile_id=compile_id or v.str(meta.get("compile_id"), "compile_id"),
@@ -147,7 +145,7 @@ def compile_from_metrics(
         tree=tree,
         cache=_ints(meta, CACHE_FIELDS, v),
     )
-    info.start_s = metrics_start(meta, v)
+    info.start_s = metrics_start(meta, v, start_us)
     return info
 
 
@@ -174,14 +172,17 @@ def metrics_cache(meta: dict, values: Values) -> dict[str, int]:
     return _ints(meta, CACHE_FIELDS, values)
 
 
-def metrics_start(meta: dict, values: Values) -> float | None:
+_UNREAD = float("nan")
+
+
+def metrics_start(meta: dict, values: Values, start_us: float | None = _UNREAD) -> float | None:
     """When the compile started, as its metrics state it (`start_time` in seconds, or
-    `start_time_us`), in epoch seconds; None when they do not."""
+    `start_time_us`), in epoch seconds; None when they do not. Both are read (a bad one counted once)
+    unless the caller has read `start_us` already."""
     start = values.number(meta.get("start_time"), "start_time", 0.0)
-    us = meta.get("start_time_us")  # read (and a bad one counted) where it times an AOTInductor compile
-    if start is None and type(us) in (int, float) and 0 <= us < 1e300:
-        start = us / 1e6
-    return start
+    if start_us is _UNREAD:
+        start_us = values.number(meta.get("start_time_us"), "start_time_us", 0.0)
+    return start if start is not None or start_us is None else start_us / 1e6
 
 
 def resolve_span_fallbacks(info: CompileInfo) -> None:
