@@ -5,6 +5,7 @@ the envelope's rank and attempt bounds."""
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 from compileprof.profiler.trace.reader import TraceReader
@@ -91,3 +92,29 @@ def test_an_attempt_is_read_up_to_65536(tmp_path, attempt, kept, bad):
     line = record_line("dynamo_start", {"stack": []}, frame_id=0, frame_compile_id=0, attempt=attempt)
     reader = _read(tmp_path, line.encode())
     assert reader.records[0].attempt == kept and reader.stats.bad_value_fields.get("attempt", 0) == bad
+
+
+def test_discovery_says_what_is_wrong_with_a_path_it_cannot_read(tmp_path):
+    from compileprof.profiler.errors import CompileprofError
+    from compileprof.profiler.trace.discover import discover, is_log
+
+    with pytest.raises(CompileprofError, match="File name too long; pass a TORCH_TRACE log"):
+        discover(tmp_path / ("x" * 5000))
+    with pytest.raises(CompileprofError, match="no such file or directory; pass a TORCH_TRACE log"):
+        discover(tmp_path / "missing.log")
+    # a file that cannot be opened is not a log; one named like TORCH_TRACE's files is, unread
+    (tmp_path / "sub.log").mkdir()
+    assert is_log(tmp_path / "sub.log") is False
+    assert is_log(tmp_path / "dedicated_log_torch_trace_x.log") is True
+    # `-` reads standard input: the file it was redirected from, so it can be read in parts
+    log = tmp_path / "in.log"
+    log.write_text(record_line("str", {"frame_id": 0}))
+    with open(log, "rb") as fh:
+        saved = os.dup(0)
+        os.dup2(fh.fileno(), 0)
+        try:
+            found = discover("-")
+        finally:
+            os.dup2(saved, 0)
+            os.close(saved)
+    assert found.logs == [log.resolve()]
