@@ -16,7 +16,8 @@ CID = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
 
 def _metrics(frame: int = 0, **meta: object) -> str:
     env = {"frame_id": frame, "frame_compile_id": 0, "attempt": 0}
-    return record_line("compilation_metrics", {"co_name": f"f{frame}", "entire_frame_compile_time_s": 1.0, **meta}, **env)
+    meta = {"co_name": f"f{frame}", "entire_frame_compile_time_s": 1.0, **meta}
+    return record_line("compilation_metrics", meta, **env)
 
 
 def _read(tmp_path, *lines: str, name: str = "x.log"):
@@ -65,8 +66,8 @@ def test_records_whose_metadata_is_not_an_object_are_counted_and_passed_over(tmp
 
 
 def test_recompile_reasons_logged_before_the_compile_are_its_reason(tmp_path):
-    reasons = record_line("artifact", {"name": "recompile_reasons", "encoding": "json"},
-                          json.dumps(["size mismatch at index 0. expected 4, actual 8", "x\nsecond line"]), **CID)  # fmt: skip
+    said = json.dumps(["size mismatch at index 0. expected 4, actual 8", "x\nsecond line"])
+    reasons = record_line("artifact", {"name": "recompile_reasons", "encoding": "json"}, said, **CID)
     (c,) = _read(tmp_path, reasons, _metrics()).compiles
     assert c.recompile_reason == "size mismatch at index 0. expected 4, actual 8; x"
     # the metrics' own reason wins over the artifact's
