@@ -73,13 +73,9 @@ def phase_moves(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[tuple[
 
 
 def _node_lines(code: str) -> list[tuple[str, str]]:
-    """(node name, operator) of each node line of normalized code."""
-    out = []
-    for line in code.splitlines():
-        m = _NODE.match(line)
-        if m and not line.lstrip().startswith(("def ", "class ", "return")):
-            out.append((m.group(1), op_of(m.group(2))))
-    return out
+    """(node name, operator) of each node line of normalized code (`name = ...`: a `def`, `class` or
+    `return` line never has that form)."""
+    return [(m.group(1), op_of(m.group(2))) for m in map(_NODE.match, code.splitlines()) if m]
 
 
 def line_changes(a: str, b: str) -> tuple[int, int, int]:

@@ -1,0 +1,118 @@
+"""Details of the analysis that a planted bug got past, each to its exact value: graph rows and their
+boundaries, retargeted nodes, the unified diff's labels, compiles compared without reports, rank
+lists, cache outcomes said per group, jobs that touch in time, the paired test's edges, the asserts
+measurement's keys, a wall account's first run, and a cache miss with nothing to compare it with."""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+from compileprof.profiler.analysis.ab import paired
+from compileprof.profiler.analysis.cache_explain import explain
+from compileprof.profiler.analysis.divergence import rank_list
+from compileprof.profiler.analysis.graph_diff import (
+    MAX_ROWS,
+    compare,
+    graph_change,
+    line_changes,
+    side_by_side,
+)
+from compileprof.profiler.analysis.jobs import SLACK_S, _overlaps
+from compileprof.profiler.analysis.measurements import assert_measurement, wall_accounts
+from compileprof.profiler.model.cache_keys import Lookup
+from compileprof.profiler.model.graphs import Compiled, Graph
+from compileprof.profiler.model.report import CacheRun
+from compileprof.profiler.model.run import ChildRecord
+
+
+def test_a_node_that_keeps_its_name_and_changes_its_operator_is_retargeted_not_replaced():
+    assert line_changes("x = torch.sin(a)", "x = torch.cos(a)") == (0, 0, 1)
+    assert line_changes("x = torch.sin(a)", "y = torch.sin(a)") == (1, 1, 0)
+    # a node line is `name = ...` whatever its name begins with
+    assert line_changes("returned = torch.sin(a)", "returned = torch.cos(a)") == (0, 0, 1)
+
+
+def test_equal_lines_between_changes_are_kept_up_to_context_either_side_plus_one():
+    seven = [f"same {i}" for i in range(7)]  # CONTEXT after one change, CONTEXT before the next, and one
+    a, b = "\n".join(["a1", *seven, "a2"]), "\n".join(["b1", *seven, "b2"])
+    rows = side_by_side(a, b)
+    assert [r[0] for r in rows] == ["~", *["="] * 7, "~"]
+    eight = [*seven, "same 7"]
+    rows = side_by_side("\n".join(["a1", *eight, "a2"]), "\n".join(["b1", *eight, "b2"]))
+    assert rows[4] == ("...", "2 equal lines", "") and len(rows) == 1 + 3 + 1 + 3 + 1
+
+
+def test_lines_only_on_one_side_leave_the_other_empty_and_long_diffs_stop_at_max_rows():
+    assert side_by_side("a\nb", "a") == [("=", "a", "a"), ("-", "b", "")]
+    many_a = "\n".join(f"a{i}" for i in range(MAX_ROWS + 10))
+    many_b = "\n".join(f"b{i}" for i in range(MAX_ROWS + 10))
+    rows = side_by_side(many_a, many_b)
+    assert len(rows) == MAX_ROWS + 1 and rows[-1] == ("...", "rows past this are left out", "")
+
+
+def _graph(code: str, digest: str) -> Graph:
+    return Graph("aot_forward", digest, code.count("\n") + 1, Counter(), [], zlib.compress(code.encode()))
+
+
+def test_the_full_diff_of_a_changed_graph_is_labelled_a_and_b():
+    change = graph_change("aot_forward", _graph("x = torch.sin(a)", "1"), _graph("x = torch.cos(a)", "2"), True)
+    assert change.diff[:2] == ["--- A", "+++ B"] and change.diff[-2:] == ["-x = torch.sin(a)", "+x = torch.cos(a)"]
+    assert graph_change("aot_forward", _graph("x", "1"), _graph("x", "2"), False).diff in (None, [])
+
+
+def test_compiles_compare_without_their_reports():
+    a = {(None, "0/0"): Compiled("0/0", None, frame="f (m.py:1)")}
+    b = {(None, "0/0"): Compiled("0/0", None, frame="f (m.py:1)"), (None, "1/0"): Compiled("1/0", None, frame="g")}
+    changes = compare(a, b, None, None)
+    assert [(c.compile_id, c.status, c.time_a, c.time_b) for c in changes] == [
+        ("1/0", "only in B", None, None), ("0/0", "same", None, None)]  # fmt: skip
+
+
+def test_ranks_are_listed_one_or_as_runs():
+    assert rank_list([3]) == "rank 3"
+    assert rank_list([6, 0, 1, 2, 4]) == "ranks 0-2, 4, 6"
+
+
+def test_jobs_whose_times_touch_within_the_slack_overlap():
+    window = (100.0, 200.0)
+    trace = lambda first, last: SimpleNamespace(first_s=first, last_s=last)  # noqa: E731
+    assert _overlaps(trace(200.0 + SLACK_S, 300.0), window)
+    assert not _overlaps(trace(200.5 + SLACK_S, 300.0), window)
+    assert _overlaps(trace(0.0, 100.0 - SLACK_S), window)
+    assert not _overlaps(trace(0.0, 99.5 - SLACK_S), window)
+    assert not _overlaps(trace(None, 150.0), window) and not _overlaps(trace(150.0, 160.0), None)
+
+
+def test_the_paired_test_refuses_unpaired_samples_and_calls_no_change_insignificant():
+    with pytest.raises(ValueError, match="paired samples need the same, non-zero number of rounds"):
+        paired([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="paired samples need"):
+        paired([], [])
+    same = paired([1.0] * 8, [1.0] * 8)
+    assert same.ci95 == (0.0, 0.0) and not same.significant and same.enough
+
+
+def test_the_asserts_measurement_says_whether_the_outputs_matched():
+    raw = {"samples_on_s": [1.1] * 6, "samples_off_s": [1.0] * 6, "rounds": 6, "calls_per_round": 20,
+           "outputs": {"match": False, "max_abs_err": 0.5}, "batch_size": 2, "threads": 4, "device": "cpu"}  # fmt: skip
+    m = assert_measurement(raw, [], [])
+    assert (m["outputs_match"], m["outputs_max_abs_diff"]) == (False, 0.5)
+    assert (m["rounds"], m["calls_per_round"], m["threads"], m["device"], m["batch_size"]) == (6, 20, 4, "cpu", 2)
+    assert m["asserts_per_call"] is None and m["per_assert_s"] is None
+
+
+def test_a_wall_account_holds_the_compiled_call_s_median_as_the_first_run():
+    child = ChildRecord("cold", "cold/trace", "ok", steps_s={"compile": 10.0}, forward={"compiled_median_s": 0.25})
+    run = SimpleNamespace(children={"cold": child})
+    (account,) = wall_accounts(run, [CacheRun("cold", 1, 6.0, {}, {}, {"dynamo": 7.0, "backend_compile": 5.0})])
+    assert (account.step_s, account.traced_s, account.parts, account.first_run_s) == (
+        10.0, 7.0, {"backend_compile": 5.0}, 0.25)  # fmt: skip
+
+
+def test_a_miss_with_nothing_of_its_cache_in_a_is_compared_with_none():
+    miss = Lookup("fx_graph_cache", "miss", "0/0", None, "k1", {"config": ("h1", "x")})
+    (e,) = explain([], [miss])
+    assert e.counterpart is None and e.how == "none" and e.changes == []
