@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
+from types import SimpleNamespace
 
 from compileprof.profiler.build import build_report
 from compileprof.profiler.fold.cache_keys import _Pool
@@ -95,3 +97,76 @@ def test_a_directory_gives_every_log_in_name_order_and_latest_only_the_newest(tm
     assert [p.name for p in find_logs(tmp_path)] == ["dedicated_log_torch_trace_a.log",
                                                      "dedicated_log_torch_trace_b.log"]  # fmt: skip
     assert [p.name for p in find_logs(tmp_path, latest=True)] == ["dedicated_log_torch_trace_a.log"]
+
+
+class _LocalRay:
+    """Ray's task API run in this process: what fold_files_on_ray asks of a cluster of `cpus` CPUs,
+    recording the batches it sends (the real two-node cluster is in tests/e2e/test_ray.py)."""
+
+    def __init__(self, cpus: int) -> None:
+        self.cpus, self.batches = cpus, []
+
+    def cluster_resources(self) -> dict:
+        return {"CPU": self.cpus}
+
+    def remote(self, num_cpus: int):
+        def wrap(fn):
+            return SimpleNamespace(remote=lambda batch: (self.batches.append(batch), fn(batch))[1])
+
+        return wrap
+
+    def get(self, refs: list) -> list:
+        return refs
+
+
+def test_logs_folded_as_ray_tasks_are_sent_in_balanced_batches_and_come_back_in_order(tmp_path, monkeypatch):
+    from compileprof.profiler.fold import on_ray
+    from compileprof.profiler.fold.parallel import fold_files
+
+    paths = []
+    for i in range(11):
+        p = tmp_path / f"dedicated_log_torch_trace_rank_{i}_x.log"
+        p.write_text(record_line("compilation_metrics", {"co_name": f"f{i}"}, **CID, rank=i))
+        paths.append(p)
+    fake = _LocalRay(cpus=1)  # 1 CPU: BATCHES_PER_CPU batches of 3, 3, 3 and 2 files
+    monkeypatch.setattr(on_ray, "connect", lambda address: fake)
+    streams = on_ray.fold_files_on_ray(paths, "auto")
+    assert [len(b) for b in fake.batches] == [3, 3, 3, 2]
+    assert [b for batch in fake.batches for b in batch] == [str(p) for p in paths]
+    assert [t.rank for t in streams] == list(range(11))
+    assert [t.rank for t in streams] == [t.rank for t in fold_files(paths, jobs=1)]
+    fake.batches.clear()
+    on_ray.fold_files_on_ray(paths[:2], "auto")
+    assert fake.batches == [[str(paths[0])], [str(paths[1])]]  # never more batches than files
+
+
+def test_a_log_ray_cannot_read_by_path_is_refused_with_what_to_do(tmp_path, monkeypatch):
+    import pytest
+    from compileprof.profiler.errors import EXIT_USAGE, CompileprofError
+    from compileprof.profiler.fold import on_ray
+
+    monkeypatch.setattr(on_ray, "connect", lambda address: _LocalRay(2))
+    with pytest.raises(CompileprofError, match="report --ray reads files by path on every node; save it first") as e:
+        on_ray.fold_files_on_ray([tmp_path / "gone.log"], "auto")
+    assert e.value.exit_code == EXIT_USAGE
+
+
+def test_standard_input_from_a_pipe_is_read_as_the_pipe():
+    from compileprof.profiler.trace.discover import _stdin
+
+    r, w = os.pipe()
+    saved = os.dup(0)
+    os.dup2(r, 0)
+    try:
+        assert _stdin() == Path("/dev/stdin")
+    finally:
+        os.dup2(saved, 0)
+        for fd in (saved, r, w):
+            os.close(fd)
+
+
+def test_a_fake_kernel_record_without_an_object_is_still_counted(tmp_path):
+    log = tmp_path / "e.log"
+    log.write_text(record_line("export", {}) + record_line("missing_fake_kernel", [1]))
+    export = build_report(log, jobs=1).traces[0].export
+    assert export.fake_kernel_issues == 1 and export.fake_kernel_list == ["missing fake kernel: ?"]
