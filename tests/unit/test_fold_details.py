@@ -170,3 +170,28 @@ def test_a_fake_kernel_record_without_an_object_is_still_counted(tmp_path):
     log.write_text(record_line("export", {}) + record_line("missing_fake_kernel", [1]))
     export = build_report(log, jobs=1).traces[0].export
     assert export.fake_kernel_issues == 1 and export.fake_kernel_list == ["missing fake kernel: ?"]
+
+
+def test_a_phase_run_twice_keeps_when_each_call_started_in_seconds(tmp_path):
+    log = tmp_path / "calls.log"
+    log.write_text(
+        event("dynamo", "B", 1_000_000.0) + event("inductor", "B", 1_100_000.0) + event("inductor", "E", 1_300_000.0)
+        + event("inductor", "B", 1_500_000.0) + event("inductor", "E", 1_600_000.0) + event("dynamo", "E", 2_000_000.0)
+        + record_line("compilation_metrics", {"co_name": "f", "entire_frame_compile_time_s": 1.0}, **CID)
+    )  # fmt: skip
+    (c,) = build_report(log, jobs=1).compiles
+    (dynamo,) = c.phases()
+    (inductor,) = dynamo["children"]
+    assert (dynamo["start_s"], inductor["start_s"], inductor["count"]) == (1.0, 1.1, 2)
+    assert inductor["calls"] == [[1.1, 0.2], [1.5, 0.1]]
+
+
+def test_generated_code_is_cpp_by_its_file_name_or_an_extern_c_block_and_keeps_its_rank():
+    from compileprof.profiler.fold.asserts import graph_asserts
+
+    assert graph_asserts("x = 1", "0/0", 3, "k.py").language == "python"
+    assert graph_asserts("x = 1", "0/0", 3, "wrapper.cpp").language == "cpp"
+    assert graph_asserts("x = 1", "0/0", 3, "wrapper.h").language == "cpp"
+    assert graph_asserts('#include <x>\nextern "C" void run();', "0/0", 3, None).language == "cpp"
+    g = graph_asserts("x = 1", "2/1", 3, "k.py")
+    assert (g.compile_id, g.rank, g.filename) == ("2/1", 3, "k.py")
