@@ -257,3 +257,13 @@ def test_bad_values_are_counted_under_the_field_they_were_found_in(tmp_path):
         ("symbol", "reason", "co_firstlineno", "pytorch_version"), 1)  # fmt: skip
     (c,) = list(report.compiles)
     assert c.compile_time_s == 1.5 and c.co_firstlineno is None and c.specializations == ["None () = 8"]
+
+
+def test_a_part_s_backward_whose_forward_no_part_holds_stays_an_orphan_in_order():
+    from compileprof.profiler.model.compile import BackwardInfo
+
+    early, late = BackwardInfo(1.0, None, None, None), BackwardInfo(2.0, None, None, None)
+    first = _part(orphan_backwards=[("0/0", early)])
+    second = _part(orphan_backwards=[("7/0", late)])
+    whole = merge_parts([first, second])
+    assert whole.orphan_backwards == [("0/0", early), ("7/0", late)]
