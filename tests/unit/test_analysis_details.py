@@ -116,3 +116,13 @@ def test_a_miss_with_nothing_of_its_cache_in_a_is_compared_with_none():
     miss = Lookup("fx_graph_cache", "miss", "0/0", None, "k1", {"config": ("h1", "x")})
     (e,) = explain([], [miss])
     assert e.counterpart is None and e.how == "none" and e.changes == []
+
+
+def test_graph_rows_and_node_counts_align_long_codes_of_repeated_lines_exactly():
+    # difflib's "autojunk" would treat a line repeated in over 1% of 200+ lines as junk and call
+    # every repeat changed: long generated graphs repeat lines, so it is off
+    same = ["x = torch.relu(a)"] * 250
+    rows = side_by_side("\n".join([*same, "y = torch.sin(x)"]), "\n".join([*same, "y = torch.cos(x)"]))
+    assert rows == [("...", "247 equal lines", ""), *[("=", same[0], same[0])] * 3,
+                    ("~", "y = torch.sin(x)", "y = torch.cos(x)")]  # fmt: skip
+    assert line_changes("\n".join([*same, "y = torch.sin(x)"]), "\n".join([*same, "y = torch.cos(x)"])) == (0, 0, 1)
