@@ -126,3 +126,15 @@ def test_graph_rows_and_node_counts_align_long_codes_of_repeated_lines_exactly()
     assert rows == [("...", "247 equal lines", ""), *[("=", same[0], same[0])] * 3,
                     ("~", "y = torch.sin(x)", "y = torch.cos(x)")]  # fmt: skip
     assert line_changes("\n".join([*same, "y = torch.sin(x)"]), "\n".join([*same, "y = torch.cos(x)"])) == (0, 0, 1)
+
+
+def test_a_group_s_cache_outcomes_are_counted_and_compiles_without_any_are_not_named():
+    from compileprof.profiler.analysis.divergence import RankSequence, _summary
+
+    seq = RankSequence()
+    for item in ("0/0: fx miss, aot miss", "1/0: none", "2/0: fx hit, aot hit", "3/0: fx miss"):
+        seq.add(item)
+    assert _summary("cache", seq) == "4 compiles: aot hit 1, aot miss 1, fx hit 1, fx miss 2"
+    only_none = RankSequence()
+    only_none.add("0/0: none")
+    assert _summary("cache", only_none) == "1 compile: no cache events"
