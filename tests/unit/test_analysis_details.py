@@ -138,3 +138,101 @@ def test_a_group_s_cache_outcomes_are_counted_and_compiles_without_any_are_not_n
     only_none = RankSequence()
     only_none.add("0/0: none")
     assert _summary("cache", only_none) == "1 compile: no cache events"
+
+
+def _inputs_of(*inputs: tuple[str, str]) -> Graph:
+    return Graph("aot_forward", "d", 1, Counter(), list(inputs))
+
+
+def test_inputs_that_changed_are_said_with_their_shapes_and_whether_they_became_dynamic():
+    from compileprof.profiler.analysis.graph_diff import _inputs
+
+    a = _inputs_of(("x", "f32[8, 4]"), ("y", "f32[8]"), ("z", "i64[2]"))
+    b = _inputs_of(("x", "f32[s0, 4]"), ("y", "f16[8]"))
+    assert _inputs(a, b) == ["input 0 (x): f32[8, 4] -> f32[s0, 4] (dynamism changed)",
+                             "input 1 (y): f32[8] -> f16[8]", "input 2 (z) only in A"]  # fmt: skip
+    assert _inputs(b, a)[-1] == "input 2 (z) only in B"
+
+
+def test_a_compile_s_configs_that_differ_are_listed_with_both_values():
+    from compileprof.profiler.analysis.graph_diff import compare_compiled
+
+    a = Compiled("0/0", None, config={"inductor_config.max_autotune": False, "inductor_config.same": 1})
+    b = Compiled("0/0", None, config={"inductor_config.max_autotune": True, "inductor_config.same": 1,
+                                      "inductor_config.new": "x"})  # fmt: skip
+    change = compare_compiled(a, b, False)
+    assert change.config == [("inductor_config.max_autotune", False, True), ("inductor_config.new", None, "x")]
+    assert change.status == "changed"
+
+
+def test_graphs_past_the_described_limit_are_counted_when_they_changed_or_are_on_one_side():
+    from compileprof.profiler.analysis.graph_diff import MAX_GRAPH_CHANGES, compare_compiled
+
+    changed = {f"aot_forward_graph#{i}": _graph(f"x = f{i}(a)", f"a{i}") for i in range(MAX_GRAPH_CHANGES)}
+    same, only_a, only_b = "aot_forward_graph#100", "aot_forward_graph#101", "aot_forward_graph#102"
+    a = Compiled("0/0", None, graphs={**changed, same: _graph("s", "s"), only_a: _graph("o", "o")})
+    b = Compiled("0/0", None, graphs={**{k: _graph(f"y = {k}", f"b{k}") for k in changed},
+                                      same: _graph("s", "s"), only_b: _graph("n", "n")})  # fmt: skip
+    out = compare_compiled(a, b, False)
+    assert len(out.graphs) == MAX_GRAPH_CHANGES and out.more_graphs == 2  # only_a and only_b; `same` did not change
+
+
+def test_why_a_compile_one_side_has_happened_in_words():
+    from compileprof.profiler.analysis.graph_diff import _why
+
+    info = lambda **kw: SimpleNamespace(**{"user_stack": [], "graph_break_reasons": [], "recompile_reason": None,  # noqa: E731
+                                           "fail_reason": None, **kw})  # fmt: skip
+    assert _why(info(fail_reason="x" * 400)) == "failed: " + "x" * 300
+    assert _why(info(user_stack=["m.py:3 in f"])) == "a new compile at m.py:3 in f"
+    assert _why(info()) is None
+    assert _why(None, "torch_dynamo_resume_in_forward_at_12") == "the rest of forward after a graph break at line 12"
+
+
+def test_changes_are_ranked_by_the_time_they_cost_and_those_without_a_time_after_any_with_one():
+    from compileprof.profiler.model.graphs import CompileChange
+
+    a = {(None, "0/0"): Compiled("0/0", None, frame="f"), (None, "1/0"): Compiled("1/0", None, frame="g")}
+    b = {(None, "0/0"): Compiled("0/0", None, frame="f", code_bytes=5),
+         (None, "1/0"): Compiled("1/0", None, frame="g", code_bytes=5)}  # fmt: skip
+
+    def times(t: float) -> SimpleNamespace:
+        info = SimpleNamespace(rank=None, compile_id="1/0", compile_time_s=t, phases=list, graph_break_reasons=[],
+                               user_stack=[])  # fmt: skip
+        return SimpleNamespace(compiles=[info])
+
+    out = compare(a, b, times(1.0), times(1.5))
+    assert [c.compile_id for c in out] == ["1/0", "0/0"] and isinstance(out[0], CompileChange)
+    assert out[0].delta_s == 0.5 and out[1].delta_s is None
+
+
+def test_a_failure_without_a_reason_is_its_type_alone_in_a_rank_s_sequence():
+    from compileprof.profiler.analysis.divergence import sequences
+
+    c = SimpleNamespace(co_name="f", co_filename="m.py", co_firstlineno=1, compile_id="0/0", attempt=0, cache={},
+                        is_recompile=False, fail_type="TypeError", fail_reason=None, collectives=[])  # fmt: skip
+    assert sequences(SimpleNamespace(compiles=[c], graphs=[]))["failures"].head == ["TypeError"]
+
+
+def test_a_sequence_tallies_its_first_head_distinct_items_and_keeps_counting_them():
+    from compileprof.profiler.analysis.divergence import HEAD, RankSequence
+
+    seq = RankSequence()
+    for i in range(HEAD + 5):
+        seq.add(f"i{i}")
+    seq.add("i0")
+    assert len(seq.tally) == HEAD and seq.tally["i0"] == 2 and "i1000" not in seq.tally and seq.count == HEAD + 6
+
+
+def test_the_spread_needs_three_samples():
+    from compileprof.profiler.analysis.noise import spread
+
+    assert spread([1.0, 2.0]) is None
+    assert abs(spread([1.0, 2.0, 4.0]) - 1.4826 * 1.0 / 2.0) < 1e-12
+    assert spread([0.0, 0.0, 1.0]) is None
+
+
+def test_the_asserts_measurement_keeps_the_machine_s_load_and_cpus():
+    raw = {"samples_on_s": [1.1] * 6, "samples_off_s": [1.0] * 6, "rounds": 6, "calls_per_round": 20,
+           "load": [0.5, 0.7], "cpus": 2}  # fmt: skip
+    m = assert_measurement(raw, [], [])
+    assert (m["load"], m["cpus"]) == ([0.5, 0.7], 2)
