@@ -195,3 +195,49 @@ def test_generated_code_is_cpp_by_its_file_name_or_an_extern_c_block_and_keeps_i
     assert graph_asserts('#include <x>\nextern "C" void run();', "0/0", 3, None).language == "cpp"
     g = graph_asserts("x = 1", "2/1", 3, "k.py")
     assert (g.compile_id, g.rank, g.filename) == ("2/1", 3, "k.py")
+
+
+def test_a_span_of_no_compile_is_summed_under_its_own_name(tmp_path):
+    log = tmp_path / "bg.log"
+    log.write_text(event("gc", "B", 1_000.0, None) + event("gc", "E", 3_000.0, None)
+                   + event("gc", "X", 5_000.0, None, dur=500.0) + event("fsync", "X", 9_000.0, None, dur=250.0))  # fmt: skip
+    spans = {s.name: (s.total_ns, s.count) for s in build_report(log, jobs=1).unattributed.values()}
+    assert spans == {"gc": (2_500_000, 2), "fsync": (250_000, 1)}
+
+
+def test_generated_code_whose_record_has_no_object_is_still_read(tmp_path):
+    log = tmp_path / "code.log"
+    log.write_text(record_line("inductor_output_code", [1], "cpp_fused_0 = 1\nassert_size_stride(x, (2,), (1,))",
+                               **CID))  # fmt: skip
+    report = build_report(log, jobs=1)
+    (graph,) = report.graphs
+    assert graph.filename is None and graph.counts.size_stride == 1 and report.device == "cpu"
+
+
+def test_a_backward_with_no_forward_is_a_row_of_its_own_with_its_times(tmp_path):
+    log = tmp_path / "bwd.log"
+    log.write_text(record_line("bwd_compilation_metrics", {"inductor_compile_time_s": 0.4, "code_gen_time_s": 0.1},
+                               frame_id=3, frame_compile_id=0))  # fmt: skip
+    (c,) = build_report(log, jobs=1).compiles
+    assert (c.compile_id, c.inductor_compile_time_s, c.code_gen_time_s) == ("3/0", 0.4, 0.1)
+
+
+def test_code_is_kept_up_to_max_text_characters_within_the_budget():
+    from compileprof.profiler.fold.graphs import MAX_TEXT, Budget
+
+    budget = Budget(limit=1 << 30)
+    assert budget.keep("x" * MAX_TEXT) is not None and budget.keep("x" * (MAX_TEXT + 1)) is None
+    small = Budget(limit=10)
+    assert small.keep("abc" * 100) is None and small.keep("a") is None  # spent: nothing more is kept
+
+
+def test_a_cache_lookup_s_key_and_components_are_read(tmp_path):
+    from compileprof.profiler.fold.cache_keys import read_lookups
+
+    body = {"key": "fabc", "components": ["[h1] torch_version: 2.13", "[h2] graph: x = f(a)"]}
+    log = tmp_path / "dedicated_log_torch_trace_c.log"
+    log.write_text(_artifact("fx_graph_cache_miss", body) + _artifact("fx_graph_cache_hit", {"key": 5}))
+    miss, hit = read_lookups(log)
+    assert (miss.cache, miss.state, miss.key, miss.compile_id) == ("fx", "miss", "fabc", "0/0")
+    assert miss.components == {"torch_version": ("h1", "2.13"), "graph": ("h2", "x = f(a)")}
+    assert (hit.state, hit.key, hit.components) == ("hit", None, {})
