@@ -199,8 +199,9 @@ def test_generated_code_is_cpp_by_its_file_name_or_an_extern_c_block_and_keeps_i
 
 def test_a_span_of_no_compile_is_summed_under_its_own_name(tmp_path):
     log = tmp_path / "bg.log"
-    log.write_text(event("gc", "B", 1_000.0, None) + event("gc", "E", 3_000.0, None)
-                   + event("gc", "X", 5_000.0, None, dur=500.0) + event("fsync", "X", 9_000.0, None, dur=250.0))  # fmt: skip
+    spans = [event("gc", "B", 1_000.0, None), event("gc", "E", 3_000.0, None),
+             event("gc", "X", 5_000.0, None, dur=500.0), event("fsync", "X", 9_000.0, None, dur=250.0)]  # fmt: skip
+    log.write_text("".join(spans))
     spans = {s.name: (s.total_ns, s.count) for s in build_report(log, jobs=1).unattributed.values()}
     assert spans == {"gc": (2_500_000, 2), "fsync": (250_000, 1)}
 
