@@ -118,3 +118,28 @@ def test_discovery_says_what_is_wrong_with_a_path_it_cannot_read(tmp_path):
             os.dup2(saved, 0)
             os.close(saved)
     assert found.logs == [log.resolve()]
+
+
+def test_the_next_record_starts_at_the_first_line_that_is_not_a_payload_line():
+    from compileprof.profiler.trace.reader import _next_record
+
+    assert _next_record(b"V1 x\n", after_newline=True) == 0
+    assert _next_record(b"\tpayload\nV1 x\n", after_newline=True) == 9
+    assert _next_record(b"tail of a line\nV1 x\n", after_newline=False) == 15
+    assert _next_record(b"", after_newline=True) is None  # an empty chunk holds none
+    assert _next_record(b"\tp\n\tq\n", after_newline=True) is None
+
+
+def test_a_cut_looks_for_an_export_record_line_after_its_first_byte(tmp_path):
+    from compileprof.profiler.trace.reader import _export_begin, compile_boundary
+
+    export = record_line("export", {})
+    other = record_line("str", {"frame_id": 0})
+    buf = (other + "\t" + export.split(" ", 4)[-1] + export).encode()  # a payload line quoting one, then one
+    assert _export_begin(buf) == buf.rindex(b"V1122")
+    assert _export_begin(export.encode()) is None  # a record at 0 is not a cut
+    assert _export_begin((other + other).encode()) is None
+    log = tmp_path / "e.log"
+    log.write_text(other * 3 + export + other)
+    assert compile_boundary(log, 1) == len(other) * 3
+    assert compile_boundary(log, len(other) * 3) == len(other) * 3  # a record starting exactly there
