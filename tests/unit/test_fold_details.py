@@ -242,3 +242,58 @@ def test_a_cache_lookup_s_key_and_components_are_read(tmp_path):
     assert (miss.cache, miss.state, miss.key, miss.compile_id) == ("fx", "miss", "fabc", "0/0")
     assert miss.components == {"torch_version": ("h1", "2.13"), "graph": ("h2", "x = f(a)")}
     assert (hit.state, hit.key, hit.components) == ("hit", None, {})
+
+
+def test_a_metrics_record_with_only_its_payload_s_id_claims_that_compile_s_spans(tmp_path):
+    log = tmp_path / "p.log"
+    log.write_text(event("dynamo", "B", 1_000.0, "4/0") + event("dynamo", "E", 3_000.0, "4/0")
+                   + record_line("compilation_metrics", {"co_name": "f", "compile_id": "4/0"}))  # fmt: skip
+    (c,) = build_report(log, jobs=1).compiles
+    assert c.compile_id == "4/0" and [(p["name"], p["total_s"]) for p in c.phases()] == [("dynamo", 0.002)]
+
+
+def test_only_an_aot_inductor_compile_is_named_compile_fx_aot(tmp_path):
+    log = tmp_path / "n.log"
+    log.write_text(record_line("compilation_metrics", {"entire_frame_compile_time_s": 1.0}, **CID))
+    (c,) = build_report(log, jobs=1).compiles
+    assert c.co_name is None
+
+
+def test_a_split_s_splitting_pieces_are_its_pieces_less_the_compiled_ones_when_not_stated(tmp_path):
+    config = {"num_pieces": 5, "num_compiled_pieces": 3}
+    log = tmp_path / "s.log"
+    log.write_text(_artifact("vllm_compilation_config", config))
+    split = build_report(log, jobs=1).piecewise
+    assert (split.pieces, split.compiled_pieces, split.splitting_pieces) == (5, 3, 2)
+
+
+def test_a_rank_stated_by_the_records_is_said_to_come_from_them(tmp_path):
+    log = tmp_path / "dedicated_log_torch_trace_rank_9_x.log"
+    log.write_text(record_line("compilation_metrics", {"co_name": "f"}, rank=2, **CID))
+    trace = build_report(log, jobs=1).traces[0]
+    assert (trace.rank, trace.rank_source) == (2, "records")
+
+
+def test_asserts_on_graph_inputs_name_those_inputs():
+    from compileprof.profiler.fold.asserts import count_asserts
+
+    code = ("    assert_size_stride(arg0_1, (2, 3), (3, 1))\n    assert_size_stride(primals_2, (3,), (1,))\n"
+            "    assert_size_stride(buf0, (2,), (1,), 'torch.ops.aten.mm.default')\n")  # fmt: skip
+    counts, inputs, ops = count_asserts(code)
+    assert counts.size_stride == 3 and inputs == ["arg0_1", "primals_2"] and ops == {"torch.ops.aten.mm.default": 1}
+
+
+def test_a_complete_event_of_zero_duration_is_a_call_not_damage(tmp_path):
+    log = tmp_path / "z.log"
+    log.write_text(event("dynamo", "X", 1_000.0, dur=0.0)
+                   + record_line("compilation_metrics", {"co_name": "f"}, **CID))  # fmt: skip
+    report = build_report(log, jobs=1)
+    assert report.parse.bad_value == 0 and report.compiles[0].phases()[0]["count"] == 1
+
+
+def test_a_payload_that_is_not_utf8_reads_as_text_with_replacement_characters():
+    from compileprof.profiler.trace.records import Record
+
+    rec = Record.__new__(Record)
+    rec.payload = b"\tok \xff\xfe end\n\tline 2\n"  # as written: each line after a TAB
+    assert rec.text() == "ok \ufffd\ufffd end\nline 2"
