@@ -254,9 +254,10 @@ def test_a_metrics_record_with_only_its_payload_s_id_claims_that_compile_s_spans
 
 def test_only_an_aot_inductor_compile_is_named_compile_fx_aot(tmp_path):
     log = tmp_path / "n.log"
-    log.write_text(record_line("compilation_metrics", {"entire_frame_compile_time_s": 1.0}, **CID))
+    stack = record_line("dynamo_start", {"stack": [{"filename": "m.py", "line": 3, "name": "f"}]}, **CID)
+    log.write_text(stack + record_line("compilation_metrics", {"entire_frame_compile_time_s": 1.0}, **CID))
     (c,) = build_report(log, jobs=1).compiles
-    assert c.co_name is None
+    assert c.co_name is None and c.user_stack == ["m.py:3 in f"]  # its earlier records were attached
 
 
 def test_a_split_s_splitting_pieces_are_its_pieces_less_the_compiled_ones_when_not_stated(tmp_path):

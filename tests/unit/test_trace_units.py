@@ -143,3 +143,10 @@ def test_a_cut_looks_for_an_export_record_line_after_its_first_byte(tmp_path):
     log.write_text(other * 3 + export + other)
     assert compile_boundary(log, 1) == len(other) * 3
     assert compile_boundary(log, len(other) * 3) == len(other) * 3  # a record starting exactly there
+
+
+def test_an_envelope_with_a_frame_and_no_compile_number_still_names_the_frame(tmp_path):
+    log = tmp_path / "f.log"
+    log.write_text(record_line("str", ["a.py", 1], frame_id=3) + record_line("str", ["b.py", 2], compiled_autograd_id=2))
+    first, second = list(TraceReader(log))
+    assert (first.compile_id, second.compile_id) == ("3/None", "!2")
