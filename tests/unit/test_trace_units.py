@@ -147,6 +147,7 @@ def test_a_cut_looks_for_an_export_record_line_after_its_first_byte(tmp_path):
 
 def test_an_envelope_with_a_frame_and_no_compile_number_still_names_the_frame(tmp_path):
     log = tmp_path / "f.log"
-    log.write_text(record_line("str", ["a.py", 1], frame_id=3) + record_line("str", ["b.py", 2], compiled_autograd_id=2))
+    lines = [record_line("str", ["a.py", 1], frame_id=3), record_line("str", ["b.py", 2], compiled_autograd_id=2)]
+    log.write_text("".join(lines))
     first, second = list(TraceReader(log))
     assert (first.compile_id, second.compile_id) == ("3/None", "!2")
