@@ -31,6 +31,12 @@ def record_line(kind: str, meta: object, payload: str | None = None, prefix: str
     return text + "\n"
 
 
+def artifact_line(name: str, payload: object, **envelope: object) -> str:
+    """An `artifact` record of compile 0/0 (or `envelope`'s) with a JSON payload."""
+    envelope = envelope or {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
+    return record_line("artifact", {"name": name, "encoding": "json"}, json.dumps(payload), **envelope)
+
+
 _GLOG_PID = re.compile(rb"([VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +)\d+ ")
 
 

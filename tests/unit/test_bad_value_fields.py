@@ -8,7 +8,7 @@ import json
 
 import pytest
 from compileprof.profiler.build import build_report
-from conftest import event, record_line
+from conftest import artifact_line, event, record_line
 
 BAD = {"not": "a scalar"}  # wrong for every typed read: int, str, text, number, bool, key, lists
 CID = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
@@ -16,10 +16,6 @@ CID = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
 
 def _metrics(**meta: object) -> str:
     return record_line("compilation_metrics", {"co_name": "f", "entire_frame_compile_time_s": 1.0, **meta}, **CID)
-
-
-def _artifact(name: str, payload: object) -> str:
-    return record_line("artifact", {"name": name, "encoding": "json"}, json.dumps(payload), **CID)
 
 
 def _stack(**frame: object) -> str:
@@ -73,20 +69,20 @@ CASES = {
     "value": record_line("symbolic_shape_specialization", {"symbol": "s0", "value": BAD}, **CID),
     "sources": record_line("symbolic_shape_specialization", {"symbol": "s0", "sources": BAD}, **CID),
     "reason": record_line("symbolic_shape_specialization", {"symbol": "s0", "reason": BAD}, **CID),
-    "cache_bypass_reason": _artifact("fx_graph_cache_bypass", {"cache_bypass_reason": BAD}),
-    "variant": _artifact("compileprof_measure_variant", {"variant": BAD}),
+    "cache_bypass_reason": artifact_line("fx_graph_cache_bypass", {"cache_bypass_reason": BAD}),
+    "variant": artifact_line("compileprof_measure_variant", {"variant": BAD}),
     # the piecewise backend's records
-    "piecewise_index": _artifact("vllm_piecewise_compile_start", {"piecewise_index": BAD}),
-    "submod_name": _artifact("vllm_piecewise_compile_start", {"submod_name": BAD}),
-    "total_piecewise_compiles": _artifact("vllm_piecewise_compile_start", {"total_piecewise_compiles": BAD}),
-    "compile_range_start": _artifact("vllm_piecewise_compile_start", {"compile_range_start": BAD}),
-    "compile_range_end": _artifact("vllm_piecewise_compile_start", {"compile_range_end": BAD}),
-    "is_single_size": _artifact("vllm_piecewise_compile_start", {"is_single_size": BAD}),
-    "splitting_ops": _artifact("vllm_compilation_config", {"splitting_ops": BAD}),
-    "compile_sizes": _artifact("vllm_compilation_config", {"compile_sizes": BAD}),
-    "num_pieces": _artifact("vllm_compilation_config", {"num_pieces": BAD}),
-    "num_compiled_pieces": _artifact("vllm_compilation_config", {"num_compiled_pieces": BAD}),
-    "num_splitting_pieces": _artifact("vllm_compilation_config", {"num_splitting_pieces": BAD}),
+    "piecewise_index": artifact_line("vllm_piecewise_compile_start", {"piecewise_index": BAD}),
+    "submod_name": artifact_line("vllm_piecewise_compile_start", {"submod_name": BAD}),
+    "total_piecewise_compiles": artifact_line("vllm_piecewise_compile_start", {"total_piecewise_compiles": BAD}),
+    "compile_range_start": artifact_line("vllm_piecewise_compile_start", {"compile_range_start": BAD}),
+    "compile_range_end": artifact_line("vllm_piecewise_compile_start", {"compile_range_end": BAD}),
+    "is_single_size": artifact_line("vllm_piecewise_compile_start", {"is_single_size": BAD}),
+    "splitting_ops": artifact_line("vllm_compilation_config", {"splitting_ops": BAD}),
+    "compile_sizes": artifact_line("vllm_compilation_config", {"compile_sizes": BAD}),
+    "num_pieces": artifact_line("vllm_compilation_config", {"num_pieces": BAD}),
+    "num_compiled_pieces": artifact_line("vllm_compilation_config", {"num_compiled_pieces": BAD}),
+    "num_splitting_pieces": artifact_line("vllm_compilation_config", {"num_splitting_pieces": BAD}),
     # export
     "guard.expr": _export("guard_added", expr=BAD),
     "guard_on_data_dependent_error.expr": _export("guard_on_data_dependent_error", expr=BAD),

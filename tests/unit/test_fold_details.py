@@ -15,13 +15,9 @@ from compileprof.profiler.fold.cache_keys import _Pool
 from compileprof.profiler.fold.graphs import config_of
 from compileprof.profiler.trace.discover import find_logs
 from compileprof.profiler.trace.reader import _first
-from conftest import event, record_line
+from conftest import artifact_line, event, record_line
 
 CID = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
-
-
-def _artifact(name: str, payload: object) -> str:
-    return record_line("artifact", {"name": name, "encoding": "json"}, json.dumps(payload), **CID)
 
 
 def test_a_piece_compile_keeps_every_field_its_start_states_and_its_span_time(tmp_path):
@@ -31,7 +27,7 @@ def test_a_piece_compile_keeps_every_field_its_start_states_and_its_span_time(tm
               "num_compiled_pieces": 3, "num_splitting_pieces": 2}  # fmt: skip
     log = tmp_path / "p.log"
     log.write_text(
-        _artifact("vllm_compilation_config", config) + _artifact("vllm_piecewise_compile_start", start)
+        artifact_line("vllm_compilation_config", config) + artifact_line("vllm_piecewise_compile_start", start)
         + event("vllm_compile_piece", "B", 1_000_000.0) + event("vllm_compile_piece", "E", 1_250_000.0)
         + record_line("compilation_metrics", {"co_name": "forward", "entire_frame_compile_time_s": 1.0}, **CID)
     )  # fmt: skip
@@ -237,7 +233,7 @@ def test_a_cache_lookup_s_key_and_components_are_read(tmp_path):
 
     body = {"key": "fabc", "components": ["[h1] torch_version: 2.13", "[h2] graph: x = f(a)"]}
     log = tmp_path / "dedicated_log_torch_trace_c.log"
-    log.write_text(_artifact("fx_graph_cache_miss", body) + _artifact("fx_graph_cache_hit", {"key": 5}))
+    log.write_text(artifact_line("fx_graph_cache_miss", body) + artifact_line("fx_graph_cache_hit", {"key": 5}))
     miss, hit = read_lookups(log)
     assert (miss.cache, miss.state, miss.key, miss.compile_id) == ("fx", "miss", "fabc", "0/0")
     assert miss.components == {"torch_version": ("h1", "2.13"), "graph": ("h2", "x = f(a)")}
@@ -263,7 +259,7 @@ def test_only_an_aot_inductor_compile_is_named_compile_fx_aot(tmp_path):
 def test_a_split_s_splitting_pieces_are_its_pieces_less_the_compiled_ones_when_not_stated(tmp_path):
     config = {"num_pieces": 5, "num_compiled_pieces": 3}
     log = tmp_path / "s.log"
-    log.write_text(_artifact("vllm_compilation_config", config))
+    log.write_text(artifact_line("vllm_compilation_config", config))
     split = build_report(log, jobs=1).piecewise
     assert (split.pieces, split.compiled_pieces, split.splitting_pieces) == (5, 3, 2)
 
