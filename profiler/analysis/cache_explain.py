@@ -189,7 +189,7 @@ def _field_changes(a: str, b: str, most: int = 4) -> list[tuple[str, str]]:
     if len(fa) != len(fb) or len(fa) < 2:
         return []
     pairs = [(x.strip(), y.strip()) for x, y in zip(fa, fb, strict=True) if x != y]
-    return pairs if 0 < len(pairs) <= most else []
+    return pairs if len(pairs) <= most else []  # none differing: [] too
 
 
 def _short(value: str | None) -> str:

@@ -135,7 +135,7 @@ def _first_difference(seq: RankSequence, ref: RankSequence, ref_ranks: list[int]
     """Where `seq` first departs from the reference sequence (`#2: 0/1 (end on ranks 0, 2)`)."""
     n = min(len(seq.head), len(ref.head))
     i = next((k for k in range(n) if seq.head[k] != ref.head[k]), n)
-    if i == n and (i >= HEAD or len(seq.head) == len(ref.head)):
+    if i == n and len(seq.head) == len(ref.head):  # equal heads of different sequences: both HEAD long
         return f"the same first {i} items, then different"
     mine = _short(seq.head[i], 80) if i < len(seq.head) else "end"
     theirs = _short(ref.head[i], 80) if i < len(ref.head) else "end"

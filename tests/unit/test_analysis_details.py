@@ -236,3 +236,63 @@ def test_the_asserts_measurement_keeps_the_machine_s_load_and_cpus():
            "load": [0.5, 0.7], "cpus": 2}  # fmt: skip
     m = assert_measurement(raw, [], [])
     assert (m["load"], m["cpus"]) == ([0.5, 0.7], 2)
+
+
+def _sequence(*items: str):
+    from compileprof.profiler.analysis.divergence import RankSequence
+
+    seq = RankSequence()
+    for item in items:
+        seq.add(item)
+    return seq
+
+
+def test_a_rank_whose_sequence_ends_early_says_end_where_the_others_go_on():
+    from compileprof.profiler.analysis.divergence import _first_difference
+
+    short, long = _sequence("f a.py:1", "g a.py:2"), _sequence("f a.py:1", "g a.py:2", "h a.py:3")
+    assert _first_difference(short, long, [0, 1, 2]) == "#3: end (h a.py:3 on ranks 0-2)"
+    assert _first_difference(long, short, [4]) == "#3: h a.py:3 (end on rank 4)"
+
+
+def test_sequences_equal_in_their_first_head_items_say_so_and_how_many():
+    from compileprof.profiler.analysis.divergence import HEAD, _first_difference
+
+    same = [f"f{i}" for i in range(HEAD)]
+    a, b = _sequence(*same, "x"), _sequence(*same, "y")
+    assert _first_difference(a, b, [0]) == f"the same first {HEAD} items, then different"
+
+
+def _lookup(n: int) -> Lookup:
+    return Lookup("fx", "miss", f"0/{n}", None, f"k{n}")
+
+
+def test_the_closest_lookup_is_the_earliest_of_those_sharing_the_most_components():
+    from compileprof.profiler.analysis.cache_explain import _Nearest
+
+    nearest, first, second, third = _Nearest(), _lookup(1), _lookup(2), _lookup(3)
+    nearest.add(first, frozenset({("a", "1"), ("b", "9")}))
+    nearest.add(second, frozenset({("a", "1"), ("b", "2")}))
+    nearest.add(third, frozenset({("a", "1"), ("c", "2")}))
+    assert nearest.closest(frozenset({("a", "1"), ("b", "2"), ("c", "2")})) is second  # ties: the earliest
+    assert nearest.closest(frozenset({("a", "1")})) is first
+    nearest.add(_lookup(4), frozenset({("a", "1"), ("b", "9")}))  # a set seen before is not kept again
+    assert len(nearest.firsts) == 3
+
+
+def test_only_the_latest_nearest_component_sets_are_compared_with_a_miss():
+    from compileprof.profiler.analysis.cache_explain import NEAREST, _Nearest
+
+    nearest, old = _Nearest(), _lookup(0)
+    nearest.add(old, frozenset({("a", "1"), ("b", "2")}))  # the best match, but NEAREST sets ago
+    for n in range(1, NEAREST + 1):
+        nearest.add(_lookup(n), frozenset({("a", "1"), ("n", str(n))}))
+    got = nearest.closest(frozenset({("a", "1"), ("b", "2")}))
+    assert got is nearest.firsts[1] and got.key == "k1"
+
+
+def test_fields_split_at_commas_with_or_without_a_space_after_them():
+    from compileprof.profiler.analysis.cache_explain import _field_changes, _fields
+
+    assert _fields("f(a=1,b=(2,3),c=4)") == ["a=1", "b=(2,3)", "c=4"]
+    assert _field_changes("f(a=1,b=2)", "f(a=1,b=3)") == [("b=2", "b=3")]

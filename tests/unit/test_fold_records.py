@@ -92,3 +92,18 @@ def test_records_of_processes_past_the_limit_join_the_last_one_kept(tmp_path):
     report = _read(tmp_path, *lines)
     assert len(report.compiles) == MAX_PROCESSES + 3 and len(report.traces) == MAX_PROCESSES
     assert [c.co_name for c in report.compiles[-4:]] == [f"f{p}" for p in range(MAX_PROCESSES - 1, MAX_PROCESSES + 3)]
+
+
+def test_a_compile_is_handed_to_the_report_only_once_its_spans_closed_even_when_rows_spill(tmp_path, monkeypatch):
+    from compileprof.profiler.model import rows
+
+    # GIVEN rows spilled to disk as soon as they are appended (a row must not change once there)
+    monkeypatch.setattr(rows, "KEEP", 0)
+    monkeypatch.setattr(rows, "BATCH", 1)
+    # WHEN compile 0's metrics come before its span ends, and compile 1 follows
+    lines = [event("dynamo", "B", 1.0, "0/0"), _metrics(0), event("dynamo", "E", 5.0, "0/0"),
+             event("dynamo", "B", 10.0, "1/0"), event("dynamo", "E", 12.0, "1/0"), _metrics(1)]
+    report = _read(tmp_path, *lines)
+    # THEN both rows hold their closed span's time, in log order
+    assert [c.co_name for c in report.compiles] == ["f0", "f1"]
+    assert [c.phases()[0]["total_s"] for c in report.compiles] == [4e-6, 2e-6]
