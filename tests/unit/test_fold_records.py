@@ -101,8 +101,14 @@ def test_a_compile_is_handed_to_the_report_only_once_its_spans_closed_even_when_
     monkeypatch.setattr(rows, "KEEP", 0)
     monkeypatch.setattr(rows, "BATCH", 1)
     # WHEN compile 0's metrics come before its span ends, and compile 1 follows
-    lines = [event("dynamo", "B", 1.0, "0/0"), _metrics(0), event("dynamo", "E", 5.0, "0/0"),
-             event("dynamo", "B", 10.0, "1/0"), event("dynamo", "E", 12.0, "1/0"), _metrics(1)]
+    lines = [
+        event("dynamo", "B", 1.0, "0/0"),
+        _metrics(0),
+        event("dynamo", "E", 5.0, "0/0"),
+        event("dynamo", "B", 10.0, "1/0"),
+        event("dynamo", "E", 12.0, "1/0"),
+        _metrics(1),
+    ]
     report = _read(tmp_path, *lines)
     # THEN both rows hold their closed span's time, in log order
     assert [c.co_name for c in report.compiles] == ["f0", "f1"]
