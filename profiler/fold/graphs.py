@@ -74,7 +74,7 @@ def normalize(text: str) -> tuple[list[str], int, Counter, list[tuple[str, str]]
             continue
         line = _COUNTER.sub(r"\1", _DELETE.sub("", raw.rstrip()))
         node = _NODE.match(line)
-        op = op_of(node.group(2)) if node and not stripped.startswith(("def ", "class ", "return")) else None
+        op = op_of(node.group(2)) if node else None  # (`def`, `class`, `return` lines are no `name = ...`)
         if op is not None:
             ops[op] += 1
         lines.append(line)

@@ -1,0 +1,154 @@
+"""Edges of the fold that planted bugs got past: the waiting limit at its bound, records whose metadata
+is not an object, a compile named only in its payload, AOTInductor labels in order, spans of no
+compile that only TORCH_TRACE ran, instants counted per name, a forward's inputs, cache lookups of
+the AOT cache and of a piecewise backend's pieces, the caches a config turned off, a rank read from
+a file name, and the size at which a log is split."""
+
+from __future__ import annotations
+
+import pytest
+from compileprof.profiler.build import build_report
+from compileprof.profiler.fold import parallel
+from compileprof.profiler.fold.cache_keys import read_lookups
+from compileprof.profiler.fold.graphs import normalize
+from compileprof.profiler.fold.log import MAX_WAITING
+from compileprof.profiler.fold.metrics_record import caches_disabled
+from compileprof.profiler.fold.parallel import fold_file
+from compileprof.profiler.fold.spans import PhaseBuilder
+from conftest import artifact_line, event, record_line
+
+CID = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
+
+
+def _metrics(frame: int = 0, **meta: object) -> str:
+    env = {"frame_id": frame, "frame_compile_id": 0, "attempt": 0}
+    return record_line("compilation_metrics", {"co_name": f"f{frame}", **meta}, **env)
+
+
+def _read(tmp_path, *lines: str, name: str = "x.log"):
+    log = tmp_path / name
+    log.write_text("".join(lines))
+    return build_report(log, jobs=1)
+
+
+def _closed(frame: int, start: float, length: float = 4.0) -> list[str]:
+    cid = f"{frame}/0"
+    return [event("dynamo", "B", start, cid), event("dynamo", "E", start + length, cid), _metrics(frame)]
+
+
+def test_a_compile_waits_for_its_open_span_while_up_to_max_waiting_compiles_wait_with_it(tmp_path):
+    # GIVEN compile 0's span open while MAX_WAITING - 1 later compiles arrive (MAX_WAITING waiting)
+    lines = [event("dynamo", "B", 1.0, "0/0"), _metrics(0)]
+    for f in range(1, MAX_WAITING):
+        lines += _closed(f, 100.0 * f)
+    lines.append(event("dynamo", "E", 9.0, "0/0"))  # then its span ends
+    report = _read(tmp_path, *lines)
+    # THEN it was not sealed early: it holds its span's whole time, and every compile keeps log order
+    assert report.compiles[0].phases()[0]["total_s"] == 8e-6
+    assert [c.co_name for c in report.compiles] == [f"f{f}" for f in range(MAX_WAITING)]
+
+
+@pytest.mark.parametrize("meta", [None, 5, "text", [1, 2]])
+def test_records_whose_metadata_is_no_object_are_passed_over(tmp_path, meta):
+    start = record_line("dynamo_start", meta, **CID)
+    lookup = record_line("artifact", {"name": "aotautograd_cache_hash", "encoding": "json"}, "[1, 2]", **CID)
+    (c,) = _read(tmp_path, start, lookup, _metrics(0)).compiles
+    assert c.co_name == "f0" and c.user_stack == [] and c.cache == {}
+
+
+def test_a_runtime_record_without_envelope_ids_belongs_to_the_compile_its_payload_names(tmp_path):
+    runtime = record_line("compilation_metrics_runtime", {"compile_id": "3/1", "runtime_triton_autotune_time_us": 2000})
+    report = _read(tmp_path, runtime)
+    ((rank, key, cost),) = report.runtime
+    assert (rank, key) == (None, "3/1") and cost.records == 1
+    assert cost.metrics == {"runtime_triton_autotune_time": 0.002}
+
+
+def test_aotinductor_compiles_are_labelled_in_log_order(tmp_path):
+    lines = []
+    for n in range(3):
+        lines += [event("compile_fx_aot", "B", 100.0 * n, None), event("compile_fx_aot", "E", 100.0 * n + 5, None)]
+        lines.append(record_line("compilation_metrics", {"co_name": f"aot{n}"}))
+    report = _read(tmp_path, *lines)
+    assert [c.compile_id for c in report.compiles] == ["aot 1", "aot 2", "aot 3"]
+
+
+def test_spans_of_no_compile_that_only_torch_trace_ran_are_its_cost_too():
+    b = PhaseBuilder()
+    for ph, ts in (("B", 10.0), ("E", 40.0), ("B", 50.0), ("E", 60.0)):
+        b.feed({"name": "log_torch_trace_only", "ph": ph, "ts": ts, "tid": 1, "pid": 0, "args": {}}, None)
+    b.finish()
+    assert b.trace_only["log_torch_trace_only"].total_s == pytest.approx(40e-6)
+    assert b.trace_only["log_torch_trace_only"].count == 2
+    assert b.unattributed["log_torch_trace_only"].total_s == pytest.approx(40e-6)
+
+
+def test_instants_are_counted_per_name():
+    b = PhaseBuilder()
+    for name in ("fx_graph_cache_miss", "fx_graph_cache_miss", "aotautograd_cache_hit"):
+        b.feed({"name": name, "ph": "i", "ts": 1.0, "tid": 0, "pid": 0, "args": {}}, "0/0")
+    assert b.claim("0/0").instants == {"fx_graph_cache_miss": 2, "aotautograd_cache_hit": 1}
+
+
+def test_a_graph_s_inputs_are_its_first_forward_s_parameters_only():
+    code = (
+        "class GraphModule(torch.nn.Module):\n"
+        '    def forward(self, L_x_: "f32[8][1]cpu", L_y_: "f32[2, 3][3, 1]cpu"):\n'
+        '        sin: "f32[8][1]cpu" = torch.sin(L_x_)\n'
+        "    class submod_0(torch.nn.Module):\n"
+        '        def forward(self, z_1: "f32[4][1]cpu"):\n'
+        '            returned: "f32[4][1]cpu" = torch.cos(z_1)\n'
+        "            return (returned,)\n"
+    )
+    _lines, nodes, ops, inputs = normalize(code)
+    assert inputs == [("L_x_", "f32[8]"), ("L_y_", "f32[2, 3]")]
+    assert nodes == 2 and ops == {"torch.sin": 1, "torch.cos": 1}  # a node named `returned` is a node
+
+
+def _lookup_log(tmp_path, *lines: str):
+    log = tmp_path / "cache.log"
+    log.write_text("".join(lines))
+    return read_lookups(log)
+
+
+def test_lookups_name_their_cache_and_the_piece_a_piecewise_backend_was_compiling(tmp_path):
+    start = {"piecewise_index": 1, "compile_range_start": 4, "compile_range_end": 4, "is_single_size": True}
+    lookups = _lookup_log(
+        tmp_path,
+        artifact_line("fx_graph_cache_miss", {"key": "fa", "components": []}),
+        artifact_line("vllm_piecewise_compile_start", start),
+        artifact_line("aotautograd_cache_hit", {"key": "ab", "components": []}),
+    )
+    assert [(x.cache, x.state, x.key, x.piece) for x in lookups] == [
+        ("fx", "miss", "fa", None),
+        ("aot", "hit", "ab", "piece 1, size 4"),
+    ]
+
+
+def test_a_cache_a_config_turned_off_is_named_only_when_it_left_no_event():
+    functorch = '{"enable_autograd_cache": false}'
+    assert caches_disabled({"functorch_config": functorch}, {}) == ["aot"]
+    assert caches_disabled({"functorch_config": functorch}, {"aotautograd_cache_miss": 1}) == []
+    assert caches_disabled({"functorch_config": functorch}, {"fx_graph_cache_miss": 1}) == ["aot"]
+
+
+def test_a_single_process_log_without_a_rank_takes_its_file_name_s(tmp_path):
+    (report,) = fold_file(_write(tmp_path / "dedicated_log_torch_trace_rank_3.log", _metrics(0)), jobs=1)
+    assert (report.rank, report.rank_source) == (3, "file name")
+    (other,) = fold_file(_write(tmp_path / "plain.log", _metrics(0)), jobs=1)
+    assert (other.rank, other.rank_source) == (None, None)
+
+
+def _write(path, *lines: str):
+    path.write_text("".join(lines))
+    return path
+
+
+def test_a_log_of_exactly_the_split_size_is_read_in_parts(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 1)  # parts of any size: the bound is min_bytes
+    log = _write(tmp_path / "three.log", *_closed(0, 1.0), *_closed(1, 100.0), *_closed(2, 200.0))
+    size = log.stat().st_size
+    (split,) = fold_file(log, jobs=2, min_bytes=size)
+    (whole,) = fold_file(log, jobs=2, min_bytes=size + 1)
+    assert (split.parts, whole.parts) == (2, 1)
+    assert [c.co_name for c in split.compiles] == [c.co_name for c in whole.compiles] == ["f0", "f1", "f2"]
