@@ -117,7 +117,7 @@ def side_by_side(a: str, b: str) -> list[tuple[str, str, str]]:
             continue
         for x, y in zip_longest(la[i1:i2], lb[j1:j2]):
             rows.append(("~" if x is not None and y is not None else "-" if y is None else "+", x or "", y or ""))
-        if len(rows) >= MAX_ROWS:
+        if len(rows) > MAX_ROWS:  # (exactly MAX_ROWS rows leave nothing out)
             return [*rows[:MAX_ROWS], ("...", "rows past this are left out", "")]
     return rows
 

@@ -296,3 +296,55 @@ def test_fields_split_at_commas_with_or_without_a_space_after_them():
 
     assert _fields("f(a=1,b=(2,3),c=4)") == ["a=1", "b=(2,3)", "c=4"]
     assert _field_changes("f(a=1,b=2)", "f(a=1,b=3)") == [("b=2", "b=3")]
+
+
+def test_exactly_max_rows_rows_are_shown_whole():
+    a = "\n".join(f"a{i}" for i in range(MAX_ROWS))
+    b = "\n".join(f"b{i}" for i in range(MAX_ROWS))
+    rows = side_by_side(a, b)
+    assert len(rows) == MAX_ROWS and rows[-1] == ("~", f"a{MAX_ROWS - 1}", f"b{MAX_ROWS - 1}")
+
+
+def test_compile_attempts_are_seen_through_and_their_siblings_kept_as_they_are():
+    from compileprof.profiler.analysis.graph_diff import _through_attempts
+
+    leaf = {"name": "compile_file", "total_s": 0.5, "children": []}
+    nodes = [
+        {"name": "compile_attempt_0", "total_s": 1.0, "children": [{"name": "trace", "total_s": 1.0, "children": []}]},
+        {"name": "compile_attempt_1", "total_s": 2.0, "children": [{"name": "trace", "total_s": 2.0, "children": []}]},
+        {"name": "backend_compile", "total_s": 3.0, "children": [leaf]},
+    ]
+    assert _through_attempts(nodes) == [
+        {"name": "trace", "total_s": 3.0, "children": []},
+        {"name": "backend_compile", "total_s": 3.0, "children": [leaf]},
+    ]
+
+
+def test_nodes_only_inserted_are_counted_as_added():
+    assert line_changes("x = torch.sin(a)", "x = torch.sin(a)\ny = torch.cos(x)\nz = torch.tan(y)") == (2, 0, 0)
+    assert line_changes("x = torch.sin(a)\ny = torch.cos(x)", "x = torch.sin(a)") == (0, 1, 0)
+
+
+def test_a_graph_change_names_the_inputs_that_changed():
+    a = Graph("aot_forward", "1", 1, Counter(), [("x", "f32[8]")], zlib.compress(b"x = torch.sin(a)"))
+    b = Graph("aot_forward", "2", 1, Counter(), [("x", "f32[16]")], zlib.compress(b"x = torch.sin(a)"))
+    assert graph_change("aot_forward", a, b, False).inputs == ["input 0 (x): f32[8] -> f32[16]"]
+    assert graph_change("aot_forward", None, b, False).inputs == []
+
+
+def test_a_new_graph_break_without_a_user_stack_is_said_without_a_line():
+    from compileprof.profiler.analysis.graph_diff import _new_breaks
+
+    a = SimpleNamespace(graph_break_reasons=["old"], user_stack=[])
+    b = SimpleNamespace(graph_break_reasons=["old", "Unsupported: print"], user_stack=[])
+    assert _new_breaks(a, b) == "a new graph break: Unsupported: print"
+    b.user_stack = ["m.py:3 in forward"]
+    assert _new_breaks(a, b) == "a new graph break at m.py:3 in forward: Unsupported: print"
+    assert _new_breaks(b, a) is None and _new_breaks(None, b) is None
+
+
+def test_an_item_of_exactly_the_width_is_shown_whole():
+    from compileprof.profiler.analysis.divergence import _short
+
+    assert _short("x" * 60) == "x" * 60 and _short("x" * 61) == "x" * 59 + "…"
+    assert _short("y" * 80, 80) == "y" * 80

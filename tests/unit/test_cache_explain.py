@@ -117,3 +117,13 @@ def test_runs_of_several_children_are_compared_child_with_child(tmp_path):
     assert [(p["label"], p["hits_b"], len(p["misses"])) for p in d["pairs"]] == [("cold vs warm", 12, 0)]
     text = run_cli("explain-cache", str(FIXTURES / "run_mlp"), str(other)).stdout
     assert "== cold vs cold ==" in text and "== warm vs warm ==" in text
+
+
+def test_within_one_run_a_miss_differing_in_two_components_is_named_and_in_three_is_not():
+    first = lookup("0/0", "miss", BASE)
+    two = lookup("0/1", "miss", {**BASE, "example_inputs[0]": "shape=[4, 16]", "torch_version": "2.14"})
+    (e,) = within([first, two])
+    assert [c.name for c in e.changes] == ["example_inputs[0]", "torch_version"]
+    three = lookup("0/2", "miss", {**BASE, "example_inputs[0]": "shape=[8, 16]", "torch_version": "2.15",
+                                   "inductor_config[size_asserts]": "False"})  # fmt: skip
+    assert within([first, three]) == []

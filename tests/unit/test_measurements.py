@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from compileprof.profiler.analysis.ab import MIN_PAIRS, paired
 from compileprof.profiler.analysis.measurements import (
+    assert_measurement,
     asserts_per_call,
     direct_trace_cost,
+    how_it_ended,
     logging_measurement,
     measurements,
 )
 from compileprof.profiler.model.asserts import AssertCounts, GraphAsserts
+from compileprof.profiler.model.pieces import PieceCompile
 from compileprof.profiler.model.run import ASSERTS_OFF, ASSERTS_ON, LOGGING_ON, ChildRecord
 
 ON = [1.10, 1.20, 1.15, 1.30, 1.25, 1.05]
@@ -90,3 +94,32 @@ def test_without_pieces_a_call_executes_every_asserts_on_graph():
     assert asserts_per_call(graphs, [], 4) == 6
     assert asserts_per_call([_graph(ASSERTS_OFF, 0), _graph(None, 7)], [], 4) is None
     assert asserts_per_call([_graph(ASSERTS_ON, 0)], [], 4) == 0  # measured, and none: 0, not unknown
+
+
+def _piece(index: int, single: bool, start: int | None, asserts: int) -> PieceCompile:
+    return PieceCompile("vllm", index, f"submod_{index}", 2, start, start, single, "0/0", None,
+                        asserts=AssertCounts(size_stride=asserts), variant=ASSERTS_ON)  # fmt: skip
+
+
+def test_a_call_executes_per_piece_the_compile_for_its_batch_else_the_general_one():
+    pieces = [_piece(0, False, None, 10), _piece(0, True, 8, 3), _piece(1, False, None, 20), _piece(1, True, 4, 5)]
+    assert asserts_per_call([], pieces, 8) == 3 + 20  # piece 0 has a compile for 8, piece 1 only the general one
+    assert asserts_per_call([], pieces, 4) == 10 + 5
+    assert asserts_per_call([], pieces, 2) == 10 + 20
+    raw = {"samples_on_s": [1.1] * 6, "samples_off_s": [1.0] * 6, "rounds": 6, "calls_per_round": 20, "batch_size": 4}
+    m = assert_measurement(raw, [], pieces)
+    assert m["asserts_per_call"] == 15 and abs(m["per_assert_s"] - 0.1 / 15) < 1e-12
+
+
+def test_a_busy_machine_is_said_in_the_asserts_measurement_s_noise():
+    raw = {"samples_on_s": [1.1] * 6, "samples_off_s": [1.0] * 6, "rounds": 6, "calls_per_round": 20,
+           "load": [4.0, 4.0], "cpus": 2}  # fmt: skip
+    assert assert_measurement(raw, [], [])["noise"].startswith("Noisy: the machine was busy (load average 4.0 on 2")
+    assert assert_measurement({**raw, "load": [0.5, 0.5]}, [], [])["noise"] is None
+
+
+def test_too_few_pairs_ask_for_the_time_that_would_give_enough():
+    result = paired([1.5, 2.5, 1.5, 2.5], [1.0, 2.0, 1.0, 2.0])  # 4 pairs, every difference 0.5: no spread
+    m = how_it_ended({"elapsed_s": 10.0, "ended_by": "budget"}, result, target=0.05)
+    assert m["half_width_s"] == 0.0 and not m["precise"]  # narrow enough, but MIN_PAIRS not reached
+    assert m["budget_needed_s"] == 10.0 * MIN_PAIRS / 4 and m["samples_needed"] == MIN_PAIRS

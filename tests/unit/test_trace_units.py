@@ -151,3 +151,13 @@ def test_an_envelope_with_a_frame_and_no_compile_number_still_names_the_frame(tm
     log.write_text("".join(lines))
     first, second = list(TraceReader(log))
     assert (first.compile_id, second.compile_id) == ("3/None", "!2")
+
+
+def test_a_payload_of_valid_utf8_beyond_ascii_is_not_counted_as_damage(tmp_path):
+    log = tmp_path / "utf8.log"
+    text = "x = torch.sin(a)  # größe, 尺寸, ✓"
+    bad = record_line("artifact", {"name": "b"}, "ok").encode().replace(b"\tok", b"\tok\xff")  # no UTF-8
+    log.write_bytes(record_line("artifact", {"name": "a"}, text).encode() + bad)
+    reader = TraceReader(log)
+    payloads = [r.text() for r in reader]
+    assert payloads[0] == text and reader.stats.invalid_utf8 == 1  # the second only
