@@ -271,7 +271,8 @@ class TraceReader:
                 rec = record(buf[header_start:nl], block)
                 if rec is not None:
                     yield rec
-            # an empty line is passed over
+            elif block:  # an empty line is passed over; payload lines after it have no record
+                self.stats.fail_glog += block.count(b"\n")
 
     def _record(self, header: bytes, block: bytes | None) -> Record | None:
         """The record of one header line and its payload block; None (counted) when it is not one."""

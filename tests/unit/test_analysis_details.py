@@ -348,3 +348,13 @@ def test_an_item_of_exactly_the_width_is_shown_whole():
 
     assert _short("x" * 60) == "x" * 60 and _short("x" * 61) == "x" * 59 + "…"
     assert _short("y" * 80, 80) == "y" * 80
+
+
+def test_the_measuring_compiles_add_up_their_times_leaving_out_unknown_ones():
+    from compileprof.profiler.analysis.combine import measured
+
+    compiles = [SimpleNamespace(variant="asserts_on", compile_time_s=2.0), SimpleNamespace(variant="asserts_on",
+                compile_time_s=None), SimpleNamespace(variant=None, compile_time_s=0.5)]  # fmt: skip
+    m = measured(SimpleNamespace(measure_compiles=compiles, measure_graphs=[1, 2, 3]))
+    assert (m.variants, m.compile_time_s, m.graphs) == ({"asserts_on": 2, "?": 1}, 2.5, 3)
+    assert measured(SimpleNamespace(measure_compiles=[], measure_graphs=[])) is None

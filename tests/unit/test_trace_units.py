@@ -161,3 +161,51 @@ def test_a_payload_of_valid_utf8_beyond_ascii_is_not_counted_as_damage(tmp_path)
     reader = TraceReader(log)
     payloads = [r.text() for r in reader]
     assert payloads[0] == text and reader.stats.invalid_utf8 == 1  # the second only
+
+
+def _stats(tmp_path, data: bytes, **kw):
+    log = tmp_path / "x.log"
+    log.write_bytes(data)
+    reader = TraceReader(log, **kw)
+    return [r.meta["name"] for r in reader], reader.stats
+
+
+def test_payload_lines_without_a_record_are_each_counted_and_an_empty_line_is_not(tmp_path):
+    rec = record_line("artifact", {"name": "a"}).encode()
+    names, stats = _stats(tmp_path, b"\torphan\n" + rec)
+    assert names == ["a"] and stats.fail_glog == 1
+    names, stats = _stats(tmp_path, rec + b"\n" + rec)
+    assert names == ["a", "a"] and stats.fail_glog == 0
+    names, stats = _stats(tmp_path, rec + b"\n\tx\n\ty\n" + rec)  # an empty line, then two payload lines
+    assert names == ["a", "a"] and stats.fail_glog == 2
+
+
+def test_a_byte_range_is_read_to_its_end_and_not_a_byte_past_it(tmp_path):
+    first, second = record_line("artifact", {"name": "a"}).encode(), record_line("artifact", {"name": "b"}).encode()
+    end = len(first)
+    for chunk_size in (end - 1, end, 7, 1 << 20):  # the last read of the range is 1 byte, a whole chunk, ...
+        names, stats = _stats(tmp_path, first + second, chunk_size=chunk_size, end=end)
+        assert names == ["a"] and stats.bytes == end
+
+
+def test_a_record_longer_than_a_chunk_ends_where_the_next_chunk_starts_a_record(tmp_path):
+    payload = "x" * 300
+    first = record_line("artifact", {"name": "a"}, payload).encode()
+    if len(first) % 2:
+        payload += "y"
+        first = record_line("artifact", {"name": "a"}, payload).encode()
+    second = record_line("artifact", {"name": "b"}).encode()
+    # the first record fills two chunks exactly; the third chunk begins with the second record, and the two
+    # together are past the record limit, so a reader that did not see the new record would skip both
+    names, stats = _stats(tmp_path, first + second, chunk_size=len(first) // 2, max_record=len(first) + 10)
+    assert names == ["a", "b"] and stats.oversized == 0 and stats.fail_payload_md5 == 0
+
+
+def test_merged_counters_add_up_field_by_field_and_kind_by_kind():
+    from compileprof.profiler.trace.records import ParseStats
+
+    a = ParseStats(records=3, unknown=2, unknown_kinds={"x": 1, "y": 1}, bad_value_fields={"rank": 2})
+    b = ParseStats(records=4, unknown=3, unknown_kinds={"x": 2, "z": 1})
+    a.merge(b)
+    assert (a.records, a.unknown) == (7, 5)
+    assert a.unknown_kinds == {"x": 3, "y": 1, "z": 1} and a.bad_value_fields == {"rank": 2}
