@@ -152,3 +152,14 @@ def test_a_log_of_exactly_the_split_size_is_read_in_parts(tmp_path, monkeypatch)
     (whole,) = fold_file(log, jobs=2, min_bytes=size + 1)
     assert (split.parts, whole.parts) == (2, 1)
     assert [c.co_name for c in split.compiles] == [c.co_name for c in whole.compiles] == ["f0", "f1", "f2"]
+
+
+def test_a_second_backward_of_the_same_compile_is_timed_by_its_own_spans(tmp_path):
+    bwd = record_line("bwd_compilation_metrics", {"inductor_compile_time_s": 0.1}, **CID)
+    name = "entire_backward_compile"
+    first = [event(name, "B", 3e6), event(name, "E", 3.5e6), bwd]
+    second = [event(name, "B", 4e6), event(name, "E", 4.25e6), bwd]
+    lines = [event("dynamo", "B", 1e6), event("dynamo", "E", 2e6), _metrics(0), *first, *second]
+    report = _read(tmp_path, *lines)
+    assert report.phases["entire_backward_compile"] == 0.75  # each span counted once
+    assert report.traces[0].ended_idle  # a backward's tree released: the log may be cut after it

@@ -209,3 +209,9 @@ def test_merged_counters_add_up_field_by_field_and_kind_by_kind():
     a.merge(b)
     assert (a.records, a.unknown) == (7, 5)
     assert a.unknown_kinds == {"x": 3, "y": 1, "z": 1} and a.bad_value_fields == {"rank": 2}
+
+
+def test_an_empty_line_ending_in_cr_lf_at_a_buffer_s_start_is_an_empty_line(tmp_path):
+    rec = record_line("artifact", {"name": "a"}).encode()
+    names, stats = _stats(tmp_path, b"\r\n\tx\n" + rec)
+    assert names == ["a"] and stats.fail_glog == 1  # the payload line after it has no record
