@@ -168,6 +168,41 @@ def balance(log: Path, parts: int = 16) -> None:
           f"{serial + max(times):.2f} s, {one / (serial + max(times)):.1f}x -j 1")  # fmt: skip
 
 
+def _timed_fold(args: tuple[Path, int, int | None]) -> float:
+    from compileprof.profiler.fold.log import fold_range
+
+    start = time.perf_counter()
+    fold_range(*args)
+    return time.perf_counter() - start
+
+
+def ceiling(log: Path, repeat: int) -> None:
+    """What two processes can reach on this machine at best: `log` cut in two where `report -j 2` cuts
+    it, each half folded alone, then both at once in two processes that share nothing (no merge, no
+    hand-over). Where the halves run slower side by side than alone (cores that share a cache or a
+    physical core), no reader reaches 2x; the serial rest of `-j 1` (start-up, output) lowers it more."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from compileprof.profiler.trace.reader import compile_boundary
+
+    size = log.stat().st_size
+    cut = compile_boundary(log, size // 2) or size
+    halves = [(log, 0, cut), (log, cut, None)]
+    alone = [min(_timed_fold(h) for _ in range(repeat)) for h in halves]
+    together = []
+    for _ in range(repeat):
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            together.append(list(pool.map(_timed_fold, halves)))
+    both = min(together, key=max)
+    one = ours(log, 1, repeat)[0]
+    serial = max(0.0, one - sum(alone))
+    best = serial + max(both)
+    print(f"{log.name}: halves alone {alone[0]:.2f} + {alone[1]:.2f} s, side by side {both[0]:.2f} and "
+          f"{both[1]:.2f} s ({max(both) / max(alone):.2f}x slower); -j 1 {one:.2f} s, serial rest {serial:.2f} s; "
+          f"two processes at best {best:.2f} s, {one / best:.2f}x -j 1 "
+          f"(the fold alone {sum(alone) / max(both):.2f}x)")  # fmt: skip
+
+
 def start_up(repeat: int = 5) -> None:
     """Wall time of `compileprof --help` and of `report` on a small log."""
     small = FIXTURES / "mlp.log"
@@ -198,6 +233,9 @@ def main() -> None:
     scaling(OUT / "shared.log", ranks, args.repeat)
     many_ranks(OUT)
     start_up()
+    print("\nwhat two processes can reach on this machine at best:")
+    for log in logs:
+        ceiling(log, args.repeat)
     print("\nwhat 16 cores would give:")
     for log in logs:
         balance(log)
