@@ -498,7 +498,7 @@ class LogFold:
         """True when nothing read so far waits for a later record: no open span, no compile waiting
         for its spans, nothing pending a metrics record, no piecewise state, no measurement variant.
         A log cut where the fold is idle can be read in parts with the one-pass result (an export
-        still open is exact too when the next part begins with an `export` record: see `exact_split`)."""
+        still open is exact too when the next part begins with an `export` record: see `parallel._Prefix.takes`)."""
         for key, info in self.unsealed:
             if self.spans.is_open(key):
                 return False

@@ -282,20 +282,6 @@ def _joins(parts: list[TraceReport]) -> bool:
     return True
 
 
-def exact_split(parts: list[TraceReport]) -> bool:
-    """True when parts read each from scratch, merged, are what one pass gives: each began where the
-    fold before it was idle (every part but the last ended idle), `_Prefix.takes` each in turn, and
-    they join (`_joins`)."""
-    if not all(p.ended_idle for p in parts[:-1]):
-        return False
-    prefix = _Prefix()
-    for p in parts:
-        if not prefix.takes([p]):
-            return False
-        prefix.add([p])
-    return _joins(parts)
-
-
 def _files_resolve_alike(parts: list[TraceReport]) -> bool:
     """True when every file-name index a part used before its own `str` record names what one pass
     would have named (the last definition before the part), not a later redefinition: logs of

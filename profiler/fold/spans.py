@@ -263,7 +263,7 @@ class PhaseBuilder:
     def idle(self) -> bool:
         """True when no span is open and every compile's tree has been claimed and released, or is
         one no metrics record claimed yet (`unclaimed`): what follows can be folded from scratch with
-        the same result, as long as it claims none of those (see `parallel.exact_split`)."""
+        the same result, as long as it claims none of those (see `parallel.read_cut`)."""
         unclaimed = all(not t.claimed for t in self._trees.values()) and AOT not in self._trees
         return (unclaimed and not self._runtime and not any(self._stacks.values())
                 and not any(self._flat_open.values()))  # fmt: skip

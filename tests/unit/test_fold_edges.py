@@ -163,3 +163,30 @@ def test_a_second_backward_of_the_same_compile_is_timed_by_its_own_spans(tmp_pat
     report = _read(tmp_path, *lines)
     assert report.phases["entire_backward_compile"] == 0.75  # each span counted once
     assert report.traces[0].ended_idle  # a backward's tree released: the log may be cut after it
+
+
+def test_a_span_longer_than_max_seconds_is_counted_as_damage_and_taken_as_zero():
+    from compileprof.profiler.trace.values import MAX_SECONDS
+
+    b = PhaseBuilder()
+    for ph, ts in (("B", 0.0), ("E", (MAX_SECONDS + 1) * 1e6)):
+        b.feed({"name": "dynamo", "ph": ph, "ts": ts, "tid": 0, "pid": 0, "args": {}}, "0/0")
+    (node,) = b.claim("0/0").roots
+    assert node.total_s == 0.0 and b.values.stats.bad_value_fields == {"chromium.span": 1}
+
+
+def test_a_chromium_event_without_a_payload_is_passed_over(tmp_path):
+    empty = record_line("chromium_event", {}, **CID)
+    (c,) = _read(tmp_path, empty, *_closed(0, 1.0)[:2], _metrics(0)).compiles
+    assert c.co_name == "f0" and c.phases()[0]["total_s"] == 4e-6
+
+
+def test_a_compile_budget_keeps_a_text_that_fills_it_exactly():
+    import zlib
+
+    from compileprof.profiler.fold.graphs import Budget
+
+    text = "x = torch.sin(a)\n" * 20
+    size = len(zlib.compress(text.encode(), 6))
+    assert Budget(size).keep(text) is not None  # nothing left after it, and it is kept
+    assert Budget(size - 1).keep(text) is None
