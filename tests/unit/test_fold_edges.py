@@ -190,3 +190,8 @@ def test_a_compile_budget_keeps_a_text_that_fills_it_exactly():
     size = len(zlib.compress(text.encode(), 6))
     assert Budget(size).keep(text) is not None  # nothing left after it, and it is kept
     assert Budget(size - 1).keep(text) is None
+
+
+def test_the_torch_version_artifact_names_the_log_s_torch(tmp_path):
+    version = artifact_line("torch_version", {"pytorch_version": "2.13.0+cpu"})
+    assert _read(tmp_path, version, _metrics(0)).traces[0].torch_version == "2.13.0+cpu"
