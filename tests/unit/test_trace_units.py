@@ -59,10 +59,10 @@ def test_a_glog_time_is_seconds_since_midnight(stamp, seconds):
     assert rec.text() == ""  # no payload: empty text
 
 
-def _read(tmp_path, data: bytes) -> TraceReader:
+def _read(tmp_path, data: bytes, **options: object) -> TraceReader:
     log = tmp_path / "t.log"
     log.write_bytes(data)
-    reader = TraceReader(log)
+    reader = TraceReader(log, **options)  # type: ignore[arg-type]
     reader.records = list(reader)  # type: ignore[attr-defined]
     return reader
 
@@ -154,20 +154,16 @@ def test_an_envelope_with_a_frame_and_no_compile_number_still_names_the_frame(tm
 
 
 def test_a_payload_of_valid_utf8_beyond_ascii_is_not_counted_as_damage(tmp_path):
-    log = tmp_path / "utf8.log"
     text = "x = torch.sin(a)  # größe, 尺寸, ✓"
     bad = record_line("artifact", {"name": "b"}, "ok").encode().replace(b"\tok", b"\tok\xff")  # no UTF-8
-    log.write_bytes(record_line("artifact", {"name": "a"}, text).encode() + bad)
-    reader = TraceReader(log)
-    payloads = [r.text() for r in reader]
-    assert payloads[0] == text and reader.stats.invalid_utf8 == 1  # the second only
+    reader = _read(tmp_path, record_line("artifact", {"name": "a"}, text).encode() + bad)
+    assert reader.records[0].text() == text and reader.stats.invalid_utf8 == 1  # the second only
 
 
-def _stats(tmp_path, data: bytes, **kw):
-    log = tmp_path / "x.log"
-    log.write_bytes(data)
-    reader = TraceReader(log, **kw)
-    return [r.meta["name"] for r in reader], reader.stats
+def _stats(tmp_path, data: bytes, **options: object):
+    """The names of the artifacts read from `data`, and the reader's counters."""
+    reader = _read(tmp_path, data, **options)
+    return [r.meta["name"] for r in reader.records], reader.stats
 
 
 def test_payload_lines_without_a_record_are_each_counted_and_an_empty_line_is_not(tmp_path):
