@@ -37,6 +37,19 @@ def artifact_line(name: str, payload: object, **envelope: object) -> str:
     return record_line("artifact", {"name": name, "encoding": "json"}, json.dumps(payload), **envelope)
 
 
+def write_log(path: Path, *lines: str) -> Path:
+    """A log at `path` made of `lines` (records from `record_line`, `event`, ...), one after the other."""
+    path.write_text("".join(lines))
+    return path
+
+
+def report_of(tmp_path: Path, *lines: str, name: str = "x.log"):
+    """The report of a log made of `lines`, read in one pass."""
+    from compileprof.profiler.build import build_report
+
+    return build_report(write_log(tmp_path / name, *lines), jobs=1)
+
+
 _GLOG_PID = re.compile(rb"([VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +)\d+ ")
 
 

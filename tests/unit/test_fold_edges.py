@@ -7,7 +7,6 @@ a file name, and the size at which a log is split."""
 from __future__ import annotations
 
 import pytest
-from compileprof.profiler.build import build_report
 from compileprof.profiler.fold import parallel
 from compileprof.profiler.fold.cache_keys import read_lookups
 from compileprof.profiler.fold.graphs import normalize
@@ -15,7 +14,7 @@ from compileprof.profiler.fold.log import MAX_WAITING
 from compileprof.profiler.fold.metrics_record import caches_disabled
 from compileprof.profiler.fold.parallel import fold_file
 from compileprof.profiler.fold.spans import PhaseBuilder
-from conftest import artifact_line, event, record_line
+from conftest import artifact_line, event, record_line, report_of, write_log
 
 CID = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
 
@@ -23,12 +22,6 @@ CID = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
 def _metrics(frame: int = 0, **meta: object) -> str:
     env = {"frame_id": frame, "frame_compile_id": 0, "attempt": 0}
     return record_line("compilation_metrics", {"co_name": f"f{frame}", **meta}, **env)
-
-
-def _read(tmp_path, *lines: str, name: str = "x.log"):
-    log = tmp_path / name
-    log.write_text("".join(lines))
-    return build_report(log, jobs=1)
 
 
 def _closed(frame: int, start: float, length: float = 4.0) -> list[str]:
@@ -42,7 +35,7 @@ def test_a_compile_waits_for_its_open_span_while_up_to_max_waiting_compiles_wait
     for f in range(1, MAX_WAITING):
         lines += _closed(f, 100.0 * f)
     lines.append(event("dynamo", "E", 9.0, "0/0"))  # then its span ends
-    report = _read(tmp_path, *lines)
+    report = report_of(tmp_path, *lines)
     # THEN it was not sealed early: it holds its span's whole time, and every compile keeps log order
     assert report.compiles[0].phases()[0]["total_s"] == 8e-6
     assert [c.co_name for c in report.compiles] == [f"f{f}" for f in range(MAX_WAITING)]
@@ -52,13 +45,13 @@ def test_a_compile_waits_for_its_open_span_while_up_to_max_waiting_compiles_wait
 def test_records_whose_metadata_is_no_object_are_passed_over(tmp_path, meta):
     start = record_line("dynamo_start", meta, **CID)
     lookup = record_line("artifact", {"name": "aotautograd_cache_hash", "encoding": "json"}, "[1, 2]", **CID)
-    (c,) = _read(tmp_path, start, lookup, _metrics(0)).compiles
+    (c,) = report_of(tmp_path, start, lookup, _metrics(0)).compiles
     assert c.co_name == "f0" and c.user_stack == [] and c.cache == {}
 
 
 def test_a_runtime_record_without_envelope_ids_belongs_to_the_compile_its_payload_names(tmp_path):
     runtime = record_line("compilation_metrics_runtime", {"compile_id": "3/1", "runtime_triton_autotune_time_us": 2000})
-    report = _read(tmp_path, runtime)
+    report = report_of(tmp_path, runtime)
     ((rank, key, cost),) = report.runtime
     assert (rank, key) == (None, "3/1") and cost.records == 1
     assert cost.metrics == {"runtime_triton_autotune_time": 0.002}
@@ -69,7 +62,7 @@ def test_aotinductor_compiles_are_labelled_in_log_order(tmp_path):
     for n in range(3):
         lines += [event("compile_fx_aot", "B", 100.0 * n, None), event("compile_fx_aot", "E", 100.0 * n + 5, None)]
         lines.append(record_line("compilation_metrics", {"co_name": f"aot{n}"}))
-    report = _read(tmp_path, *lines)
+    report = report_of(tmp_path, *lines)
     assert [c.compile_id for c in report.compiles] == ["aot 1", "aot 2", "aot 3"]
 
 
@@ -133,20 +126,15 @@ def test_a_cache_a_config_turned_off_is_named_only_when_it_left_no_event():
 
 
 def test_a_single_process_log_without_a_rank_takes_its_file_name_s(tmp_path):
-    (report,) = fold_file(_write(tmp_path / "dedicated_log_torch_trace_rank_3.log", _metrics(0)), jobs=1)
+    (report,) = fold_file(write_log(tmp_path / "dedicated_log_torch_trace_rank_3.log", _metrics(0)), jobs=1)
     assert (report.rank, report.rank_source) == (3, "file name")
-    (other,) = fold_file(_write(tmp_path / "plain.log", _metrics(0)), jobs=1)
+    (other,) = fold_file(write_log(tmp_path / "plain.log", _metrics(0)), jobs=1)
     assert (other.rank, other.rank_source) == (None, None)
-
-
-def _write(path, *lines: str):
-    path.write_text("".join(lines))
-    return path
 
 
 def test_a_log_of_exactly_the_split_size_is_read_in_parts(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "MIN_PART_BYTES", 1)  # parts of any size: the bound is min_bytes
-    log = _write(tmp_path / "three.log", *_closed(0, 1.0), *_closed(1, 100.0), *_closed(2, 200.0))
+    log = write_log(tmp_path / "three.log", *_closed(0, 1.0), *_closed(1, 100.0), *_closed(2, 200.0))
     size = log.stat().st_size
     (split,) = fold_file(log, jobs=2, min_bytes=size)
     (whole,) = fold_file(log, jobs=2, min_bytes=size + 1)
@@ -160,7 +148,7 @@ def test_a_second_backward_of_the_same_compile_is_timed_by_its_own_spans(tmp_pat
     first = [event(name, "B", 3e6), event(name, "E", 3.5e6), bwd]
     second = [event(name, "B", 4e6), event(name, "E", 4.25e6), bwd]
     lines = [event("dynamo", "B", 1e6), event("dynamo", "E", 2e6), _metrics(0), *first, *second]
-    report = _read(tmp_path, *lines)
+    report = report_of(tmp_path, *lines)
     assert report.phases["entire_backward_compile"] == 0.75  # each span counted once
     assert report.traces[0].ended_idle  # a backward's tree released: the log may be cut after it
 
@@ -177,7 +165,7 @@ def test_a_span_longer_than_max_seconds_is_counted_as_damage_and_taken_as_zero()
 
 def test_a_chromium_event_without_a_payload_is_passed_over(tmp_path):
     empty = record_line("chromium_event", {}, **CID)
-    (c,) = _read(tmp_path, empty, *_closed(0, 1.0)[:2], _metrics(0)).compiles
+    (c,) = report_of(tmp_path, empty, *_closed(0, 1.0)[:2], _metrics(0)).compiles
     assert c.co_name == "f0" and c.phases()[0]["total_s"] == 4e-6
 
 
@@ -194,4 +182,4 @@ def test_a_compile_budget_keeps_a_text_that_fills_it_exactly():
 
 def test_the_torch_version_artifact_names_the_log_s_torch(tmp_path):
     version = artifact_line("torch_version", {"pytorch_version": "2.13.0+cpu"})
-    assert _read(tmp_path, version, _metrics(0)).traces[0].torch_version == "2.13.0+cpu"
+    assert report_of(tmp_path, version, _metrics(0)).traces[0].torch_version == "2.13.0+cpu"

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from compileprof.profiler.build import build_report
 from compileprof.profiler.fold.log import MAX_PROCESSES, MAX_WAITING
-from conftest import event, one_process, record_line
+from conftest import event, one_process, record_line, report_of
 
 CID = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
 
@@ -18,12 +17,6 @@ def _metrics(frame: int = 0, **meta: object) -> str:
     env = {"frame_id": frame, "frame_compile_id": 0, "attempt": 0}
     meta = {"co_name": f"f{frame}", "entire_frame_compile_time_s": 1.0, **meta}
     return record_line("compilation_metrics", meta, **env)
-
-
-def _read(tmp_path, *lines: str, name: str = "x.log"):
-    log = tmp_path / name
-    log.write_text("".join(lines))
-    return build_report(log, jobs=1)
 
 
 @pytest.mark.parametrize(
@@ -38,19 +31,19 @@ def _read(tmp_path, *lines: str, name: str = "x.log"):
     ],
 )
 def test_the_device_is_read_from_the_generated_code(tmp_path, code, device):
-    report = _read(tmp_path, record_line("inductor_output_code", {"filename": "k.py"}, code, **CID), _metrics())
+    report = report_of(tmp_path, record_line("inductor_output_code", {"filename": "k.py"}, code, **CID), _metrics())
     assert report.device == device
 
 
 def test_the_first_generated_code_that_names_a_device_decides_it(tmp_path):
     cpu = record_line("inductor_output_code", {"filename": "a.py"}, "cpp_fused_0 = 1", **CID)
     cuda = record_line("inductor_output_code", {"filename": "b.py"}, "import triton", **CID)
-    assert _read(tmp_path, cpu, cuda, _metrics()).device == "cpu"
+    assert report_of(tmp_path, cpu, cuda, _metrics()).device == "cpu"
 
 
 def test_older_torch_s_json_guards_are_the_compile_s_guards(tmp_path):
     guards = [{"code": "L['x'].size()[0] == 4"}, {"code": None}, "not a guard", {"code": "x" * 300}]
-    report = _read(tmp_path, record_line("dynamo_guards", {}, json.dumps(guards), **CID), _metrics())
+    report = report_of(tmp_path, record_line("dynamo_guards", {}, json.dumps(guards), **CID), _metrics())
     (c,) = report.compiles
     assert c.guards == ["L['x'].size()[0] == 4", "x" * 200]
 
@@ -58,7 +51,7 @@ def test_older_torch_s_json_guards_are_the_compile_s_guards(tmp_path):
 def test_records_whose_metadata_is_not_an_object_are_counted_and_passed_over(tmp_path):
     odd = [record_line(kind, [1, 2], **CID) for kind in ("compilation_metrics", "bwd_compilation_metrics",
                                                             "compilation_metrics_runtime", "artifact")]  # fmt: skip
-    report = _read(tmp_path, *odd, _metrics())
+    report = report_of(tmp_path, *odd, _metrics())
     assert [c.co_name for c in report.compiles] == ["f0"]
     assert report.runtime == [] and report.parse.bad_value == 0
     assert report.traces[0].record_kinds == {"compilation_metrics": 2, "bwd_compilation_metrics": 1,
@@ -68,10 +61,10 @@ def test_records_whose_metadata_is_not_an_object_are_counted_and_passed_over(tmp
 def test_recompile_reasons_logged_before_the_compile_are_its_reason(tmp_path):
     said = json.dumps(["size mismatch at index 0. expected 4, actual 8", "x\nsecond line"])
     reasons = record_line("artifact", {"name": "recompile_reasons", "encoding": "json"}, said, **CID)
-    (c,) = _read(tmp_path, reasons, _metrics()).compiles
+    (c,) = report_of(tmp_path, reasons, _metrics()).compiles
     assert c.recompile_reason == "size mismatch at index 0. expected 4, actual 8; x"
     # the metrics' own reason wins over the artifact's
-    (c,) = _read(tmp_path, reasons, _metrics(recompile_reason="own"), name="own.log").compiles
+    (c,) = report_of(tmp_path, reasons, _metrics(recompile_reason="own"), name="own.log").compiles
     assert c.recompile_reason == "own"
 
 
@@ -80,7 +73,7 @@ def test_a_compile_whose_spans_never_close_is_sealed_as_it_is_once_the_next_ones
     lines = [event("dynamo", "B", 1.0, "0/0"), _metrics(0)]
     for f in range(1, MAX_WAITING + 2):
         lines += [event("dynamo", "B", 10.0 * f, f"{f}/0"), event("dynamo", "E", 10.0 * f + 4, f"{f}/0"), _metrics(f)]
-    report = _read(tmp_path, *lines)
+    report = report_of(tmp_path, *lines)
     # THEN every compile is reported in log order, the first without its open span's time
     names = [c.co_name for c in report.compiles]
     assert names == [f"f{f}" for f in range(MAX_WAITING + 2)]
@@ -89,7 +82,7 @@ def test_a_compile_whose_spans_never_close_is_sealed_as_it_is_once_the_next_ones
 
 def test_records_of_processes_past_the_limit_join_the_last_one_kept(tmp_path):
     lines = [one_process(_metrics(p), pid=1000 + p).decode() for p in range(MAX_PROCESSES + 3)]
-    report = _read(tmp_path, *lines)
+    report = report_of(tmp_path, *lines)
     assert len(report.compiles) == MAX_PROCESSES + 3 and len(report.traces) == MAX_PROCESSES
     assert [c.co_name for c in report.compiles[-4:]] == [f"f{p}" for p in range(MAX_PROCESSES - 1, MAX_PROCESSES + 3)]
 
@@ -109,7 +102,7 @@ def test_a_compile_is_handed_to_the_report_only_once_its_spans_closed_even_when_
         event("dynamo", "E", 12.0, "1/0"),
         _metrics(1),
     ]
-    report = _read(tmp_path, *lines)
+    report = report_of(tmp_path, *lines)
     # THEN both rows hold their closed span's time, in log order
     assert [c.co_name for c in report.compiles] == ["f0", "f1"]
     assert [c.phases()[0]["total_s"] for c in report.compiles] == [4e-6, 2e-6]
