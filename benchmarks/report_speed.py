@@ -146,34 +146,36 @@ def many_ranks(work: Path, n: int = 1000) -> None:
           f"{rss:.0f} MB peak RSS")  # fmt: skip
 
 
-def balance(log: Path, parts: int = 16) -> None:
-    """Cut `log` where `report -j parts` would and time each part's fold alone in this process: the
-    largest part bounds the wall time on `parts` cores; the rest of a one-process read (`-j 1`) that is
-    not in any part is serial (merge, output, start-up)."""
+def _timed_fold(args: tuple[Path, int, int]) -> float:
+    """Seconds to fold the bytes `[start, end)` of a log (`(path, start, end)`) in this process."""
     from compileprof.profiler.fold.log import fold_range
+
+    start = time.perf_counter()
+    fold_range(*args)
+    return time.perf_counter() - start
+
+
+def _parts(log: Path, parts: int) -> list[tuple[Path, int, int]]:
+    """`log` cut as `report -j parts` cuts it (at the compile boundaries nearest each share), as
+    `(path, start, end)` byte ranges."""
     from compileprof.profiler.trace.reader import compile_boundary
 
     size = log.stat().st_size
     cuts = sorted({c for c in (compile_boundary(log, size * i // parts) for i in range(1, parts)) if c})
-    times = []
-    for a, b in zip([0, *cuts], [*cuts, size], strict=True):
-        start = time.perf_counter()
-        fold_range(log, a, b)
-        times.append(time.perf_counter() - start)
+    return [(log, a, b) for a, b in zip([0, *cuts], [*cuts, size], strict=True)]
+
+
+def balance(log: Path, parts: int = 16) -> None:
+    """Cut `log` where `report -j parts` would and time each part's fold alone in this process: the
+    largest part bounds the wall time on `parts` cores; the rest of a one-process read (`-j 1`) that is
+    not in any part is serial (merge, output, start-up)."""
+    times = [_timed_fold(part) for part in _parts(log, parts)]
     one = ours(log, 1, 1)[0]
     serial = max(0.0, one - sum(times))
     print(f"{log.name}: {len(times)} parts, fold {sum(times):.2f} s in all, largest part {max(times):.2f} s, "
           f"mean {sum(times) / len(times):.2f} s (balance {max(times) / (sum(times) / len(times)):.2f}); "
           f"-j 1 {one:.2f} s, so serial {serial:.2f} s ({serial / one:.0%}); on {parts} cores at best "
           f"{serial + max(times):.2f} s, {one / (serial + max(times)):.1f}x -j 1")  # fmt: skip
-
-
-def _timed_fold(args: tuple[Path, int, int | None]) -> float:
-    from compileprof.profiler.fold.log import fold_range
-
-    start = time.perf_counter()
-    fold_range(*args)
-    return time.perf_counter() - start
 
 
 def ceiling(log: Path, repeat: int) -> None:
@@ -183,11 +185,10 @@ def ceiling(log: Path, repeat: int) -> None:
     physical core), no reader reaches 2x; the serial rest of `-j 1` (start-up, output) lowers it more."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from compileprof.profiler.trace.reader import compile_boundary
-
-    size = log.stat().st_size
-    cut = compile_boundary(log, size // 2) or size
-    halves = [(log, 0, cut), (log, cut, None)]
+    halves = _parts(log, 2)
+    if len(halves) < 2:
+        print(f"{log.name}: no compile boundary to cut at; two processes would read it as one")
+        return
     alone = [min(_timed_fold(h) for _ in range(repeat)) for h in halves]
     together = []
     for _ in range(repeat):
