@@ -128,16 +128,21 @@ def test_graph_rows_and_node_counts_align_long_codes_of_repeated_lines_exactly()
     assert line_changes("\n".join([*same, "y = torch.sin(x)"]), "\n".join([*same, "y = torch.cos(x)"])) == (0, 0, 1)
 
 
-def test_a_group_s_cache_outcomes_are_counted_and_compiles_without_any_are_not_named():
-    from compileprof.profiler.analysis.divergence import RankSequence, _summary
+def _sequence(*items: str):
+    from compileprof.profiler.analysis.divergence import RankSequence
 
     seq = RankSequence()
-    for item in ("0/0: fx miss, aot miss", "1/0: none", "2/0: fx hit, aot hit", "3/0: fx miss"):
+    for item in items:
         seq.add(item)
+    return seq
+
+
+def test_a_group_s_cache_outcomes_are_counted_and_compiles_without_any_are_not_named():
+    from compileprof.profiler.analysis.divergence import _summary
+
+    seq = _sequence("0/0: fx miss, aot miss", "1/0: none", "2/0: fx hit, aot hit", "3/0: fx miss")
     assert _summary("cache", seq) == "4 compiles: aot hit 1, aot miss 1, fx hit 1, fx miss 2"
-    only_none = RankSequence()
-    only_none.add("0/0: none")
-    assert _summary("cache", only_none) == "1 compile: no cache events"
+    assert _summary("cache", _sequence("0/0: none")) == "1 compile: no cache events"
 
 
 def _inputs_of(*inputs: tuple[str, str]) -> Graph:
@@ -214,12 +219,9 @@ def test_a_failure_without_a_reason_is_its_type_alone_in_a_rank_s_sequence():
 
 
 def test_a_sequence_tallies_its_first_head_distinct_items_and_keeps_counting_them():
-    from compileprof.profiler.analysis.divergence import HEAD, RankSequence
+    from compileprof.profiler.analysis.divergence import HEAD
 
-    seq = RankSequence()
-    for i in range(HEAD + 5):
-        seq.add(f"i{i}")
-    seq.add("i0")
+    seq = _sequence(*(f"i{i}" for i in range(HEAD + 5)), "i0")
     assert len(seq.tally) == HEAD and seq.tally["i0"] == 2 and "i1000" not in seq.tally and seq.count == HEAD + 6
 
 
@@ -236,15 +238,6 @@ def test_the_asserts_measurement_keeps_the_machine_s_load_and_cpus():
            "load": [0.5, 0.7], "cpus": 2}  # fmt: skip
     m = assert_measurement(raw, [], [])
     assert (m["load"], m["cpus"]) == ([0.5, 0.7], 2)
-
-
-def _sequence(*items: str):
-    from compileprof.profiler.analysis.divergence import RankSequence
-
-    seq = RankSequence()
-    for item in items:
-        seq.add(item)
-    return seq
 
 
 def test_a_rank_whose_sequence_ends_early_says_end_where_the_others_go_on():
