@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -74,15 +72,19 @@ def _type_key(obj: dict) -> str | None:
     return None
 
 
-def _md5_matches(block: bytes | None, expected: str) -> bool:
+def _md5_matches(block: bytes | None, expected: str, crlf: bool = False) -> bool:
     """Whether the md5 of the payload's logged text (what `unescape_payload` gives) is `expected`.
     Deleting every TAB (one fast byte loop, no search) is the unescape when the only TABs are the one
     that starts each line: "\tL1\n\tL2\n" -> "L1\nL2\n"[:-1]. That is tried first; only a payload
-    whose digest then differs (text with TABs of its own, or damage) is unescaped the exact way."""
+    whose digest then differs (text with TABs of its own, or damage) is unescaped the exact way. With
+    `crlf` the block's lines may end with CRLF, read as LF: CRs are deleted with the TABs first, and
+    the exact way turns each CRLF into LF."""
     if not block:
         return _EMPTY_MD5 == expected
-    if hashlib.md5(memoryview(block.translate(None, b"\t"))[:-1]).hexdigest() == expected:
+    if hashlib.md5(memoryview(block.translate(None, b"\t\r" if crlf else b"\t"))[:-1]).hexdigest() == expected:
         return True
+    if crlf:
+        block = block.replace(b"\r\n", b"\n")
     return hashlib.md5(memoryview(block.replace(b"\n\t", b"\n"))[1:-1]).hexdigest() == expected
 
 
@@ -106,41 +108,6 @@ def _next_record(chunk: bytes, after_newline: bool) -> int | None:
             return pos + 1
         pos = chunk.find(b"\n", pos + 1)
     return None
-
-
-MD5_THREAD_BYTES = 32 << 10  # payloads this large are hashed on a thread (hashlib releases the GIL on them)
-MD5_PENDING = 64  # checks in flight before the reader waits for the oldest (memory stays bounded)
-
-
-class PayloadHashes:
-    """The md5 checks of large payloads, made on one thread while the reader and the fold go on:
-    hashlib releases the GIL while it hashes a large buffer, so the check costs the fold almost
-    nothing where a second core is free. `wait` gives the number that did not match."""
-
-    def __init__(self) -> None:
-        self._pool: Any = None
-        self._pending: deque = deque()
-        self.failed = 0
-
-    def check(self, block: bytes, expected: str) -> None:
-        """Check `block` against `expected` on the thread."""
-        if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compileprof-md5")
-        if len(self._pending) >= MD5_PENDING:
-            self.failed += not self._pending.popleft().result()
-        self._pending.append(self._pool.submit(_md5_matches, block, expected))
-
-    def wait(self) -> int:
-        """Wait for every check; the number of payloads whose md5 differed (since the last wait)."""
-        while self._pending:
-            self.failed += not self._pending.popleft().result()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-        failed, self.failed = self.failed, 0
-        return failed
 
 
 class TraceReader:
@@ -167,7 +134,6 @@ class TraceReader:
         self.ranks: dict[int, int] = {}  # per process: the first rank its records name (the others are skipped)
         self.tables: dict[int, dict[int, str]] = {}  # per process: its interned file names
         self._ids: dict[tuple, str | None] = {}  # envelope ids -> compile id (see _compile_id)
-        self._hashes = PayloadHashes()  # large payloads' md5 checks, made on a thread
 
     @property
     def rank(self) -> int | None:
@@ -200,12 +166,6 @@ class TraceReader:
         self.stats.lines += data.count(b"\n")
 
     def __iter__(self) -> Iterator[Record]:
-        try:
-            yield from self._records()
-        finally:
-            self.stats.fail_payload_md5 += self._hashes.wait()
-
-    def _records(self) -> Iterator[Record]:
         carry = b""  # the start of a record the next chunk continues
         big: list[bytes] = []  # the chunks of a record longer than a chunk, joined once it ends
         skipping, after_newline = False, False  # inside a record past max_record bytes
@@ -249,10 +209,10 @@ class TraceReader:
 
     def _parse(self, buf: bytes, end: int) -> Iterator[Record]:
         """Parse `buf[:end]`, which holds only whole lines (no copy of the buffer is made). One pass
-        finds each record line and the end of its payload (the next newline not followed by TAB)."""
-        if buf.find(b"\r", 0, end) >= 0:
-            buf = buf[:end].replace(b"\r\n", b"\n")
-            end = len(buf)
+        finds each record line and the end of its payload (the next newline not followed by TAB).
+        Lines may end with CRLF (a log that went through Windows): a header's CR is left out, and a
+        payload's CRLFs are read as LF where its text is read (see `_record`)."""
+        crlf = buf.find(b"\r", 0, end) >= 0
         self.stats.lines += buf.count(b"\n", 0, end)
         find, payload_end, record = buf.find, _PAYLOAD_END.search, self._record
         pos = 0
@@ -265,17 +225,20 @@ class TraceReader:
             else:
                 stop, block = nl + 1, None
             first, header_start, pos = buf[pos], pos, stop
+            header_end = nl - 1 if crlf and nl > header_start and buf[nl - 1] == 13 else nl  # 13 == CR
             if first == 9:  # payload lines with no record before them
                 self.stats.fail_glog += 1 + (block.count(b"\n") if block else 0)
-            elif nl > header_start:
-                rec = record(buf[header_start:nl], block)
+            elif header_end > header_start:
+                rec = record(buf[header_start:header_end], block, crlf)
                 if rec is not None:
                     yield rec
             elif block:  # an empty line is passed over; payload lines after it have no record
                 self.stats.fail_glog += block.count(b"\n")
 
-    def _record(self, header: bytes, block: bytes | None) -> Record | None:
-        """The record of one header line and its payload block; None (counted) when it is not one."""
+    def _record(self, header: bytes, block: bytes | None, crlf: bool = False) -> Record | None:
+        """The record of one header line and its payload block; None (counted) when it is not one.
+        With `crlf` (the block may hold CRLFs), a chromium event's block is kept as written (its JSON
+        reads the same) and any other's CRLFs become LFs, as its text is read."""
         stats = self.stats
         m = _GLOG.search(header)
         if m is None:
@@ -299,12 +262,12 @@ class TraceReader:
             if not keep:
                 return None
         stats.records += 1
+        cr = crlf and block is not None and b"\r" in block
+        if cr and kind != "chromium_event":
+            block, cr = block.replace(b"\r\n", b"\n"), False
         expected = get("has_payload")
-        if expected is not None:
-            if block is not None and len(block) >= MD5_THREAD_BYTES:
-                self._hashes.check(block, expected)  # on a thread: the fold goes on meanwhile
-            elif not _md5_matches(block, expected):
-                stats.fail_payload_md5 += 1
+        if expected is not None and not _md5_matches(block, expected, cr):
+            stats.fail_payload_md5 += 1
         if utf8_errors or (block is not None and not block.isascii() and not _utf8(block)):
             stats.invalid_utf8 += 1
         if kind not in KNOWN_KINDS:
@@ -362,7 +325,7 @@ class TraceReader:
             self.values.bad("str")
 
 
-_DYNAMO_BEGIN = b'\n\t"name": "dynamo",\n'
+_DYNAMO_BEGIN = b'\n\t"name": "dynamo",'  # (its line may end with CRLF)
 _EXPORT_BEGIN = b'] {"export": '
 
 

@@ -62,10 +62,11 @@ class Record:
             return None
 
     def text(self) -> str:
-        """The payload as text (invalid UTF-8 replaced); empty when the record has none."""
+        """The payload as text (invalid UTF-8 replaced, CRLF read as LF); empty when the record has none."""
         if self.payload is None:
             return ""
-        return unescape_payload(self.payload).decode("utf-8", "replace")
+        block = self.payload.replace(b"\r\n", b"\n") if b"\r" in self.payload else self.payload
+        return unescape_payload(block).decode("utf-8", "replace")
 
 
 @dataclass(slots=True)

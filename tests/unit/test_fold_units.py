@@ -224,18 +224,19 @@ def test_a_compile_s_own_records_each_give_their_exact_figure(tmp_path):
     assert [p["name"] for p in c.phases()] == ["dynamo", "entire_backward_compile"]
 
 
-def test_large_payloads_are_checked_on_a_thread_and_their_damage_counted(tmp_path):
-    from compileprof.profiler.trace.reader import MD5_PENDING, MD5_THREAD_BYTES, TraceReader
+def test_large_payloads_are_checked_and_their_damage_counted(tmp_path):
+    from compileprof.profiler.trace.reader import TraceReader
     from conftest import record_line
 
-    big = "x" * (MD5_THREAD_BYTES + 10)
+    big = "x" * (64 << 10)
     good = record_line("artifact", {"name": "a", "encoding": "string"}, big)
     bad = good[: good.index('"has_payload": "') + 16] + "0" * 32 + good[good.index('"has_payload": "') + 48 :]
     log = tmp_path / "big.log"
-    log.write_text(good * 3 + bad * (MD5_PENDING + 5) + record_line("artifact", {"name": "small"}, "tiny"))
+    log.write_text(good * 3 + bad * 70 + record_line("artifact", {"name": "small"}, "tiny"))
     reader = TraceReader(log)
     records = list(reader)
-    assert len(records) == 3 + MD5_PENDING + 5 + 1 and reader.stats.fail_payload_md5 == MD5_PENDING + 5
+    assert len(records) == 3 + 70 + 1 and reader.stats.fail_payload_md5 == 70
+    assert records[0].payload.count(b"x") == 64 << 10 and reader.stats.damage == 70
 
 
 def test_bad_values_are_counted_under_the_field_they_were_found_in(tmp_path):
