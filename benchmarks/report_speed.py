@@ -2,14 +2,15 @@
 
     python benchmarks/report_speed.py [--mb 200] [--repeat 3] [--keep]
 
-Builds four logs of at least --mb MB each under benchmarks/out/ by concatenating whole real logs:
+Builds five logs of at least --mb MB each under benchmarks/out/ by concatenating whole real logs:
 - `fixtures.log`: this repository's CPU fixtures (graph_break.log, mlp.log): few, large payloads;
 - `shared.log`: ../shared/traces (simple.log, comp_metrics.log, cache_hit_miss.log), logs written
   by other projects on GPUs: many small records;
 - `fidelity.log`: the fidelity fixtures (rank 0 of ranks2, aoti, export ok and failing, warm cache,
   bypass, compiled autograd);
 - `mix.log`: different projects' logs and several processes in one file: ../shared/traces' single
-  logs, its four multi_rank logs (four processes) and this repository's fixtures, one after another.
+  logs, its four multi_rank logs (four processes) and this repository's fixtures, one after another;
+- `crlf.log`: ../shared/traces' rank 1 log of multi_rank, a real log whose lines end with CRLF.
 For each it runs, as child processes, `compileprof report LOG -f json` with every core and with
 `-j 1`, and `tlparse LOG` (when installed: `pip install tlparse`), --repeat times each, and prints
 the best wall time, MB/s and the peak RSS. Then: how one large log and a directory of rank logs scale
@@ -44,6 +45,7 @@ SOURCES = {
     "mix.log": [SHARED / "simple.log", SHARED / "comp_metrics.log", SHARED / "cache_hit_miss.log",
                 *sorted((SHARED / "multi_rank").glob("*.log")), FIXTURES / "graph_break.log", FIXTURES / "mlp.log",
                 FIXTURES / "warm_cache.log"],
+    "crlf.log": [SHARED / "multi_rank" / "dedicated_log_torch_trace_rank_1.log"],
 }  # fmt: skip
 
 
