@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from ..model.rows import Default, ResolveFiles
 from ..model.trace import RuntimeCost, TraceReport
@@ -18,8 +20,19 @@ from .spans import MAX_BACKGROUND
 from .sums import merge_span_totals, merge_sums
 
 _RANK_IN_NAME = re.compile(r"rank_(\d+)")
-PARALLEL_MIN_BYTES = 64 << 20  # below this, one process is faster than splitting
-MIN_PART_BYTES = 8 << 20  # a log is cut into parts of at least this size
+PARALLEL_MIN_BYTES = 8 << 20  # below this, one process is as fast as two (measured: benchmarks/report_speed.py)
+MIN_PART_BYTES = 4 << 20  # a log is cut into parts of at least this size
+
+
+def process_pool(workers: int) -> Any:
+    """A pool of `workers` processes. On Linux they are forked: a child starts with this process's
+    modules already imported (a started interpreter would import them again, about 0.2 s, more than
+    a part of a small log takes to read)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor  # only when reading in parallel: a fast start
+
+    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def usable_cpus() -> int:
@@ -205,9 +218,7 @@ def read_cut(path: str | Path, cuts: list[int], parallel: bool = True) -> list[T
     if len(ranges) == 1:
         return fold_range(path)
     if parallel:
-        from concurrent.futures import ProcessPoolExecutor  # only when reading in parallel: a fast start
-
-        with ProcessPoolExecutor(max_workers=len(ranges) - 1) as pool:
+        with process_pool(len(ranges) - 1) as pool:
             futures = [pool.submit(_range, r) for r in ranges[1:]]
             segments = _assemble(path, ranges, lambda k: futures[k - 1].result())
     else:
@@ -323,9 +334,7 @@ def fold_files(paths: list[Path], jobs: int | None = None) -> list[TraceReport]:
     workers = min(len(paths), jobs or usable_cpus())
     if workers <= 1:
         return [t for p in paths for t in fold_file(p, jobs=1)]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
         return [t for streams in pool.map(_one, paths) for t in streams]
 
 

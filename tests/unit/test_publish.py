@@ -153,7 +153,7 @@ def test_jobs_are_capped_at_the_cpus_and_the_cap_is_said(monkeypatch):
     started: list[int] = []
 
     class Counting(cf.ThreadPoolExecutor):
-        def __init__(self, max_workers: int) -> None:
+        def __init__(self, max_workers: int, mp_context: object = None) -> None:
             started.append(max_workers)
             super().__init__(max_workers)
 
