@@ -14,7 +14,8 @@ Builds five logs of at least --mb MB each under benchmarks/out/ by concatenating
 For each it runs, as child processes, `compileprof report LOG -f json` with every core and with
 `-j 1`, and `tlparse LOG` (when installed: `pip install tlparse`), --repeat times each, and prints
 the best wall time, MB/s and the peak RSS. Then: how one large log and a directory of rank logs scale
-from 1 to N processes, a directory of 1,000 small rank logs, start-up (`--help`, `report` on a
+from 1 to N processes, the default against `-j 1` on logs of 2-64 MB (where splitting starts to
+pay), a directory of 1,000 small rank logs, start-up (`--help`, `report` on a
 small log), and what 16 cores would give: each log cut into 16 parts as `report -j 16` cuts it, each
 part's fold timed alone, so the balance of the parts and the serial rest (Amdahl) show without such a
 machine. Nothing here runs in the test suite; run it on a quiet machine.
@@ -134,6 +135,23 @@ def scaling(log: Path, ranks: Path, repeat: int) -> None:
         print(f"| {jobs} | {ours(log, jobs, repeat)[0]:.2f} s | {ours(ranks, jobs, repeat)[0]:.2f} s |")
 
 
+def small_logs(work: Path, repeat: int, sizes: tuple[float, ...] = (2, 4, 8, 16, 32, 64)) -> None:
+    """Below `PARALLEL_MIN_BYTES` a log is read in one process: for each kind of log at each size, the
+    default against `-j 1`, so where splitting starts to pay shows (the default must never be slower)."""
+    print("\n| log | " + " | ".join(f"{mb:g} MB" for mb in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for name in ("fixtures.log", "shared.log", "mix.log"):
+        cells = []
+        for mb in sizes:
+            log = work / f"small_{mb:g}_{name}"
+            build_log(log, SOURCES[name], mb)
+            pairs = [(ours(log, None, 1)[0], ours(log, 1, 1)[0]) for _ in range(repeat)]
+            default, one = min(p[0] for p in pairs), min(p[1] for p in pairs)
+            cells.append(f"{default:.2f} / {one:.2f} s ({one / default:.2f}x)")
+            log.unlink()
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def many_ranks(work: Path, n: int = 1000) -> None:
     """A directory of `n` small rank logs (a 180 KB warm-cache compile each): time per file and per MB."""
     folder = work / "many_ranks"
@@ -234,6 +252,8 @@ def main() -> None:
     for r in range(os.cpu_count() or 1):
         build_log(ranks / f"dedicated_log_torch_trace_rank_{r}.log", SOURCES["shared.log"][:3], args.mb / 4)
     scaling(OUT / "shared.log", ranks, args.repeat)
+    print("\ndefault / -j 1 on smaller logs (each pair timed one after the other, best of --repeat):")
+    small_logs(OUT, args.repeat)
     many_ranks(OUT)
     start_up()
     print("\nwhat two processes can reach on this machine at best:")
