@@ -72,6 +72,15 @@ def test_every_fixture_cut_densely_reads_as_one_pass(log):
     assert assert_every_cut_exact(log, DENSE_CUTS) > 0
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("log", LOGS, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_every_fixture_written_with_crlf_cut_anywhere_reads_as_one_pass(log, tmp_path):
+    # GIVEN the fixture with every line ending in CRLF (the reader reads those in place)
+    crlf = tmp_path / log.name
+    crlf.write_bytes(log.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    assert assert_every_cut_exact(crlf, DENSE_CUTS // 2) > 0
+
+
 def test_logs_joined_with_spans_left_open_read_as_one_pass_at_any_cut(tmp_path):
     # GIVEN real logs of one process joined, each ending with a span a killed process left open (the
     # shape of a concatenated mix, where the old reader threw every split away)
