@@ -58,6 +58,11 @@ CASES = {
     "backend_compile_time_s": _metrics(backend_compile_time_s=BAD),
     "guard_count": _metrics(guard_count=BAD),
     "compile_id": record_line("compilation_metrics", {"co_name": "f", "compile_id": BAD}),
+    # a lazily compiled backward's metrics
+    "start_time_us@bwd": record_line("bwd_compilation_metrics", {"start_time_us": BAD}, **CID),
+    "inductor_compile_time_s@bwd": record_line("bwd_compilation_metrics", {"inductor_compile_time_s": BAD}, **CID),
+    "inductor_cumulative_compile_time_us@bwd": record_line(
+        "bwd_compilation_metrics", {"inductor_cumulative_compile_time_us": BAD}, **CID),
     # other records of a compile
     "artifact.name": record_line("artifact", {"name": BAD}, "x", **CID),
     "output_code.filename": record_line("inductor_output_code", {"filename": BAD}, "code", **CID),

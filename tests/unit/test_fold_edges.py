@@ -2,7 +2,9 @@
 is not an object, a compile named only in its payload, AOTInductor labels in order, spans of no
 compile that only TORCH_TRACE ran, instants counted per name, a forward's inputs, cache lookups of
 the AOT cache and of a piecewise backend's pieces, the caches a config turned off, a rank read from
-a file name, and the size at which a log is split."""
+a file name, the size at which a log is split, restart reasons where graph-break artifacts exist,
+which compile the waiting limit seals, a record-less part between cuts, a piecewise split met in a
+later part, and the rank of a compile's graphs."""
 
 from __future__ import annotations
 
@@ -10,11 +12,11 @@ import pytest
 from compileprof.profiler.fold import parallel
 from compileprof.profiler.fold.cache_keys import read_lookups
 from compileprof.profiler.fold.graphs import normalize
-from compileprof.profiler.fold.log import MAX_WAITING
+from compileprof.profiler.fold.log import MAX_WAITING, fold_range
 from compileprof.profiler.fold.metrics_record import caches_disabled
-from compileprof.profiler.fold.parallel import fold_file
+from compileprof.profiler.fold.parallel import finish_streams, fold_file, read_cut
 from compileprof.profiler.fold.spans import PhaseBuilder
-from conftest import artifact_line, event, record_line, report_of, write_log
+from conftest import FIXTURES, artifact_line, event, one_process, record_line, report_of, write_log
 
 CID = {"frame_id": 0, "frame_compile_id": 0, "attempt": 0}
 
@@ -183,3 +185,65 @@ def test_a_compile_budget_keeps_a_text_that_fills_it_exactly():
 def test_the_torch_version_artifact_names_the_log_s_torch(tmp_path):
     version = artifact_line("torch_version", {"pytorch_version": "2.13.0+cpu"})
     assert report_of(tmp_path, version, _metrics(0)).traces[0].torch_version == "2.13.0+cpu"
+
+
+def test_restart_reasons_are_no_graph_breaks_in_a_log_whose_torch_writes_graph_break_artifacts(tmp_path):
+    # GIVEN compile 0 with a graph-break artifact, and compile 1 restarted for a reason that names a
+    # graph break but logged no artifact (a torch that writes the artifacts does so for every break)
+    breaks = artifact_line("dynamo_graph_break_reason", "Unsupported: print", **CID)
+    restarted = _metrics(1, restart_reasons=["graph break in f1: skip"])
+    report = report_of(tmp_path, breaks, _metrics(0), restarted)
+    # THEN compile 1 counts no break (restart reasons stand for breaks only in logs without artifacts)
+    first, second = report.compiles
+    assert (first.graph_breaks, second.graph_breaks, second.graph_break_reasons) == (1, 0, [])
+    # and in a log without any graph-break artifact, the restart is read as the break
+    (alone,) = report_of(tmp_path, restarted, name="old.log").compiles
+    assert alone.graph_break_reasons == ["graph break in f1: skip"]
+
+
+def test_a_compile_sealed_at_the_waiting_limit_keeps_none_of_a_span_that_closes_later(tmp_path):
+    # GIVEN compile 0's span open while MAX_WAITING + 1 later compiles arrive, then it closes
+    lines = [event("dynamo", "B", 1.0, "0/0"), _metrics(0)]
+    for f in range(1, MAX_WAITING + 2):
+        lines += _closed(f, 100.0 * f)
+    lines.append(event("dynamo", "E", 9.0, "0/0"))
+    report = report_of(tmp_path, *lines)
+    # THEN compile 0 (the oldest waiting) was sealed as it was at the limit: without that span's time
+    first = report.compiles[0]
+    assert first.co_name == "f0" and [p["total_s"] for p in first.phases()] == [0.0]
+    assert report.compiles[1].phases()[0]["total_s"] == 4e-6
+
+
+def test_a_record_less_stretch_between_cuts_adds_its_damage_to_the_file_s_counters(tmp_path):
+    # GIVEN two real logs with lines that hold no record between them, cut at both ends of those lines
+    head = one_process((FIXTURES / "graph_break.log").read_bytes())
+    garbage = b"not a record\n" * 5
+    log = tmp_path / "joined.log"
+    log.write_bytes(head + garbage + one_process((FIXTURES / "mlp.log").read_bytes()))
+    one = finish_streams(fold_range(log))
+    # WHEN it is read in three parts, the middle one only those lines
+    parts = finish_streams(read_cut(log, [len(head), len(head) + len(garbage)], parallel=False))
+    # THEN one process, whose counters hold the damage once, as one pass reads it
+    assert len(parts) == len(one) == 1 and parts[0].parse.fail_glog == one[0].parse.fail_glog == 5
+    assert parts[0].parse.records == one[0].parse.records and len(parts[0].compiles) == len(one[0].compiles)
+
+
+def test_a_piecewise_split_met_only_in_a_later_part_is_the_log_s(tmp_path):
+    # GIVEN a log of a plain compile, then a piecewise backend's run, cut between them
+    head = one_process((FIXTURES / "graph_break.log").read_bytes())
+    piecewise = one_process(next((FIXTURES / "run_mlp" / "cold" / "trace").glob("*.log")).read_bytes())
+    log = tmp_path / "joined.log"
+    log.write_bytes(head + piecewise)
+    one = finish_streams(fold_range(log))[0].piecewise
+    (merged,) = finish_streams(read_cut(log, [len(head)], parallel=False))
+    # THEN the merged report keeps the split the second part read, as one pass does
+    assert one is not None and merged.parts == 2 and merged.piecewise == one
+
+
+def test_graphs_of_a_ranked_log_are_kept_under_that_rank(tmp_path):
+    from compileprof.profiler.fold.graphs import read_compiled
+
+    graph = record_line("dynamo_output_graph", {}, "def forward(self, x):\n    y = torch.sin(x)\n", rank=3, **CID)
+    log = write_log(tmp_path / "r.log", graph)
+    (compiled,) = read_compiled([log]).values()
+    assert (compiled.rank, compiled.key) == (3, (3, "0/0")) and "dynamo_output_graph" in compiled.graphs
