@@ -20,7 +20,8 @@ from .spans import MAX_BACKGROUND
 from .sums import merge_span_totals, merge_sums
 
 _RANK_IN_NAME = re.compile(r"rank_(\d+)")
-PARALLEL_MIN_BYTES = 8 << 20  # below this, one process is as fast as two (measured: benchmarks/report_speed.py)
+PARALLEL_MIN_BYTES = 8 << 20  # below this, one process is as fast as two forked ones (benchmarks/report_speed.py)
+SPAWNED_MIN_BYTES = 64 << 20  # the same where processes start afresh and import everything again (not Linux)
 MIN_PART_BYTES = 4 << 20  # a log is cut into parts of at least this size
 
 
@@ -33,6 +34,12 @@ def process_pool(workers: int) -> Any:
 
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def split_threshold() -> int:
+    """The size from which a log is split: where the pool's processes are forked (Linux) they start
+    at once, elsewhere each starts an interpreter and imports the reader first (about 0.2 s)."""
+    return PARALLEL_MIN_BYTES if sys.platform == "linux" else SPAWNED_MIN_BYTES
 
 
 def usable_cpus() -> int:
@@ -308,12 +315,13 @@ def _files_resolve_alike(parts: list[TraceReport]) -> bool:
     return True
 
 
-def fold_file(path: str | Path, jobs: int | None = None, min_bytes: int = PARALLEL_MIN_BYTES) -> list[TraceReport]:
+def fold_file(path: str | Path, jobs: int | None = None, min_bytes: int | None = None) -> list[TraceReport]:
     """Read one log and build a report per process that wrote into it (usually one); a log of at
-    least `min_bytes` is split at compile boundaries and its parts are read in parallel processes
-    (`jobs`, default: the CPUs this process may use)."""
+    least `min_bytes` (`split_threshold()`) is split at compile boundaries and its parts are read in
+    parallel processes (`jobs`, default: the CPUs this process may use)."""
     workers = jobs or usable_cpus()
-    if Path(path).is_file():  # no more parts than the log has room for (`-j` a billion is 1 part per 8 MB)
+    min_bytes = split_threshold() if min_bytes is None else min_bytes
+    if Path(path).is_file():  # no more parts than the log has room for (`-j` a billion is 1 part per 4 MB)
         workers = min(workers, max(1, os.path.getsize(path) // min(MIN_PART_BYTES, min_bytes)))
     if workers > 1 and Path(path).is_file() and os.path.getsize(path) >= min_bytes:
         streams = _split_read(path, workers)

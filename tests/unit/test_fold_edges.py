@@ -247,3 +247,17 @@ def test_graphs_of_a_ranked_log_are_kept_under_that_rank(tmp_path):
     log = write_log(tmp_path / "r.log", graph)
     (compiled,) = read_compiled([log]).values()
     assert (compiled.rank, compiled.key) == (3, (3, "0/0")) and "dynamo_output_graph" in compiled.graphs
+
+
+def test_logs_are_split_from_a_smaller_size_where_processes_fork_than_where_they_start_afresh(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 1)
+    log = write_log(tmp_path / "three.log", *_closed(0, 1.0), *_closed(1, 100.0), *_closed(2, 200.0))
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", log.stat().st_size)  # forked: this log is split
+    monkeypatch.setattr(parallel, "SPAWNED_MIN_BYTES", log.stat().st_size + 1)  # started afresh: not yet
+    parts = {}
+    for platform in ("linux", "darwin", "win32"):
+        monkeypatch.setattr(sys, "platform", platform)
+        parts[platform] = fold_file(log, jobs=2)[0].parts
+    assert parts == {"linux": 2, "darwin": 1, "win32": 1}
