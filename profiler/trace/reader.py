@@ -72,7 +72,7 @@ def _type_key(obj: dict) -> str | None:
     return None
 
 
-def _md5_matches(block: bytes | None, expected: str, crlf: bool = False) -> bool:
+def _md5_matches(block: bytes | None, expected: object, crlf: bool = False) -> bool:
     """Whether the md5 of the payload's logged text (what `unescape_payload` gives) is `expected`.
     Deleting every TAB (one fast byte loop, no search) is the unescape when the only TABs are the one
     that starts each line: "\tL1\n\tL2\n" -> "L1\nL2\n"[:-1]. That is tried first; only a payload
@@ -237,8 +237,7 @@ class TraceReader:
 
     def _record(self, header: bytes, block: bytes | None, crlf: bool = False) -> Record | None:
         """The record of one header line and its payload block; None (counted) when it is not one.
-        With `crlf` (the block may hold CRLFs), a chromium event's block is kept as written (its JSON
-        reads the same) and any other's CRLFs become LFs, as its text is read."""
+        `crlf`: the block may hold CRLFs (see `_payload`)."""
         stats = self.stats
         m = _GLOG.search(header)
         if m is None:
@@ -262,14 +261,7 @@ class TraceReader:
             if not keep:
                 return None
         stats.records += 1
-        cr = crlf and block is not None and b"\r" in block
-        if cr and kind != "chromium_event":
-            block, cr = block.replace(b"\r\n", b"\n"), False
-        expected = get("has_payload")
-        if expected is not None and not _md5_matches(block, expected, cr):
-            stats.fail_payload_md5 += 1
-        if utf8_errors or (block is not None and not block.isascii() and not _utf8(block)):
-            stats.invalid_utf8 += 1
+        block = self._payload(kind, block, get("has_payload"), crlf, utf8_errors)
         if kind not in KNOWN_KINDS:
             stats.unknown += 1
             stats.unknown_kinds[kind] = stats.unknown_kinds.get(kind, 0) + 1
@@ -282,6 +274,23 @@ class TraceReader:
         start = m.start()
         stamp = header[start + 6 : start + 21]
         return Record(kind, meta, self._compile_id(get), attempt, rank, block, stamp, pid)
+
+    def _payload(self, kind: str, block: bytes | None, expected: object, crlf: bool, utf8_errors: bool) -> bytes | None:
+        """The payload block a record keeps, its md5 checked against `expected` (the envelope's
+        `has_payload`) and its UTF-8 (and the envelope's, `utf8_errors`), damage counted. With `crlf`,
+        a chromium event's block is kept as written (its JSON reads the same) and any other's CRLFs
+        become LFs, as its text is read."""
+        cr = False
+        if crlf and block is not None and b"\r" in block:
+            if kind == "chromium_event":
+                cr = True  # kept as written: its md5 reads each CRLF as LF
+            else:
+                block = block.replace(b"\r\n", b"\n")
+        if expected is not None and not _md5_matches(block, expected, cr):
+            self.stats.fail_payload_md5 += 1
+        if utf8_errors or (block is not None and not block.isascii() and not _utf8(block)):
+            self.stats.invalid_utf8 += 1
+        return block
 
     def _rank(self, rank: object, pid: int) -> tuple[bool, int | None]:
         """A record's rank, read (a bad one counted, then None); False when it is another rank than the
