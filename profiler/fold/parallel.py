@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model.rows import Default, ResolveFiles
 from ..model.trace import RuntimeCost, TraceReport
@@ -19,13 +19,16 @@ from .log import GRAPH_BREAK, RangeFold, backward_only, fold_range, widen
 from .spans import MAX_BACKGROUND
 from .sums import merge_span_totals, merge_sums
 
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
 _RANK_IN_NAME = re.compile(r"rank_(\d+)")
 PARALLEL_MIN_BYTES = 8 << 20  # below this, one process is as fast as two forked ones (benchmarks/report_speed.py)
 SPAWNED_MIN_BYTES = 64 << 20  # the same where processes start afresh and import everything again (not Linux)
 MIN_PART_BYTES = 4 << 20  # a log is cut into parts of at least this size
 
 
-def process_pool(workers: int) -> Any:
+def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of `workers` processes. On Linux they are forked: a child starts with this process's
     modules already imported (a started interpreter would import them again, about 0.2 s, more than
     a part of a small log takes to read)."""

@@ -211,7 +211,7 @@ class TraceReader:
         """Parse `buf[:end]`, which holds only whole lines (no copy of the buffer is made). One pass
         finds each record line and the end of its payload (the next newline not followed by TAB).
         Lines may end with CRLF (a log that went through Windows): a header's CR is left out, and a
-        payload's CRLFs are read as LF where its text is read (see `_record`)."""
+        payload's CRLFs are read as LF where its text is read (see `_payload`)."""
         crlf = buf.find(b"\r", 0, end) >= 0
         self.stats.lines += buf.count(b"\n", 0, end)
         find, payload_end, record = buf.find, _PAYLOAD_END.search, self._record
