@@ -46,24 +46,29 @@ def test_every_fixture_written_with_crlf_reads_as_with_lf(log, tmp_path):
 
 def test_crlf_payload_damage_and_tabs_of_their_own_are_read_as_with_lf(tmp_path):
     # GIVEN a CRLF log: a chromium event, a payload whose text has TABs of its own (hashed the exact
-    # way), a payload whose md5 differs, a lone CR inside a line (text, kept), an empty CRLF line
-    # followed by payload lines with no record, and a last record without a final newline
+    # way), a payload whose md5 differs, a lone CR inside a line (text, kept), a chromium event whose
+    # JSON has a TAB for space (kept as written, hashed the exact way), an empty CRLF line followed by
+    # payload lines with no record, and a last record without a final newline
     tabs = record_line("artifact", {"name": "t", "encoding": "string"}, "a\tb\n\tc")
     bad = record_line("artifact", {"name": "bad", "encoding": "string"}, "p").replace("\tp", "\tq")
     lone = record_line("artifact", {"name": "cr", "encoding": "string"}, "x\ry\nz")
-    text = event("dynamo", "B", 1.0) + tabs + bad + lone + "\n\tstray\n" + event("dynamo", "E", 2.0)
+    spaced = '{"name":\t"x",\n"ph": "i", "ts": 1.5, "pid": 0, "tid": 0, "args": {"compile_id": "0/0"}}'
+    tabbed = record_line("chromium_event", {}, spaced, frame_id=0, frame_compile_id=0)  # a TAB as JSON space
+    text = event("dynamo", "B", 1.0) + tabs + bad + lone + tabbed + "\n\tstray\n" + event("dynamo", "E", 2.0)
     log = tmp_path / "w.log"
     log.write_bytes(text.replace("\n", "\r\n").encode()[:-2])
     # WHEN it is read
     reader = TraceReader(log)
     records = list(reader)
     # THEN the texts are the LF log's, the one bad md5 and the stray payload line are the only damage
-    assert [r.kind for r in records] == ["chromium_event", "artifact", "artifact", "artifact", "chromium_event"]
+    kinds = ["chromium_event", "artifact", "artifact", "artifact", "chromium_event", "chromium_event"]
+    assert [r.kind for r in records] == kinds
     assert records[1].text() == "a\tb\n\tc" and records[2].text() == "q" and records[3].text() == "x\ry\nz"
     assert b"\r" in records[0].payload and records[0].text().startswith("{") and "\r" not in records[0].text()
     assert b"\r\n" not in records[1].payload
     assert reader.stats.fail_payload_md5 == 1 and reader.stats.fail_glog == 1 and reader.stats.truncated == 0
-    assert reader.stats.damage == 2 and reader.stats.records == 5
+    assert b"\r" in records[4].payload and records[4].text() == spaced  # hashed the exact way, CRLF as LF
+    assert reader.stats.damage == 2 and reader.stats.records == 6
 
 
 def test_a_crlf_log_is_cut_at_compile_boundaries_as_its_lf_twin(tmp_path):
