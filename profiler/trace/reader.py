@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 
-from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string
+from .records import KNOWN_KINDS, ParseStats, Record, compile_id_string, unescape_payload
 from .values import MAX_RANK, Values
 
 CHUNK_SIZE = 4 << 20
@@ -76,16 +76,14 @@ def _md5_matches(block: bytes | None, expected: object, crlf: bool = False) -> b
     """Whether the md5 of the payload's logged text (what `unescape_payload` gives) is `expected`.
     Deleting every TAB (one fast byte loop, no search) is the unescape when the only TABs are the one
     that starts each line: "\tL1\n\tL2\n" -> "L1\nL2\n"[:-1]. That is tried first; only a payload
-    whose digest then differs (text with TABs of its own, or damage) is unescaped the exact way. With
-    `crlf` the block's lines may end with CRLF, read as LF: CRs are deleted with the TABs first, and
-    the exact way turns each CRLF into LF."""
+    whose digest then differs (text with TABs of its own, or damage) is unescaped the exact way, which
+    reads CRLF as LF. With `crlf` the block's lines may end with CRLF: the fast way deletes CRs with the
+    TABs."""
     if not block:
         return _EMPTY_MD5 == expected
     if hashlib.md5(memoryview(block.translate(None, b"\t\r" if crlf else b"\t"))[:-1]).hexdigest() == expected:
         return True
-    if crlf:
-        block = block.replace(b"\r\n", b"\n")
-    return hashlib.md5(memoryview(block.replace(b"\n\t", b"\n"))[1:-1]).hexdigest() == expected
+    return hashlib.md5(unescape_payload(block)).hexdigest() == expected
 
 
 def _utf8(block: bytes) -> bool:

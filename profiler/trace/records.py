@@ -36,7 +36,10 @@ def compile_id_string(
 
 
 def unescape_payload(block: bytes) -> bytes:
-    """A payload block as written (`\\tline\\n` per line) -> the logged text's bytes (what md5 covers)."""
+    """A payload block as written (`\\tline\\n` per line, or `\\tline\\r\\n` where the log's lines
+    end with CRLF) -> the logged text's bytes (what md5 covers)."""
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n")
     return block[1:-1].replace(b"\n\t", b"\n")
 
 
@@ -65,8 +68,7 @@ class Record:
         """The payload as text (invalid UTF-8 replaced, CRLF read as LF); empty when the record has none."""
         if self.payload is None:
             return ""
-        block = self.payload.replace(b"\r\n", b"\n") if b"\r" in self.payload else self.payload
-        return unescape_payload(block).decode("utf-8", "replace")
+        return unescape_payload(self.payload).decode("utf-8", "replace")
 
 
 @dataclass(slots=True)
