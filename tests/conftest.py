@@ -50,6 +50,14 @@ def report_of(tmp_path: Path, *lines: str, name: str = "x.log"):
     return build_report(write_log(tmp_path / name, *lines), jobs=1)
 
 
+def crlf_copy(src: Path, folder: Path) -> Path:
+    """`src` copied into `folder` under its name, every line ending with CRLF (as a log that went
+    through Windows)."""
+    out = folder / src.name
+    out.write_bytes(src.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    return out
+
+
 _GLOG_PID = re.compile(rb"([VIWEC]\d{4} \d\d:\d\d:\d\d\.\d+ +)\d+ ")
 
 

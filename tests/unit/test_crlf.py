@@ -13,7 +13,7 @@ from compileprof.profiler.fold.log import fold_range
 from compileprof.profiler.fold.parallel import finish_streams, read_cut
 from compileprof.profiler.render.json_report import write_json
 from compileprof.profiler.trace.reader import TraceReader, compile_boundary
-from conftest import FIXTURES, event, record_line
+from conftest import FIXTURES, crlf_copy, event, record_line
 
 LOGS = sorted(p for p in FIXTURES.rglob("*.log") if p.stat().st_size < 4_000_000)
 
@@ -26,15 +26,9 @@ def _json(traces, path) -> bytes:
     return buf.getvalue()
 
 
-def _crlf(src, tmp_path):
-    out = tmp_path / src.name
-    out.write_bytes(src.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-    return out
-
-
 @pytest.mark.parametrize("log", LOGS, ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_every_fixture_written_with_crlf_reads_as_with_lf(log, tmp_path):
-    crlf = _crlf(log, tmp_path)
+    crlf = crlf_copy(log, tmp_path)
     lf = finish_streams(fold_range(log))
     damage = lf[0].parse.damage
     both = finish_streams(fold_range(crlf))
@@ -74,7 +68,7 @@ def test_crlf_payload_damage_and_tabs_of_their_own_are_read_as_with_lf(tmp_path)
 def test_a_crlf_log_is_cut_at_compile_boundaries_as_its_lf_twin(tmp_path):
     # GIVEN a fixture with several compiles, written with CRLF
     src = FIXTURES / "graph_break.log"
-    crlf = _crlf(src, tmp_path)
+    crlf = crlf_copy(src, tmp_path)
     data = crlf.read_bytes()
     # WHEN a cut is looked for in its middle
     cut = compile_boundary(crlf, len(data) // 2)

@@ -16,7 +16,7 @@ from compileprof.profiler.fold import parallel
 from compileprof.profiler.fold.log import fold_range
 from compileprof.profiler.fold.parallel import finish_streams, read_cut
 from compileprof.profiler.render.json_report import write_json
-from conftest import FIXTURES, event, one_process
+from conftest import FIXTURES, crlf_copy, event, one_process
 
 LOGS = sorted(p for p in FIXTURES.rglob("*.log") if p.stat().st_size < 4_000_000)
 FAST_CUTS, DENSE_CUTS = 4, 60  # record starts tried per log in the fast lane, and in the slow dense run
@@ -76,9 +76,7 @@ def test_every_fixture_cut_densely_reads_as_one_pass(log):
 @pytest.mark.parametrize("log", LOGS, ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_every_fixture_written_with_crlf_cut_anywhere_reads_as_one_pass(log, tmp_path):
     # GIVEN the fixture with every line ending in CRLF (the reader reads those in place)
-    crlf = tmp_path / log.name
-    crlf.write_bytes(log.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-    assert assert_every_cut_exact(crlf, DENSE_CUTS // 2) > 0
+    assert assert_every_cut_exact(crlf_copy(log, tmp_path), DENSE_CUTS // 2) > 0
 
 
 def test_logs_joined_with_spans_left_open_read_as_one_pass_at_any_cut(tmp_path):
