@@ -28,6 +28,11 @@ SPAWNED_MIN_BYTES = 64 << 20  # the same where processes start afresh and import
 MIN_PART_BYTES = 4 << 20  # a log is cut into parts of at least this size
 
 
+def forks() -> bool:
+    """True where the pool's processes are forked from this one (Linux), so they start at once."""
+    return sys.platform == "linux"
+
+
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of `workers` processes. On Linux they are forked: a child starts with this process's
     modules already imported (a started interpreter would import them again, about 0.2 s, more than
@@ -35,14 +40,14 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor  # only when reading in parallel: a fast start
 
-    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    context = multiprocessing.get_context("fork") if forks() else None
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def split_threshold() -> int:
     """The size from which a log is split: where the pool's processes are forked (Linux) they start
     at once, elsewhere each starts an interpreter and imports the reader first (about 0.2 s)."""
-    return PARALLEL_MIN_BYTES if sys.platform == "linux" else SPAWNED_MIN_BYTES
+    return PARALLEL_MIN_BYTES if forks() else SPAWNED_MIN_BYTES
 
 
 def usable_cpus() -> int:
